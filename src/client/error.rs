@@ -1,0 +1,96 @@
+//! The session's error type: one enum, a stable `kind` for JavaScript, the response code if any.
+
+use thiserror::Error;
+
+use super::state::SessionState;
+use crate::auth::AuthError;
+use crate::codec::{CommandError, LimitError, ProtocolError, ResponseCode};
+use crate::explain::{self, Explain};
+
+/// Why a command (or the session) failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum Pop3Error {
+    /// The server answered `-ERR`.
+    #[error("the server answered -ERR{}: {text}", code.as_ref().map(|c| format!(" [{c}]")).unwrap_or_default())]
+    Server {
+        /// The server's text after the status (and code).
+        text: String,
+        /// The RFC 2449 / 3206 response code, if the server sent one.
+        code: Option<ResponseCode>,
+    },
+    /// A typed command called where the RFC does not allow it. Nothing was sent.
+    #[error("{command} is not valid in the {state} state{}", hint.map(|h| format!(": {h}")).unwrap_or_default())]
+    State {
+        /// The command.
+        command: String,
+        /// The session's state.
+        state: SessionState,
+        /// Why, when the state alone does not say it.
+        hint: Option<&'static str>,
+    },
+    /// A malformed command line or argument. Nothing was sent.
+    #[error(transparent)]
+    Input(#[from] CommandError),
+    /// Credentials that cannot be used with the chosen mechanism. Nothing was sent.
+    #[error("cannot authenticate: {0}")]
+    Credentials(AuthError),
+    /// A cap was exceeded.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+    /// The server broke the protocol.
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    /// No reply within the configured time.
+    #[error("no reply from the server within {after_ms} ms")]
+    Timeout {
+        /// The timeout that expired.
+        after_ms: u64,
+    },
+    /// The connection closed before the reply arrived.
+    #[error("the connection closed: {reason}")]
+    Closed {
+        /// Why, as the transport reported it.
+        reason: String,
+    },
+}
+
+impl Pop3Error {
+    /// The JavaScript `kind`: `server`, `state`, `input`, `limit`, `protocol`, `timeout` or `network`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Pop3Error::Server { .. } => "server",
+            Pop3Error::State { .. } => "state",
+            Pop3Error::Input(_) | Pop3Error::Credentials(_) => "input",
+            Pop3Error::Limit(_) => "limit",
+            Pop3Error::Protocol(_) => "protocol",
+            Pop3Error::Timeout { .. } => "timeout",
+            Pop3Error::Closed { .. } => "network",
+        }
+    }
+
+    /// The response code of a `-ERR`, if any.
+    pub fn code(&self) -> Option<&ResponseCode> {
+        match self {
+            Pop3Error::Server { code, .. } => code.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// What this error means, for the page.
+    pub fn explain(&self) -> Explain {
+        explain::known(match self {
+            Pop3Error::Server {
+                code: Some(code), ..
+            } => code.explain_key(),
+            Pop3Error::Server { code: None, .. } => "reply.unknown.err",
+            Pop3Error::State { .. } => "error.state",
+            Pop3Error::Input(e) => e.explain_key(),
+            Pop3Error::Credentials(_) => "error.sasl",
+            Pop3Error::Limit(_) => "error.limit",
+            Pop3Error::Protocol(_) => "error.protocol",
+            Pop3Error::Timeout { .. } => "error.timeout",
+            Pop3Error::Closed { .. } => "error.network",
+        })
+    }
+}

@@ -1,0 +1,1242 @@
+//! The client session: a sans-IO state machine for one POP3 connection.
+//!
+//! # The driving loop
+//!
+//! [`Client`] never touches a socket or a clock. Whoever owns the connection (a tokio task, a
+//! browser WebSocket, a test) drives it like this:
+//!
+//! ```text
+//! let mut client = Client::new(ClientConfig::default(), now_ms);
+//! loop {
+//!     // 1. queue work:      client.stat(), client.retr(1), client.send_raw("LIST 2"), …
+//!     // 2. write:           while let Some(bytes) = client.poll_transmit(now_ms) { socket.write(bytes) }
+//!     // 3. wait for input or for client.poll_timeout() (an absolute time in ms)
+//!     // 4. read:            client.feed(now_ms, &bytes)      or on timer: client.handle_timeout(now_ms)
+//!     //                     or on EOF: client.handle_close(now_ms, "reason")
+//!     // 5. react:           while let Some(event) = client.poll_event() { … }
+//! }
+//! ```
+//!
+//! Commands return a [`CommandHandle`]; the matching [`Event::Completed`] carries the reply. Each
+//! line on the wire also yields an [`Event::Transcript`] entry with its explanation key.
+//! Commands are sent one at a time, or pipelined when the server advertised `PIPELINING` in CAPA
+//! (RFC 2449 §6.6); replies are matched in order. Nothing the server sends can make the session
+//! panic: malformed replies become [`Pop3Error::Protocol`], oversize ones [`Pop3Error::Limit`].
+
+mod error;
+mod event;
+mod state;
+
+use std::collections::{HashMap, VecDeque};
+use std::ops::Range;
+
+pub use error::Pop3Error;
+pub use event::{CommandHandle, Event, Greeting, Progress, RawReply, Reply};
+pub use state::SessionState;
+
+use crate::auth::{self, Mechanism, SaslClient};
+use crate::codec::{
+    check_line, find_apop_timestamp, parse_capa_line, parse_list_line, parse_stat, parse_uidl_line,
+    BodyDecoder, Capability, Command, CommandError, Continuation, Keyword, LimitError, LineFramer,
+    LineItem, ProtocolError, StatusLine, DEFAULT_MAX_BODY, MAX_COMMAND_LINE, MAX_RESPONSE_LINE,
+    MAX_SASL_RESPONSE_LINE,
+};
+use crate::explain::{
+    self, body_key, command_key, reply_key, Direction, Explain, TranscriptEntry, BODY_KEEP, MASK,
+};
+
+/// Settings of a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// How long to wait for the greeting or for the next octet of a reply, in ms.
+    pub reply_timeout_ms: u64,
+    /// Largest multi-line body accepted, in decoded octets.
+    pub max_body: u64,
+    /// Most commands that may wait unsent.
+    pub max_queued: usize,
+    /// Pipeline commands when the server advertises PIPELINING.
+    pub pipelining: bool,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            reply_timeout_ms: 30_000,
+            max_body: DEFAULT_MAX_BODY,
+            max_queued: 1024,
+            pipelining: true,
+        }
+    }
+}
+
+/// What a queued request is.
+#[derive(Debug)]
+enum RequestKind {
+    /// A command from a typed method: `-ERR` is an error.
+    Typed {
+        command: Command,
+        sasl: Option<SaslClient>,
+    },
+    /// A command typed by hand: `-ERR` is a reply like any other.
+    Raw { command: Command },
+    /// A SASL response line typed by hand after a `+` challenge.
+    RawSaslResponse,
+}
+
+#[derive(Debug)]
+struct Request {
+    handle: CommandHandle,
+    kind: RequestKind,
+    bytes: Vec<u8>,
+    secret: Option<Range<usize>>,
+    /// An error to report instead of the server's `-ERR` (a SASL exchange we cancelled).
+    failure: Option<Pop3Error>,
+}
+
+impl Request {
+    fn command(&self) -> Option<&Command> {
+        match &self.kind {
+            RequestKind::Typed { command, .. } | RequestKind::Raw { command } => Some(command),
+            RequestKind::RawSaslResponse => None,
+        }
+    }
+
+    fn keyword(&self) -> Option<Keyword> {
+        self.command().and_then(Command::keyword)
+    }
+
+    /// Requests after which nothing may be pipelined: they change the state or the connection.
+    fn is_barrier(&self) -> bool {
+        match &self.kind {
+            RequestKind::RawSaslResponse => true,
+            _ => matches!(
+                self.keyword(),
+                Some(
+                    Keyword::Pass
+                        | Keyword::Apop
+                        | Keyword::Auth
+                        | Keyword::Stls
+                        | Keyword::Quit
+                        | Keyword::Utf8
+                ) | None
+            ),
+        }
+    }
+
+    fn is_raw(&self) -> bool {
+        !matches!(self.kind, RequestKind::Typed { .. })
+    }
+}
+
+/// A multi-line body being read for the request at the head of the in-flight queue.
+#[derive(Debug)]
+struct BodyRead {
+    decoder: BodyDecoder,
+    status: StatusLine,
+    body: Vec<u8>,
+    wire_kept: Vec<u8>,
+    reported: u64,
+    expected: Option<u64>,
+}
+
+/// A POP3 client session. See the [module documentation](self) for the driving loop.
+#[derive(Debug)]
+pub struct Client {
+    config: ClientConfig,
+    state: SessionState,
+    greeting: Option<Greeting>,
+    framer: LineFramer,
+    inbuf: Vec<u8>,
+    outbuf: Vec<u8>,
+    pending: VecDeque<Request>,
+    in_flight: VecDeque<Request>,
+    body: Option<BodyRead>,
+    events: VecDeque<Event>,
+    capabilities: Option<Vec<Capability>>,
+    sizes: HashMap<u32, u64>,
+    next_handle: u64,
+    seq: u64,
+    timer_base_ms: u64,
+    now_ms: u64,
+    awaiting_pass: bool,
+    awaiting_tls: bool,
+    tls: bool,
+    utf8: bool,
+    raw_sasl: bool,
+}
+
+impl Client {
+    /// A session for a connection just opened at `now_ms`; it waits for the greeting.
+    pub fn new(config: ClientConfig, now_ms: u64) -> Client {
+        Client {
+            config,
+            state: SessionState::Authorization,
+            greeting: None,
+            framer: LineFramer::new(MAX_RESPONSE_LINE),
+            inbuf: Vec::new(),
+            outbuf: Vec::new(),
+            pending: VecDeque::new(),
+            in_flight: VecDeque::new(),
+            body: None,
+            events: VecDeque::new(),
+            capabilities: None,
+            sizes: HashMap::new(),
+            next_handle: 0,
+            seq: 0,
+            timer_base_ms: now_ms,
+            now_ms,
+            awaiting_pass: false,
+            awaiting_tls: false,
+            tls: false,
+            utf8: false,
+            raw_sasl: false,
+        }
+    }
+
+    // ----- What the session knows -------------------------------------------------------------
+
+    /// The session's state.
+    pub fn state(&self) -> SessionState {
+        self.state
+    }
+
+    /// The greeting, once it has arrived.
+    pub fn greeting(&self) -> Option<&Greeting> {
+        self.greeting.as_ref()
+    }
+
+    /// The capabilities from the last CAPA, `None` before CAPA or after STLS (RFC 2595 §4).
+    pub fn capabilities(&self) -> Option<&[Capability]> {
+        self.capabilities.as_deref()
+    }
+
+    /// Whether commands are being pipelined.
+    pub fn is_pipelining(&self) -> bool {
+        self.config.pipelining
+            && self
+                .capabilities
+                .as_ref()
+                .is_some_and(|caps| caps.iter().any(|c| c.name == "PIPELINING"))
+    }
+
+    /// Whether the transport reported TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// Whether the server accepted `UTF8` (RFC 6856).
+    pub fn is_utf8(&self) -> bool {
+        self.utf8
+    }
+
+    /// Whether the next raw line is a SASL response (the server sent a `+` challenge to a raw AUTH).
+    pub fn expects_sasl_response(&self) -> bool {
+        self.raw_sasl
+    }
+
+    /// The commands valid now: RFC 1939's table narrowed by what this session knows (PASS only
+    /// right after a successful USER, STLS only once and before TLS, UTF8 only once).
+    pub fn allowed_commands(&self) -> Vec<Keyword> {
+        self.state
+            .allowed_commands()
+            .iter()
+            .copied()
+            .filter(|&k| self.narrowed_allows(k))
+            .collect()
+    }
+
+    fn narrowed_allows(&self, keyword: Keyword) -> bool {
+        match keyword {
+            Keyword::Pass => self.awaiting_pass,
+            Keyword::Stls => !self.tls,
+            Keyword::Utf8 => !self.utf8,
+            _ => true,
+        }
+    }
+
+    /// Checks a line as [`Client::send_raw`] would, without sending it.
+    pub fn check(&self, line: &str) -> Result<(), Pop3Error> {
+        if self.raw_sasl {
+            check_sasl_response(line).map(|_| ())
+        } else {
+            check_line(line, self.utf8)
+                .map(|_| ())
+                .map_err(Pop3Error::from)
+        }
+    }
+
+    // ----- Typed commands ---------------------------------------------------------------------
+
+    /// Queues a typed command: refused with [`Pop3Error::State`] if the RFC does not allow it now,
+    /// and with [`Pop3Error::Input`] if an argument is malformed (e.g. holds CR or LF).
+    pub fn command(&mut self, command: Command) -> Result<CommandHandle, Pop3Error> {
+        self.typed(command, None)
+    }
+
+    /// `USER name`.
+    pub fn user(&mut self, name: &str) -> Result<CommandHandle, Pop3Error> {
+        self.command(Command::User(name.to_owned()))
+    }
+
+    /// `PASS secret` (masked in the transcript).
+    pub fn pass(&mut self, secret: &str) -> Result<CommandHandle, Pop3Error> {
+        self.command(Command::Pass(secret.to_owned()))
+    }
+
+    /// `APOP name digest`, the digest computed from the greeting's timestamp (RFC 1939 §7).
+    pub fn apop(&mut self, name: &str, secret: &str) -> Result<CommandHandle, Pop3Error> {
+        let Some(stamp) = self
+            .greeting
+            .as_ref()
+            .and_then(|g| g.apop_timestamp.clone())
+        else {
+            return Err(Pop3Error::State {
+                command: "APOP".into(),
+                state: self.state,
+                hint: Some("the greeting has no <timestamp>, so this server does not offer APOP"),
+            });
+        };
+        let digest = auth::apop_digest(&stamp, secret);
+        self.command(Command::Apop {
+            name: name.to_owned(),
+            digest,
+        })
+    }
+
+    /// `AUTH mechanism` with the whole SASL exchange driven by the engine (RFC 5034). The initial
+    /// response is sent on the AUTH line when the mechanism has one and the line stays within
+    /// 255 octets; `=` stands for an empty one.
+    pub fn auth(
+        &mut self,
+        mechanism: Mechanism,
+        user: &str,
+        secret: &str,
+    ) -> Result<CommandHandle, Pop3Error> {
+        let mut sasl = SaslClient::new(mechanism, user, secret).map_err(Pop3Error::Credentials)?;
+        let mut initial_response = None;
+        if mechanism.has_initial_response() {
+            if let Some(raw) = sasl.initial_response() {
+                let encoded = if raw.is_empty() {
+                    "=".to_owned()
+                } else {
+                    auth::encode_base64(&raw)
+                };
+                // "AUTH " + mechanism + " " + response + CRLF must fit in 255 octets.
+                if 5 + mechanism.as_str().len() + 1 + encoded.len() + 2 <= MAX_COMMAND_LINE {
+                    initial_response = Some(encoded);
+                } else {
+                    // Too long: rebuild the client so the blob goes out after the empty challenge.
+                    sasl =
+                        SaslClient::new(mechanism, user, secret).map_err(Pop3Error::Credentials)?;
+                }
+            }
+        }
+        let command = Command::Auth {
+            mechanism: mechanism.as_str().to_owned(),
+            initial_response,
+        };
+        self.typed(command, Some(sasl))
+    }
+
+    /// `STAT`.
+    pub fn stat(&mut self) -> Result<CommandHandle, Pop3Error> {
+        self.command(Command::Stat)
+    }
+
+    /// `LIST` or `LIST n`.
+    pub fn list(&mut self, id: Option<u32>) -> Result<CommandHandle, Pop3Error> {
+        self.command(Command::List(id))
+    }
+
+    /// `UIDL` or `UIDL n`.
+    pub fn uidl(&mut self, id: Option<u32>) -> Result<CommandHandle, Pop3Error> {
+        self.command(Command::Uidl(id))
+    }
+
+    /// `RETR n`.
+    pub fn retr(&mut self, id: u32) -> Result<CommandHandle, Pop3Error> {
+        self.command(Command::Retr(id))
+    }
+
+    /// `TOP n lines`.
+    pub fn top(&mut self, id: u32, lines: u32) -> Result<CommandHandle, Pop3Error> {
+        self.command(Command::Top { msg: id, lines })
+    }
+
+    /// `DELE n`.
+    pub fn dele(&mut self, id: u32) -> Result<CommandHandle, Pop3Error> {
+        self.command(Command::Dele(id))
+    }
+
+    /// `CAPA`.
+    pub fn capa(&mut self) -> Result<CommandHandle, Pop3Error> {
+        self.command(Command::Capa)
+    }
+
+    /// `STLS`: on `+OK` the session emits [`Event::StartTls`] and waits for
+    /// [`Client::tls_established`].
+    pub fn stls(&mut self) -> Result<CommandHandle, Pop3Error> {
+        self.command(Command::Stls)
+    }
+
+    /// `QUIT`.
+    pub fn quit(&mut self) -> Result<CommandHandle, Pop3Error> {
+        self.command(Command::Quit)
+    }
+
+    fn typed(
+        &mut self,
+        command: Command,
+        sasl: Option<SaslClient>,
+    ) -> Result<CommandHandle, Pop3Error> {
+        let keyword = command.keyword();
+        if let Some(k) = keyword {
+            if !self.state.allows(k) || !self.narrowed_allows(k) {
+                let hint = match k {
+                    Keyword::Pass if self.state == SessionState::Authorization => {
+                        Some("PASS must follow a successful USER")
+                    }
+                    Keyword::Stls if self.tls => Some("TLS is already active"),
+                    Keyword::Utf8 if self.utf8 => Some("UTF8 is already on"),
+                    _ => None,
+                };
+                return Err(Pop3Error::State {
+                    command: k.as_str().into(),
+                    state: self.state,
+                    hint,
+                });
+            }
+        }
+        if self.raw_sasl {
+            return Err(Pop3Error::State {
+                command: command.name(),
+                state: self.state,
+                hint: Some("a SASL exchange is waiting for its response line"),
+            });
+        }
+        // Re-check the encoded line: arguments cannot smuggle CR/LF or break the length limit.
+        let bytes = command.encode();
+        let line = String::from_utf8_lossy(&bytes[..bytes.len() - 2]).into_owned();
+        check_line(&line, self.utf8)?;
+        let secret = command.secret_range(&bytes);
+        self.enqueue(RequestKind::Typed { command, sasl }, bytes, secret)
+    }
+
+    // ----- Raw commands -----------------------------------------------------------------------
+
+    /// Sends a line as a person typed it. Malformed lines are refused with [`Pop3Error::Input`]
+    /// and nothing is sent; a well-formed command that is invalid in this state **is** sent, so
+    /// that the server's `-ERR` can be seen. The reply, `-ERR` included, comes as
+    /// [`Reply::Raw`]. After a `+` challenge the next line is a SASL response (base64, `=` or `*`).
+    pub fn send_raw(&mut self, line: &str) -> Result<CommandHandle, Pop3Error> {
+        if self.raw_sasl {
+            let text = check_sasl_response(line)?;
+            self.raw_sasl = false;
+            let mut bytes = text.as_bytes().to_vec();
+            bytes.extend_from_slice(b"\r\n");
+            let secret = (text != "*").then_some(0..text.len());
+            return self.enqueue(RequestKind::RawSaslResponse, bytes, secret);
+        }
+        let checked = check_line(line, self.utf8)?;
+        let bytes = checked.encode();
+        let secret = checked.command.secret_range(&bytes);
+        self.enqueue(
+            RequestKind::Raw {
+                command: checked.command,
+            },
+            bytes,
+            secret,
+        )
+    }
+
+    fn enqueue(
+        &mut self,
+        kind: RequestKind,
+        bytes: Vec<u8>,
+        secret: Option<Range<usize>>,
+    ) -> Result<CommandHandle, Pop3Error> {
+        if self.state == SessionState::Closed {
+            return Err(Pop3Error::Closed {
+                reason: "the session is closed".into(),
+            });
+        }
+        if self.pending.len() >= self.config.max_queued {
+            return Err(LimitError::TooManyQueued {
+                limit: self.config.max_queued,
+            }
+            .into());
+        }
+        let handle = CommandHandle(self.next_handle);
+        self.next_handle += 1;
+        self.pending.push_back(Request {
+            handle,
+            kind,
+            bytes,
+            secret,
+            failure: None,
+        });
+        Ok(handle)
+    }
+
+    // ----- Driving ----------------------------------------------------------------------------
+
+    /// Bytes to write to the connection, if any. Commands leave the queue here (one at a time, or
+    /// pipelined), and their transcript entries are stamped with `now_ms`.
+    pub fn poll_transmit(&mut self, now_ms: u64) -> Option<Vec<u8>> {
+        self.now_ms = now_ms;
+        self.flush_pending();
+        if self.outbuf.is_empty() {
+            None
+        } else {
+            Some(std::mem::take(&mut self.outbuf))
+        }
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`Client::handle_timeout`] should be called next (absolute ms), if a reply is awaited.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let waiting = self.greeting.is_none() || !self.in_flight.is_empty();
+        (waiting && self.state != SessionState::Closed && !self.awaiting_tls).then(|| {
+            self.timer_base_ms
+                .saturating_add(self.config.reply_timeout_ms)
+        })
+    }
+
+    /// Tells the session the time; if the awaited reply is overdue every open command fails
+    /// with [`Pop3Error::Timeout`] and the session closes.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        self.now_ms = now_ms;
+        if self
+            .poll_timeout()
+            .is_some_and(|deadline| now_ms >= deadline)
+        {
+            let after_ms = self.config.reply_timeout_ms;
+            self.info("error.timeout", format!("no reply within {after_ms} ms"));
+            self.shut_down(Pop3Error::Timeout { after_ms });
+        }
+    }
+
+    /// The transport closed (or lost) the connection. Open commands fail with
+    /// [`Pop3Error::Closed`] — except after QUIT's reply, which is the normal end.
+    pub fn handle_close(&mut self, now_ms: u64, reason: &str) {
+        self.now_ms = now_ms;
+        if self.state == SessionState::Closed {
+            return;
+        }
+        self.info("info.closed", reason.to_owned());
+        self.shut_down(Pop3Error::Closed {
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// The transport finished the TLS handshake after STLS; `description` (version, cipher,
+    /// certificate) goes into the transcript. Sending resumes. CAPA must be asked again.
+    pub fn tls_established(&mut self, now_ms: u64, description: &str) {
+        self.now_ms = now_ms;
+        self.tls = true;
+        self.timer_base_ms = now_ms;
+        if self.awaiting_tls {
+            self.awaiting_tls = false;
+            self.info("info.tls", description.to_owned());
+            self.info(
+                "info.capa-reset",
+                "capabilities forgotten: send CAPA again".to_owned(),
+            );
+        } else {
+            // Implicit TLS (port 995): the connection was encrypted from its first octet.
+            self.info("info.tls-implicit", description.to_owned());
+        }
+    }
+
+    /// Adds an info entry from the transport (e.g. `info.bridge` for a bridge message).
+    /// Unknown keys are recorded as `info.bridge`.
+    pub fn note(&mut self, now_ms: u64, key: &str, text: &str) {
+        self.now_ms = now_ms;
+        let explain = explain::lookup(key).unwrap_or_else(|| explain::known("info.bridge"));
+        self.push_entry(
+            Direction::Info,
+            text.to_owned(),
+            Vec::new(),
+            false,
+            false,
+            0,
+            explain,
+        );
+    }
+
+    /// Octets received from the server. Everything complete is processed at once; events queue up.
+    pub fn feed(&mut self, now_ms: u64, bytes: &[u8]) {
+        self.now_ms = now_ms;
+        if bytes.is_empty() || self.state == SessionState::Closed {
+            return;
+        }
+        self.timer_base_ms = now_ms;
+        if self.awaiting_tls {
+            // Bytes after +OK to STLS but before TLS: never trust them (RFC 2595 §4 / CVE-2011-0411).
+            self.info(
+                "warn.stls-discarded",
+                format!("{} octets before TLS discarded", bytes.len()),
+            );
+            return;
+        }
+        self.inbuf.extend_from_slice(bytes);
+        let mut pos = 0;
+        while pos < self.inbuf.len() && self.state != SessionState::Closed && !self.awaiting_tls {
+            if let Some(read) = self.body.as_mut() {
+                let input = &self.inbuf[pos..];
+                let progress = read.decoder.decode(input, &mut read.body);
+                let keep = BODY_KEEP
+                    .saturating_sub(read.wire_kept.len())
+                    .min(progress.consumed);
+                read.wire_kept.extend_from_slice(&input[..keep]);
+                pos += progress.consumed;
+                if progress.finished {
+                    self.finish_body();
+                } else {
+                    break;
+                }
+            } else {
+                let Some((item, used)) = self.framer.next_line(&self.inbuf[pos..]) else {
+                    break;
+                };
+                let line = match item {
+                    LineItem::Line { line, raw, bare_lf } => {
+                        Some((line.to_vec(), raw.to_vec(), bare_lf))
+                    }
+                    LineItem::TooLong { .. } => None,
+                    LineItem::Skipped { .. } => {
+                        pos += used;
+                        continue;
+                    }
+                };
+                pos += used;
+                match line {
+                    Some((line, raw, bare_lf)) => {
+                        self.handle_line(&line, raw, bare_lf);
+                        if self.awaiting_tls && pos < self.inbuf.len() {
+                            let dropped = self.inbuf.len() - pos;
+                            pos = self.inbuf.len();
+                            self.info(
+                                "warn.stls-discarded",
+                                format!("{dropped} octets after +OK to STLS discarded"),
+                            );
+                        }
+                    }
+                    None => self.line_too_long(),
+                }
+            }
+        }
+        self.inbuf.drain(..pos.min(self.inbuf.len()));
+        self.report_progress();
+    }
+
+    // ----- Reading replies --------------------------------------------------------------------
+
+    fn line_too_long(&mut self) {
+        let limit = self.framer.max_len();
+        self.info(
+            "warn.line-too-long",
+            format!("a reply line over {limit} octets was dropped"),
+        );
+        let err = Pop3Error::Limit(LimitError::LineTooLong { limit });
+        if self.greeting.is_none() {
+            self.shut_down(err);
+        } else if let Some(req) = self.in_flight.pop_front() {
+            self.complete(req.handle, Err(err));
+            self.after_reply_removed();
+        }
+    }
+
+    fn handle_line(&mut self, line: &[u8], raw: Vec<u8>, bare_lf: bool) {
+        if bare_lf {
+            self.info(
+                "warn.bare-lf",
+                "the server ended a line with LF alone, not CRLF".to_owned(),
+            );
+        }
+        if self.greeting.is_none() {
+            self.handle_greeting(line, raw);
+            return;
+        }
+        let Some(head) = self.in_flight.front() else {
+            let n = raw.len();
+            self.server_entry(raw, explain::known("warn.unsolicited"));
+            self.info(
+                "warn.unsolicited",
+                format!("{n} octets arrived with no command waiting"),
+            );
+            return;
+        };
+        let in_sasl = matches!(
+            head.kind,
+            RequestKind::Typed {
+                command: Command::Auth { .. },
+                ..
+            } | RequestKind::Raw {
+                command: Command::Auth { .. }
+            } | RequestKind::RawSaslResponse
+        );
+        if in_sasl {
+            if let Some(cont) = Continuation::parse(line) {
+                self.server_entry(raw, explain::known("sasl.challenge"));
+                self.handle_challenge(cont);
+                return;
+            }
+        }
+        let keyword = head.keyword();
+        let status = match StatusLine::parse(line) {
+            Ok(status) => status,
+            Err(err) => {
+                let explain = if Continuation::parse(line).is_some() {
+                    explain::known("sasl.challenge")
+                } else {
+                    explain::known("error.protocol")
+                };
+                self.server_entry(raw, explain);
+                let err = if Continuation::parse(line).is_some() {
+                    ProtocolError::UnexpectedContinuation
+                } else {
+                    err
+                };
+                if let Some(req) = self.in_flight.pop_front() {
+                    self.complete(req.handle, Err(err.into()));
+                    self.after_reply_removed();
+                }
+                return;
+            }
+        };
+        let explain = match &status.code {
+            Some(code) => explain::known(code.explain_key()),
+            None if matches!(head.kind, RequestKind::RawSaslResponse) => {
+                reply_key(Some(Keyword::Auth), status.is_ok())
+            }
+            None => reply_key(keyword, status.is_ok()),
+        };
+        let multiline = status.is_ok() && head.command().is_some_and(Command::expects_multiline);
+        let expected = match head.command() {
+            Some(Command::Retr(n)) => self.sizes.get(n).copied(),
+            _ => None,
+        };
+        self.server_entry(raw, explain);
+        if multiline {
+            self.body = Some(BodyRead {
+                decoder: BodyDecoder::new(self.config.max_body),
+                status,
+                body: Vec::new(),
+                wire_kept: Vec::new(),
+                reported: 0,
+                expected,
+            });
+        } else if let Some(req) = self.in_flight.pop_front() {
+            self.finish_single(req, status);
+        }
+    }
+
+    fn handle_greeting(&mut self, line: &[u8], raw: Vec<u8>) {
+        match StatusLine::parse(line) {
+            Ok(status) if status.is_ok() => {
+                let apop_timestamp = find_apop_timestamp(&status.text);
+                let key = if apop_timestamp.is_some() {
+                    "greeting.apop"
+                } else {
+                    "greeting.ok"
+                };
+                self.server_entry(raw, explain::known(key));
+                let greeting = Greeting {
+                    text: status.text,
+                    apop_timestamp,
+                };
+                self.greeting = Some(greeting.clone());
+                self.events.push_back(Event::Greeting(greeting));
+                self.announce_state();
+            }
+            Ok(status) => {
+                self.server_entry(raw, explain::known("greeting.err"));
+                let err = Pop3Error::Server {
+                    text: status.text,
+                    code: status.code,
+                };
+                self.shut_down(err);
+            }
+            Err(err) => {
+                self.server_entry(raw, explain::known("error.protocol"));
+                self.shut_down(err.into());
+            }
+        }
+    }
+
+    fn handle_challenge(&mut self, cont: Continuation) {
+        let Some(head) = self.in_flight.front_mut() else {
+            return;
+        };
+        let decoded = auth::decode_base64(&cont.encoded);
+        match &mut head.kind {
+            RequestKind::Typed {
+                sasl: Some(sasl), ..
+            } => {
+                let answer = match decoded {
+                    Ok(challenge) => sasl.respond(&challenge).map_err(|e| match e {
+                        auth::AuthError::UnexpectedChallenge => {
+                            ProtocolError::UnexpectedContinuation
+                        }
+                        _ => ProtocolError::BadChallenge,
+                    }),
+                    Err(_) => Err(ProtocolError::BadChallenge),
+                };
+                let (line, explain, masked) = match answer {
+                    Ok(raw) => {
+                        let text = if raw.is_empty() {
+                            "=".to_owned()
+                        } else {
+                            auth::encode_base64(&raw)
+                        };
+                        (text, "sasl.response", true)
+                    }
+                    Err(err) => {
+                        // Cancel the exchange (RFC 5034 §4); the -ERR that follows reports `err`.
+                        head.failure = Some(err.into());
+                        ("*".to_owned(), "sasl.cancel", false)
+                    }
+                };
+                let mut bytes = line.into_bytes();
+                bytes.extend_from_slice(b"\r\n");
+                let secret = masked.then(|| 0..bytes.len() - 2);
+                self.client_entry(&bytes, secret, explain::known(explain));
+                self.outbuf.extend_from_slice(&bytes);
+            }
+            RequestKind::Typed { sasl: None, .. } => {}
+            RequestKind::Raw { .. } | RequestKind::RawSaslResponse => {
+                // A person drives this exchange: hand them the challenge, await their next line.
+                let text = match decoded {
+                    Ok(raw) => match String::from_utf8(raw) {
+                        Ok(text) if !text.chars().any(char::is_control) => text,
+                        _ => String::from_utf8_lossy(&cont.encoded).into_owned(),
+                    },
+                    Err(_) => String::from_utf8_lossy(&cont.encoded).into_owned(),
+                };
+                self.raw_sasl = true;
+                if let Some(req) = self.in_flight.pop_front() {
+                    let reply = RawReply {
+                        ok: true,
+                        continuation: true,
+                        text,
+                        code: None,
+                        lines: Vec::new(),
+                    };
+                    self.complete(req.handle, Ok(Reply::Raw(reply)));
+                }
+            }
+        }
+    }
+
+    fn finish_body(&mut self) {
+        let Some(read) = self.body.take() else { return };
+        let Some(req) = self.in_flight.pop_front() else {
+            return;
+        };
+        let keyword = req.keyword();
+        let total = read.decoder.wire_len();
+        let truncated = total > BODY_KEEP as u64;
+        let text = String::from_utf8_lossy(&read.wire_kept).replace("\r\n", "\n");
+        self.push_entry(
+            Direction::Server,
+            text,
+            read.wire_kept,
+            false,
+            truncated,
+            total,
+            body_key(keyword),
+        );
+        let bare = read.decoder.bare_lf_count();
+        if bare > 0 {
+            self.info(
+                "warn.bare-lf",
+                format!("{bare} body lines ended with LF alone, not CRLF"),
+            );
+        }
+        if read.decoder.is_over_limit() {
+            let limit = self.config.max_body;
+            self.info(
+                "error.limit",
+                format!("the reply was larger than {limit} octets and was dropped"),
+            );
+            self.complete(req.handle, Err(LimitError::BodyTooLarge { limit }.into()));
+            self.after_reply_removed();
+            return;
+        }
+        let status = read.status;
+        let body = read.body;
+        let result = match &req.kind {
+            RequestKind::Raw { command } => {
+                self.apply_side_effects(command, &status, Some(&body));
+                Ok(Reply::Raw(RawReply {
+                    ok: true,
+                    continuation: false,
+                    text: status.text,
+                    code: status.code,
+                    lines: body_lines(&body)
+                        .map(|l| String::from_utf8_lossy(l).into_owned())
+                        .collect(),
+                }))
+            }
+            RequestKind::Typed { command, .. } => {
+                self.apply_side_effects(command, &status, Some(&body));
+                typed_body_reply(command, body)
+            }
+            RequestKind::RawSaslResponse => Ok(Reply::Message(body)),
+        };
+        self.complete(req.handle, result);
+        self.after_reply_removed();
+    }
+
+    fn finish_single(&mut self, req: Request, status: StatusLine) {
+        let ok = status.is_ok();
+        if let Some(command) = req.command() {
+            self.apply_side_effects(command, &status, None);
+        } else if ok {
+            // The last line of a hand-typed SASL exchange: +OK means logged in.
+            self.logged_in();
+        }
+        let result = if req.is_raw() {
+            Ok(Reply::Raw(RawReply {
+                ok,
+                continuation: false,
+                text: status.text,
+                code: status.code,
+                lines: Vec::new(),
+            }))
+        } else if let Some(err) = req.failure {
+            Err(err)
+        } else if !ok {
+            Err(Pop3Error::Server {
+                text: status.text,
+                code: status.code,
+            })
+        } else {
+            match req.command() {
+                Some(Command::Stat) => parse_stat(status.text.as_bytes())
+                    .map(Reply::Stat)
+                    .map_err(Into::into),
+                Some(Command::List(Some(_))) => parse_list_line(status.text.as_bytes())
+                    .map(Reply::ListOne)
+                    .map_err(Into::into),
+                Some(Command::Uidl(Some(_))) => parse_uidl_line(status.text.as_bytes())
+                    .map(Reply::UidlOne)
+                    .map_err(Into::into),
+                _ => Ok(Reply::Status(status)),
+            }
+        };
+        if let Ok(Reply::ListOne(entry)) = &result {
+            self.sizes.insert(entry.id, entry.size);
+        }
+        self.complete(req.handle, result);
+        self.after_reply_removed();
+    }
+
+    /// What a reply changes in the session, whether the command was typed or raw.
+    fn apply_side_effects(&mut self, command: &Command, status: &StatusLine, body: Option<&[u8]>) {
+        let ok = status.is_ok();
+        match command {
+            Command::User(_) => self.awaiting_pass = ok,
+            Command::Pass(_) | Command::Apop { .. } | Command::Auth { .. } => {
+                self.awaiting_pass = false;
+                if ok {
+                    self.logged_in();
+                }
+            }
+            Command::Quit => {
+                self.info(
+                    "info.closed",
+                    "the server ended the session after QUIT".to_owned(),
+                );
+                self.shut_down(Pop3Error::Closed {
+                    reason: "the session ended with QUIT".into(),
+                });
+            }
+            Command::Stls if ok => {
+                self.awaiting_tls = true;
+                self.capabilities = None;
+                self.events.push_back(Event::StartTls);
+            }
+            Command::Utf8 if ok => {
+                self.utf8 = true;
+                self.info("info.utf8", "UTF-8 is on for this session".to_owned());
+            }
+            Command::Capa if ok => {
+                let caps: Vec<Capability> = body_lines(body.unwrap_or_default())
+                    .filter_map(|l| parse_capa_line(l).ok())
+                    .collect();
+                self.capabilities = Some(caps);
+                if self.is_pipelining() {
+                    self.info(
+                        "info.pipelining",
+                        "the server pipelines: commands go out without waiting".to_owned(),
+                    );
+                }
+            }
+            Command::List(None) if ok => {
+                for entry in
+                    body_lines(body.unwrap_or_default()).filter_map(|l| parse_list_line(l).ok())
+                {
+                    self.sizes.insert(entry.id, entry.size);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn logged_in(&mut self) {
+        if self.state == SessionState::Authorization {
+            self.set_state(SessionState::Transaction);
+        }
+    }
+
+    /// After a reply leaves the in-flight queue: queued commands may go out.
+    fn after_reply_removed(&mut self) {
+        self.timer_base_ms = self.now_ms;
+    }
+
+    fn report_progress(&mut self) {
+        let Some(read) = self.body.as_mut() else {
+            return;
+        };
+        let received = read.decoder.decoded_len();
+        if received == read.reported {
+            return;
+        }
+        read.reported = received;
+        let expected = read.expected;
+        let Some(head) = self.in_flight.front() else {
+            return;
+        };
+        let command = head.command();
+        let progress = Progress {
+            handle: head.handle,
+            command: command.map(Command::name).unwrap_or_default(),
+            id: command.and_then(Command::message_number),
+            received,
+            expected,
+        };
+        self.events.push_back(Event::Progress(progress));
+    }
+
+    // ----- Sending ----------------------------------------------------------------------------
+
+    fn flush_pending(&mut self) {
+        while let Some(next) = self.pending.front() {
+            if self.greeting.is_none() || self.awaiting_tls || self.state == SessionState::Closed {
+                return;
+            }
+            if let Some(last) = self.in_flight.back() {
+                if !self.is_pipelining() || last.is_barrier() || next.is_barrier() {
+                    return;
+                }
+            }
+            let Some(req) = self.pending.pop_front() else {
+                return;
+            };
+            if self.in_flight.is_empty() {
+                self.timer_base_ms = self.now_ms;
+            }
+            let explain = match &req.kind {
+                RequestKind::RawSaslResponse if req.secret.is_none() => {
+                    explain::known("sasl.cancel")
+                }
+                RequestKind::RawSaslResponse => explain::known("sasl.response"),
+                _ => command_key(req.keyword()),
+            };
+            self.client_entry(&req.bytes, req.secret.clone(), explain);
+            self.outbuf.extend_from_slice(&req.bytes);
+            if req.keyword() == Some(Keyword::Quit) && self.state == SessionState::Transaction {
+                // RFC 1939 §6: QUIT from TRANSACTION enters UPDATE; the reply comes from there.
+                self.set_state(SessionState::Update);
+            }
+            self.in_flight.push_back(req);
+        }
+    }
+
+    // ----- Ending -----------------------------------------------------------------------------
+
+    fn shut_down(&mut self, err: Pop3Error) {
+        if self.state == SessionState::Closed {
+            return;
+        }
+        for req in std::mem::take(&mut self.in_flight)
+            .into_iter()
+            .chain(std::mem::take(&mut self.pending))
+        {
+            self.complete(req.handle, Err(err.clone()));
+        }
+        self.body = None;
+        self.inbuf.clear();
+        self.raw_sasl = false;
+        self.awaiting_tls = false;
+        self.set_state(SessionState::Closed);
+        self.events.push_back(Event::Closed);
+    }
+
+    fn complete(&mut self, handle: CommandHandle, result: Result<Reply, Pop3Error>) {
+        self.events.push_back(Event::Completed { handle, result });
+    }
+
+    fn set_state(&mut self, state: SessionState) {
+        if self.state != state {
+            self.state = state;
+            self.announce_state();
+        }
+    }
+
+    fn announce_state(&mut self) {
+        let state = self.state;
+        self.info(
+            explain::known(&format!("state.{}", state.as_str())).key,
+            state.as_str().to_owned(),
+        );
+        self.events.push_back(Event::StateChanged(state));
+    }
+
+    // ----- Transcript -------------------------------------------------------------------------
+
+    fn info(&mut self, key: &str, text: String) {
+        self.push_entry(
+            Direction::Info,
+            text,
+            Vec::new(),
+            false,
+            false,
+            0,
+            explain::known(key),
+        );
+    }
+
+    fn server_entry(&mut self, raw: Vec<u8>, explain: Explain) {
+        let text = String::from_utf8_lossy(strip_line_end(&raw)).into_owned();
+        let total = raw.len() as u64;
+        self.push_entry(Direction::Server, text, raw, false, false, total, explain);
+    }
+
+    fn client_entry(&mut self, bytes: &[u8], secret: Option<Range<usize>>, explain: Explain) {
+        let line = strip_line_end(bytes);
+        let (text, masked) = match secret {
+            Some(range) if range.end <= line.len() && range.start <= range.end => {
+                let mut text = String::from_utf8_lossy(&line[..range.start]).into_owned();
+                text.push_str(MASK);
+                text.push_str(&String::from_utf8_lossy(&line[range.end..]));
+                (text, true)
+            }
+            _ => (String::from_utf8_lossy(line).into_owned(), false),
+        };
+        let total = bytes.len() as u64;
+        self.push_entry(
+            Direction::Client,
+            text,
+            bytes.to_vec(),
+            masked,
+            false,
+            total,
+            explain,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_entry(
+        &mut self,
+        dir: Direction,
+        text: String,
+        bytes: Vec<u8>,
+        masked: bool,
+        truncated: bool,
+        total_bytes: u64,
+        explain: Explain,
+    ) {
+        let entry = TranscriptEntry {
+            seq: self.seq,
+            dir,
+            text,
+            bytes,
+            at_ms: self.now_ms,
+            masked,
+            truncated,
+            total_bytes,
+            explain,
+        };
+        self.seq += 1;
+        self.events.push_back(Event::Transcript(entry));
+    }
+}
+
+/// Validates a hand-typed SASL response: base64, `=` (empty) or `*` (cancel), RFC 5034 §4.
+fn check_sasl_response(line: &str) -> Result<&str, Pop3Error> {
+    let text = line
+        .strip_suffix("\r\n")
+        .or_else(|| line.strip_suffix('\n'))
+        .unwrap_or(line);
+    if let Some(position) = text.bytes().position(|b| b < 0x20 || b == 0x7F) {
+        let name = if text.as_bytes()[position] == b'\r' {
+            "CR"
+        } else {
+            "LF"
+        };
+        return Err(CommandError::ControlCharacter {
+            position,
+            name: name.into(),
+        }
+        .into());
+    }
+    if text.len() + 2 > MAX_SASL_RESPONSE_LINE {
+        return Err(CommandError::TooLong {
+            len: text.len() + 2,
+            limit: MAX_SASL_RESPONSE_LINE,
+        }
+        .into());
+    }
+    if text == "*" || crate::codec::is_sasl_base64(text) {
+        Ok(text)
+    } else {
+        Err(CommandError::BadBase64.into())
+    }
+}
+
+fn strip_line_end(bytes: &[u8]) -> &[u8] {
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    bytes.strip_suffix(b"\r").unwrap_or(bytes)
+}
+
+/// The lines of a decoded body, without their line ends (CRLF or a bare LF).
+fn body_lines(body: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let body = body.strip_suffix(b"\n").unwrap_or(body);
+    let empty = body.is_empty();
+    body.split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(move |_| !empty)
+}
+
+fn typed_body_reply(command: &Command, body: Vec<u8>) -> Result<Reply, Pop3Error> {
+    Ok(match command {
+        Command::Retr(_) | Command::Top { .. } => Reply::Message(body),
+        Command::List(None) => Reply::List(
+            body_lines(&body)
+                .map(parse_list_line)
+                .collect::<Result<_, _>>()?,
+        ),
+        Command::Uidl(None) => Reply::Uidl(
+            body_lines(&body)
+                .map(parse_uidl_line)
+                .collect::<Result<_, _>>()?,
+        ),
+        Command::Capa => Reply::Capabilities(
+            body_lines(&body)
+                .map(parse_capa_line)
+                .collect::<Result<_, _>>()?,
+        ),
+        _ => Reply::Languages(
+            body_lines(&body)
+                .map(|l| String::from_utf8_lossy(l).into_owned())
+                .collect(),
+        ),
+    })
+}

@@ -1,0 +1,194 @@
+//! Typed errors of the codec. Each names what was wrong and which rule it broke.
+
+use thiserror::Error;
+
+/// A reply from the server that breaks the protocol: the session reports it, never panics.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// The line does not begin with `+OK` or `-ERR` (status indicators are upper case, RFC 1939 §3).
+    #[error("the reply does not start with +OK or -ERR: {line:?}")]
+    BadStatus {
+        /// The offending line, lossily decoded.
+        line: String,
+    },
+    /// A `+` continuation line arrived where no SASL exchange was under way.
+    #[error("the server sent a SASL continuation (+) outside an AUTH exchange")]
+    UnexpectedContinuation,
+    /// A SASL challenge that is not valid base64 (RFC 5034 §4).
+    #[error("the server's SASL challenge is not valid base64")]
+    BadChallenge,
+    /// A number in a reply is missing, not decimal or too large.
+    #[error("expected {what} in {line:?}")]
+    BadNumber {
+        /// What was expected, e.g. "a message count".
+        what: &'static str,
+        /// The offending line, lossily decoded.
+        line: String,
+    },
+    /// A unique-id outside RFC 1939 §7's 1–70 octets of 0x21–0x7E.
+    #[error("the unique-id in {line:?} is not 1-70 printable characters (RFC 1939 §7)")]
+    BadUniqueId {
+        /// The offending line, lossily decoded.
+        line: String,
+    },
+    /// A multi-line reply line that cannot be parsed as what the command returns.
+    #[error("malformed {what} line: {line:?}")]
+    BadListing {
+        /// What kind of listing, e.g. "LIST".
+        what: &'static str,
+        /// The offending line, lossily decoded.
+        line: String,
+    },
+    /// The greeting was a `-ERR`: the server refuses the session.
+    #[error("the server refused the connection: {text}")]
+    RejectedGreeting {
+        /// The server's text.
+        text: String,
+    },
+    /// The server sent bytes while no reply was expected.
+    #[error("the server sent {bytes} octets no command asked for")]
+    Unsolicited {
+        /// How many octets arrived.
+        bytes: usize,
+    },
+    /// A single-line reply to a command that must answer in one line was not parseable.
+    #[error("malformed {what} reply: {line:?}")]
+    BadReply {
+        /// The command whose reply is malformed.
+        what: &'static str,
+        /// The offending line, lossily decoded.
+        line: String,
+    },
+}
+
+/// A size or count cap was exceeded. The session stays in sync where it can.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum LimitError {
+    /// A status line, greeting or `+` line longer than the cap (RFC 2449 §4: 512 octets).
+    #[error("a reply line is longer than {limit} octets (RFC 2449 §4)")]
+    LineTooLong {
+        /// The cap, CRLF included.
+        limit: usize,
+    },
+    /// A multi-line body larger than the configured cap.
+    #[error("the multi-line reply is larger than the {limit}-octet cap")]
+    BodyTooLarge {
+        /// The cap in decoded octets.
+        limit: u64,
+    },
+    /// Too many commands queued without being sent.
+    #[error("more than {limit} commands are queued")]
+    TooManyQueued {
+        /// The cap.
+        limit: usize,
+    },
+}
+
+/// Why a command line cannot be sent. Nothing is sent when this is returned.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// The line is empty.
+    #[error("the command is empty")]
+    Empty,
+    /// Longer than the limit, CRLF included (RFC 2449 §4: 255 octets).
+    #[error("the command is {len} octets with CRLF; the limit is {limit} (RFC 2449 §4)")]
+    TooLong {
+        /// The line's length with CRLF.
+        len: usize,
+        /// The cap.
+        limit: usize,
+    },
+    /// A CR, LF or other control character inside the line: a second command could be smuggled in.
+    #[error("the command contains a control character ({name}) at octet {position}; one line is one command")]
+    ControlCharacter {
+        /// Byte offset in the line.
+        position: usize,
+        /// "CR", "LF", "NUL", "TAB" or the hex value.
+        name: String,
+    },
+    /// The keyword is not 3 or 4 printable characters (RFC 2449 §3).
+    #[error("{keyword:?} is not a POP3 keyword: keywords are 3 or 4 letters (RFC 2449 §3)")]
+    BadKeyword {
+        /// What was typed in the keyword's place.
+        keyword: String,
+    },
+    /// Words separated by something other than a single space (RFC 1939 §3).
+    #[error("separate the keyword and arguments with a single space (RFC 1939 §3)")]
+    Spacing,
+    /// A required argument is missing.
+    #[error("{command} needs {argument}")]
+    MissingArgument {
+        /// The command keyword.
+        command: &'static str,
+        /// Which argument, e.g. "a message number".
+        argument: &'static str,
+    },
+    /// More arguments than the command takes.
+    #[error("{command} takes {expected}")]
+    TooManyArguments {
+        /// The command keyword.
+        command: &'static str,
+        /// What it takes, e.g. "no arguments".
+        expected: &'static str,
+    },
+    /// A message number that is not a positive decimal number.
+    #[error("{text:?} is not a message number: messages are numbered 1, 2, 3… (RFC 1939 §5)")]
+    BadMessageNumber {
+        /// What was typed.
+        text: String,
+    },
+    /// TOP's line count is not a non-negative decimal number.
+    #[error("{text:?} is not a line count: TOP takes a message number and a number of lines ≥ 0 (RFC 1939 §7)")]
+    BadLineCount {
+        /// What was typed.
+        text: String,
+    },
+    /// APOP's digest is not 32 hexadecimal digits.
+    #[error(
+        "the APOP digest must be 32 hexadecimal digits, the MD5 of timestamp+secret (RFC 1939 §7)"
+    )]
+    BadDigest,
+    /// A SASL mechanism name outside RFC 4422's syntax (1–20 of A–Z, 0–9, - and _).
+    #[error("{text:?} is not a SASL mechanism name (RFC 4422 §3.1)")]
+    BadMechanism {
+        /// What was typed.
+        text: String,
+    },
+    /// A SASL initial response or continuation response that is not base64 (or `=` / `*`).
+    #[error("a SASL response must be base64, '=' for empty, or '*' to cancel (RFC 5034 §4)")]
+    BadBase64,
+    /// Non-ASCII text before `UTF8` was accepted (RFC 6856 §2).
+    #[error("non-ASCII characters need the UTF8 command first (RFC 6856 §2)")]
+    NonAscii,
+    /// An argument of a known command that is not printable (RFC 2449 §3).
+    #[error("{command}'s argument must be printable characters")]
+    BadArgument {
+        /// The command keyword.
+        command: &'static str,
+    },
+}
+
+impl CommandError {
+    /// The stable explanation key of this refusal (see [`crate::explain`]).
+    pub fn explain_key(&self) -> &'static str {
+        match self {
+            CommandError::Empty => "input.empty",
+            CommandError::TooLong { .. } => "input.too-long",
+            CommandError::ControlCharacter { .. } => "input.control",
+            CommandError::BadKeyword { .. } => "input.keyword",
+            CommandError::Spacing => "input.spacing",
+            CommandError::MissingArgument { .. } => "input.missing-argument",
+            CommandError::TooManyArguments { .. } => "input.too-many-arguments",
+            CommandError::BadMessageNumber { .. } => "input.message-number",
+            CommandError::BadLineCount { .. } => "input.line-count",
+            CommandError::BadDigest => "input.digest",
+            CommandError::BadMechanism { .. } => "input.mechanism",
+            CommandError::BadBase64 => "input.base64",
+            CommandError::NonAscii => "input.non-ascii",
+            CommandError::BadArgument { .. } => "input.argument",
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Structured replies: STAT, LIST, UIDL, CAPA and the greeting's APOP timestamp.
+
+use serde::Serialize;
+
+use super::error::ProtocolError;
+use super::status::lossy;
+
+/// The answer to `STAT` (RFC 1939 §5 "drop listing").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Stat {
+    /// Number of messages not marked as deleted.
+    pub count: u32,
+    /// Their total size in octets.
+    pub size: u64,
+}
+
+/// One "scan listing" of `LIST` (RFC 1939 §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ListEntry {
+    /// Message number.
+    pub id: u32,
+    /// Exact size in octets.
+    pub size: u64,
+}
+
+/// One "unique-id listing" of `UIDL` (RFC 1939 §7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UidlEntry {
+    /// Message number.
+    pub id: u32,
+    /// The unique-id: 1–70 octets in 0x21–0x7E.
+    pub uid: String,
+}
+
+/// One capability line of `CAPA` (RFC 2449 §5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Capability {
+    /// The tag, upper-cased (tags are case-insensitive).
+    pub name: String,
+    /// The arguments as sent.
+    pub args: Vec<String>,
+}
+
+fn words(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    text.split(|&b| b == b' ').filter(|w| !w.is_empty())
+}
+
+fn number<T: std::str::FromStr>(
+    word: Option<&[u8]>,
+    what: &'static str,
+    line: &[u8],
+) -> Result<T, ProtocolError> {
+    word.filter(|w| !w.is_empty() && w.iter().all(u8::is_ascii_digit))
+        .and_then(|w| std::str::from_utf8(w).ok())
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| ProtocolError::BadNumber {
+            what,
+            line: lossy(line),
+        })
+}
+
+/// Parses the text of a `+OK` to `STAT`: `nn mm`, anything after ignored (RFC 1939 §5).
+pub fn parse_stat(text: &[u8]) -> Result<Stat, ProtocolError> {
+    let mut w = words(text);
+    let count = number(w.next(), "a message count", text)?;
+    let size = number(w.next(), "a maildrop size in octets", text)?;
+    Ok(Stat { count, size })
+}
+
+/// Parses `msg size` (a LIST body line or the text of `+OK` to `LIST n`).
+pub fn parse_list_line(line: &[u8]) -> Result<ListEntry, ProtocolError> {
+    let mut w = words(line);
+    let id = number(w.next(), "a message number", line)?;
+    let size = number(w.next(), "a size in octets", line)?;
+    if id == 0 {
+        return Err(ProtocolError::BadListing {
+            what: "LIST",
+            line: lossy(line),
+        });
+    }
+    Ok(ListEntry { id, size })
+}
+
+/// Parses `msg unique-id` (a UIDL body line or the text of `+OK` to `UIDL n`).
+pub fn parse_uidl_line(line: &[u8]) -> Result<UidlEntry, ProtocolError> {
+    let mut w = words(line);
+    let id: u32 = number(w.next(), "a message number", line)?;
+    let uid = w.next().unwrap_or_default();
+    if id == 0 || uid.is_empty() || uid.len() > 70 || !uid.iter().all(|b| (0x21..=0x7E).contains(b))
+    {
+        return Err(ProtocolError::BadUniqueId { line: lossy(line) });
+    }
+    // Checked ASCII above, so this is lossless.
+    Ok(UidlEntry {
+        id,
+        uid: lossy(uid),
+    })
+}
+
+/// Parses one CAPA line: a tag and its space-separated arguments.
+pub fn parse_capa_line(line: &[u8]) -> Result<Capability, ProtocolError> {
+    let mut w = words(line);
+    let name = w.next().ok_or_else(|| ProtocolError::BadListing {
+        what: "CAPA",
+        line: lossy(line),
+    })?;
+    Ok(Capability {
+        name: lossy(name).to_ascii_uppercase(),
+        args: w.map(lossy).collect(),
+    })
+}
+
+/// Finds the APOP timestamp `<…>` in a greeting's text (RFC 1939 §7), brackets included.
+/// It must hold no space, no `<` and only printable ASCII; otherwise there is none.
+pub fn find_apop_timestamp(text: &str) -> Option<String> {
+    let start = text.find('<')?;
+    let len = text[start..].find('>')?;
+    let stamp = &text[start..=start + len];
+    let inner = &stamp[1..stamp.len() - 1];
+    let ok = !inner.is_empty()
+        && inner
+            .bytes()
+            .all(|b| (0x21..=0x7E).contains(&b) && b != b'<');
+    ok.then(|| stamp.to_owned())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_from_rfc_example() {
+        assert_eq!(
+            parse_stat(b"2 320").unwrap(),
+            Stat {
+                count: 2,
+                size: 320
+            }
+        );
+        assert_eq!(parse_stat(b"2 320 extra words").unwrap().size, 320);
+        assert!(parse_stat(b"two 320").is_err());
+        assert!(parse_stat(b"2").is_err());
+        assert!(
+            parse_stat(b"99999999999 1").is_err(),
+            "overflow is an error, not a wrap"
+        );
+        assert!(parse_stat(b"-1 5").is_err());
+    }
+
+    #[test]
+    fn list_and_uidl_lines() {
+        assert_eq!(
+            parse_list_line(b"1 120").unwrap(),
+            ListEntry { id: 1, size: 120 }
+        );
+        assert!(parse_list_line(b"0 120").is_err());
+        assert!(parse_list_line(b"1").is_err());
+        assert_eq!(
+            parse_uidl_line(b"1 whqtswO00WBw418f9t5JxYwZ").unwrap().uid,
+            "whqtswO00WBw418f9t5JxYwZ"
+        );
+        assert!(parse_uidl_line(b"1").is_err());
+        assert!(parse_uidl_line(&[b"1 ".as_slice(), &[b'a'; 71]].concat()).is_err());
+        assert!(parse_uidl_line(&[b"1 ".as_slice(), &[b'a'; 70]].concat()).is_ok());
+        assert!(parse_uidl_line(b"1 caf\xc3\xa9").is_err());
+    }
+
+    #[test]
+    fn capa_lines() {
+        let c = parse_capa_line(b"sasl PLAIN CRAM-MD5").unwrap();
+        assert_eq!(c.name, "SASL");
+        assert_eq!(c.args, vec!["PLAIN", "CRAM-MD5"]);
+        assert!(parse_capa_line(b"").is_err());
+    }
+
+    #[test]
+    fn apop_timestamps() {
+        let t = "POP3 server ready <1896.697170952@dbc.mtview.ca.us>";
+        assert_eq!(
+            find_apop_timestamp(t).unwrap(),
+            "<1896.697170952@dbc.mtview.ca.us>"
+        );
+        assert_eq!(find_apop_timestamp("ready"), None);
+        assert_eq!(find_apop_timestamp("ready <>"), None);
+        assert_eq!(find_apop_timestamp("ready <a b>"), None);
+        assert_eq!(find_apop_timestamp("ready <unclosed"), None);
+    }
+}
