@@ -18,3 +18,8 @@ pub mod explain;
 
 pub use client::{Client, ClientConfig, CommandHandle, Event, Pop3Error, SessionState};
 pub use explain::{Direction, Explain, TranscriptEntry};
+
+/// The README's examples, compiled and run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

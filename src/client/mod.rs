@@ -710,11 +710,12 @@ impl Client {
             }
         };
         let explain = match &status.code {
-            Some(code) => explain::known(code.explain_key()),
-            None if matches!(head.kind, RequestKind::RawSaslResponse) => {
+            // A -ERR's code says more than the command's generic failure text (RFC 3206).
+            Some(code) if !status.is_ok() => explain::known(code.explain_key()),
+            _ if matches!(head.kind, RequestKind::RawSaslResponse) => {
                 reply_key(Some(Keyword::Auth), status.is_ok())
             }
-            None => reply_key(keyword, status.is_ok()),
+            _ => reply_key(keyword, status.is_ok()),
         };
         let multiline = status.is_ok() && head.command().is_some_and(Command::expects_multiline);
         let expected = match head.command() {

@@ -163,12 +163,6 @@ pub enum CommandError {
     /// Non-ASCII text before `UTF8` was accepted (RFC 6856 §2).
     #[error("non-ASCII characters need the UTF8 command first (RFC 6856 §2)")]
     NonAscii,
-    /// An argument of a known command that is not printable (RFC 2449 §3).
-    #[error("{command}'s argument must be printable characters")]
-    BadArgument {
-        /// The command keyword.
-        command: &'static str,
-    },
 }
 
 impl CommandError {
@@ -188,7 +182,6 @@ impl CommandError {
             CommandError::BadMechanism { .. } => "input.mechanism",
             CommandError::BadBase64 => "input.base64",
             CommandError::NonAscii => "input.non-ascii",
-            CommandError::BadArgument { .. } => "input.argument",
         }
     }
 }

@@ -193,7 +193,6 @@ static TABLE: &[(&str, &str)] = &[
     ("input.mechanism", "RFC 4422 §3.1"),
     ("input.base64", "RFC 5034 §4"),
     ("input.non-ascii", "RFC 6856 §2"),
-    ("input.argument", "RFC 2449 §3"),
 ];
 
 /// Every explanation key the engine can emit, in a stable order.
