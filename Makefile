@@ -27,11 +27,11 @@ setup:
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	$(CARGO) clippy --workspace --lib --target wasm32-unknown-unknown -- -D warnings
 
 test-native:
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --all-features
 
 # A wasm build break fails the tests.
 build-wasm:

@@ -1,2 +1,354 @@
-//! Placeholder replaced by the decode benchmark.
-fn main() {}
+//! Throughput of multi-line body decoding: a plain LF scan (the ceiling), [`BodyDecoder`] alone,
+//! and the whole [`Client`] path for a `RETR`, all over the same ≥ 64 MiB byte-stuffed body fed
+//! in 16 KiB chunks.
+//!
+//! Run with `cargo bench --bench decode`. Each figure is the median of several timed runs after
+//! a warm-up; MB/s are 10^6 octets of wire body (the byte-stuffed body with its `.CRLF`) per
+//! second. No external benchmark harness: a plain `fn main`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use popwire::codec::{stuff_body, BodyDecoder};
+use popwire::{Client, ClientConfig, Event};
+
+/// Size of the decoded body to build (the wire body is a little larger).
+const BODY_TARGET: usize = 64 * 1024 * 1024;
+/// Size of one read from the "socket".
+const CHUNK: usize = 16 * 1024;
+/// Timed runs per measurement (after one warm-up run).
+const RUNS: usize = 7;
+
+/// A small, fast, deterministic PRNG (xorshift64*), so the data is the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in `lo..=hi`.
+    fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + (self.next() % (hi - lo + 1) as u64) as usize
+    }
+
+    /// True with probability `percent`/100.
+    fn percent(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+const WORDS: &[&str] = &[
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "that",
+    "for",
+    "it",
+    "as",
+    "was",
+    "with",
+    "be",
+    "by",
+    "on",
+    "not",
+    "he",
+    "this",
+    "are",
+    "or",
+    "his",
+    "from",
+    "at",
+    "which",
+    "but",
+    "have",
+    "an",
+    "had",
+    "they",
+    "you",
+    "were",
+    "their",
+    "one",
+    "all",
+    "we",
+    "can",
+    "her",
+    "has",
+    "there",
+    "been",
+    "if",
+    "more",
+    "when",
+    "will",
+    "would",
+    "who",
+    "so",
+    "no",
+    "meeting",
+    "schedule",
+    "attached",
+    "report",
+    "quarterly",
+    "please",
+    "review",
+    "thanks",
+    "regards",
+    "server",
+    "mailbox",
+    "message",
+    "protocol",
+    "delivery",
+    "invoice",
+    "project",
+    "tomorrow",
+    "update",
+];
+
+const HEADERS: &[&str] = &[
+    "Received: from mx.example.org (mx.example.org [192.0.2.25]) by pop.example.net",
+    "Message-ID: <20240611123456.4f2a9c@mail.example.org>",
+    "Date: Tue, 11 Jun 2024 12:34:56 +0200",
+    "From: Alice Example <alice@example.org>",
+    "To: Bob Example <bob@example.net>",
+    "Subject: Re: quarterly report and the meeting schedule for next week",
+    "MIME-Version: 1.0",
+    "Content-Type: multipart/mixed; boundary=\"=_boundary_4f2a9c\"",
+];
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// A text line of 60–78 characters made of words.
+fn text_line(rng: &mut Rng, line: &mut Vec<u8>) {
+    let target = rng.range(60, 78);
+    while line.len() < target {
+        let word = WORDS[rng.range(0, WORDS.len() - 1)].as_bytes();
+        if !line.is_empty() {
+            line.push(b' ');
+        }
+        line.extend_from_slice(word);
+    }
+    line.truncate(target);
+}
+
+/// A short line (0–20 characters): empty lines, "Hi Bob,", "-- ", list items.
+fn short_line(rng: &mut Rng, line: &mut Vec<u8>) {
+    let len = rng.range(0, 20);
+    let mut filler = Vec::new();
+    text_line(rng, &mut filler);
+    line.extend_from_slice(&filler[..len]);
+}
+
+/// A 76-character base64-looking line, as in an attachment.
+fn base64_line(rng: &mut Rng, line: &mut Vec<u8>) {
+    for _ in 0..76 {
+        line.push(B64[(rng.next() >> 58) as usize]);
+    }
+}
+
+/// Builds a maildrop-like body of at least `target` octets, CRLF line ends, and counts its lines
+/// and how many begin with a dot.
+fn build_body(target: usize) -> (Vec<u8>, usize, usize) {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut body = Vec::with_capacity(target + 4096);
+    let mut line = Vec::with_capacity(128);
+    let (mut lines, mut dotted) = (0usize, 0usize);
+    while body.len() < target {
+        // One message: headers, a text part, sometimes an attachment.
+        let mut block: Vec<(u8, usize)> = vec![(b'h', HEADERS.len()), (b'e', 1)];
+        for _ in 0..rng.range(2, 8) {
+            block.push((b't', rng.range(3, 14)));
+            block.push((b's', rng.range(1, 3)));
+        }
+        if rng.percent(40) {
+            block.push((b'b', rng.range(20, 200)));
+            block.push((b'e', 1));
+        }
+        for (kind, count) in block {
+            for i in 0..count {
+                line.clear();
+                match kind {
+                    b'h' => {
+                        line.extend_from_slice(HEADERS.get(i).map_or(&[][..], |h| h.as_bytes()))
+                    }
+                    b'e' => {}
+                    b't' => text_line(&mut rng, &mut line),
+                    b's' => short_line(&mut rng, &mut line),
+                    _ => base64_line(&mut rng, &mut line),
+                }
+                // About 5% of lines begin with a dot (quoted text, ".sig", a lone ".").
+                if rng.percent(5) {
+                    line.insert(0, b'.');
+                }
+                if line.first() == Some(&b'.') {
+                    dotted += 1;
+                }
+                lines += 1;
+                body.extend_from_slice(&line);
+                body.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+    (body, lines, dotted)
+}
+
+/// Median of `RUNS` timed runs of `f` after one warm-up run.
+fn median_time(mut f: impl FnMut()) -> Duration {
+    f();
+    let mut times: Vec<Duration> = (0..RUNS)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    times.sort_unstable();
+    times[RUNS / 2]
+}
+
+fn mb_per_s(bytes: usize, t: Duration) -> f64 {
+    bytes as f64 / 1e6 / t.as_secs_f64()
+}
+
+/// (a) The ceiling: count LFs in every chunk with memchr.
+fn scan_lf(wire: &[u8]) -> usize {
+    wire.chunks(CHUNK)
+        .map(|chunk| memchr::memchr_iter(b'\n', black_box(chunk)).count())
+        .sum()
+}
+
+/// (b) `BodyDecoder` driven like the client drives it: each chunk is appended to a buffer that
+/// keeps the unconsumed octets, decoded from there, and the consumed octets drained.
+fn decode_body(wire: &[u8], out: &mut Vec<u8>) -> bool {
+    let mut decoder = BodyDecoder::new(u64::MAX);
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 2);
+    for chunk in wire.chunks(CHUNK) {
+        buf.extend_from_slice(black_box(chunk));
+        let progress = decoder.decode(&buf, out);
+        buf.drain(..progress.consumed);
+        if progress.finished {
+            return true;
+        }
+    }
+    false
+}
+
+/// A client that has the greeting and is logged in (USER/PASS answered `+OK`).
+fn logged_in_client() -> Option<Client> {
+    let config = ClientConfig {
+        max_body: 1 << 30,
+        ..Default::default()
+    };
+    let mut client = Client::new(config, 0);
+    client.feed(0, b"+OK POP3 ready\r\n");
+    client.user("bench").ok()?;
+    client.poll_transmit(0)?;
+    client.feed(1, b"+OK\r\n");
+    client.pass("secret").ok()?;
+    client.poll_transmit(1)?;
+    client.feed(2, b"+OK logged in\r\n");
+    while client.poll_event().is_some() {}
+    Some(client)
+}
+
+/// (c) The whole client path: `RETR 1`, then `+OK` and the body fed in chunks, events drained
+/// after every feed, until the command completes. Returns the message's length.
+fn client_retr(stream: &[u8]) -> Option<usize> {
+    let mut client = logged_in_client()?;
+    let handle = client.retr(1).ok()?;
+    client.poll_transmit(3)?;
+    for chunk in stream.chunks(CHUNK) {
+        client.feed(4, black_box(chunk));
+        while let Some(event) = client.poll_event() {
+            if let Event::Completed { handle: h, result } = event {
+                if h == handle {
+                    return match result {
+                        Ok(popwire::client::Reply::Message(m)) => Some(black_box(m).len()),
+                        _ => None,
+                    };
+                }
+            }
+        }
+    }
+    None
+}
+
+fn main() {
+    let t0 = Instant::now();
+    let (body, lines, dotted) = build_body(BODY_TARGET);
+    let mut wire = Vec::new();
+    stuff_body(&body, &mut wire);
+    let mut stream = b"+OK message follows\r\n".to_vec();
+    stream.extend_from_slice(&wire);
+    println!(
+        "maildrop: {} lines, {:.1}% begin with '.', body {:.1} MiB, wire {:.1} MiB ({} octets), \
+         {} KiB chunks; built in {:.2} s",
+        lines,
+        100.0 * dotted as f64 / lines as f64,
+        body.len() as f64 / (1 << 20) as f64,
+        wire.len() as f64 / (1 << 20) as f64,
+        wire.len(),
+        CHUNK / 1024,
+        t0.elapsed().as_secs_f64()
+    );
+
+    // Correctness first (outside the timings): every path gives back the body.
+    let mut out = Vec::with_capacity(wire.len());
+    let finished = decode_body(&wire, &mut out);
+    let client_len = client_retr(&stream);
+    if !finished || out != body || client_len != Some(body.len()) {
+        eprintln!(
+            "decode mismatch: finished={finished} decoded={} client={client_len:?} body={}",
+            out.len(),
+            body.len()
+        );
+        std::process::exit(1);
+    }
+
+    let n = wire.len();
+    let t_scan = median_time(|| {
+        black_box(scan_lf(black_box(&wire)));
+    });
+    // Output preallocated (capacity of the whole wire body), cleared before each run.
+    let t_decode = median_time(|| {
+        out.clear();
+        black_box(decode_body(black_box(&wire), &mut out));
+        black_box(&out);
+    });
+    // Output not preallocated: a fresh Vec grows as the body arrives (as inside the client).
+    let t_decode_grow = median_time(|| {
+        let mut fresh = Vec::new();
+        black_box(decode_body(black_box(&wire), &mut fresh));
+        black_box(&fresh);
+    });
+    let t_client = median_time(|| {
+        black_box(client_retr(black_box(&stream)));
+    });
+
+    let a = mb_per_s(n, t_scan);
+    let b = mb_per_s(n, t_decode);
+    let b2 = mb_per_s(n, t_decode_grow);
+    let c = mb_per_s(n, t_client);
+    println!("median of {RUNS} runs after a warm-up, MB/s = 10^6 wire-body octets per second");
+    println!("(a)  memchr LF scan (ceiling)              {a:9.0} MB/s");
+    println!(
+        "(b)  BodyDecoder, output Vec preallocated   {b:9.0} MB/s   (b)/(a)  = {:.2}",
+        b / a
+    );
+    println!(
+        "(b') BodyDecoder, output Vec grows          {b2:9.0} MB/s   (b')/(a) = {:.2}",
+        b2 / a
+    );
+    println!(
+        "(c)  Client RETR, events drained            {c:9.0} MB/s   (c)/(a)  = {:.2}",
+        c / a
+    );
+    println!("total {:.1} s", t0.elapsed().as_secs_f64());
+}

@@ -25,3 +25,25 @@ for component in rustfmt clippy; do
     rustup component add "$component"
   fi
 done
+
+# wasm-bindgen-cli must match the wasm-bindgen version in Cargo.lock exactly.
+# (No --locked: the served index lacks one of its locked dependencies; see TOOLCHAIN.md.)
+wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ -z "$wb_version" ]; then
+  echo "cannot find wasm-bindgen's version in Cargo.lock" >&2
+  exit 1
+fi
+if command -v wasm-bindgen-test-runner >/dev/null 2>&1 \
+   && [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" = "$wb_version" ]; then
+  say "wasm-bindgen-cli $wb_version: present"
+else
+  say "installing wasm-bindgen-cli $wb_version (a few minutes, once)"
+  cargo install wasm-bindgen-cli --version "$wb_version" --force
+fi
+
+if command -v node >/dev/null 2>&1; then
+  say "node $(node --version): present"
+else
+  say "installing Node.js (runs the engine's wasm32 tests)"
+  apt-get update -qq && apt-get install -y -qq nodejs
+fi

@@ -15,6 +15,8 @@ pub mod auth;
 pub mod client;
 pub mod codec;
 pub mod explain;
+#[cfg(feature = "server")]
+pub mod server;
 
 pub use client::{Client, ClientConfig, CommandHandle, Event, Pop3Error, SessionState};
 pub use explain::{Direction, Explain, TranscriptEntry};

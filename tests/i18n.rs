@@ -1,5 +1,6 @@
 //! The page's explanation texts (`www/i18n/<lang>.json`) against the keys the engine can emit.
 
+#![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::collections::BTreeSet;

@@ -4,6 +4,10 @@
 
 mod common;
 
+// The same tests run on wasm32 under Node (wasm-bindgen-test-runner).
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
 use common::Harness;
 use popwire::auth::Mechanism;
 use popwire::client::{Reply, SessionState};

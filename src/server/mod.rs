@@ -1,0 +1,702 @@
+//! The teaching POP3 server: a sans-IO state machine for one server-side connection (cargo
+//! feature `server`). The bridge gives it sockets and a [`Mailstore`]; it gives back bytes.
+//!
+//! # The driving loop
+//!
+//! ```text
+//! let mut session = ServerSession::new(config, now_ms, nonce);   // the greeting is queued
+//! loop {
+//!     while let Some(bytes) = session.poll_transmit() { socket.write(bytes) }
+//!     while let Some(event) = session.poll_event() { StartTls → upgrade, then tls_established();
+//!                                                    Close → close the socket }
+//!     wait for input or session.poll_timeout();
+//!     session.feed(now_ms, &bytes, &store)  |  session.handle_timeout(now_ms, &store)
+//!     on EOF: session.handle_close(&store)          // releases the lock, deletes nothing
+//! }
+//! ```
+//!
+//! It implements RFC 1939 in full (USER, PASS, APOP, STAT, LIST, RETR, DELE, NOOP, RSET, TOP,
+//! UIDL, QUIT), CAPA and response codes (RFC 2449, 3206), SASL PLAIN / LOGIN / CRAM-MD5
+//! (RFC 5034), STLS (RFC 2595) and UTF8 (RFC 6856). Deletions happen only in the UPDATE state
+//! after QUIT; a dropped connection or an autologout deletes nothing.
+
+mod store;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+pub use store::{Mailstore, MailstoreError, MessageInfo};
+
+use crate::auth::{self, Mechanism, Proof, SaslServer, ServerStep};
+use crate::codec::{
+    stuff_body, Command, LineFramer, LineItem, ResponseCode, Status, StatusLine, MAX_COMMAND_LINE,
+    MAX_SASL_RESPONSE_LINE,
+};
+
+/// Settings of the teaching server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Host name in the greeting's APOP timestamp.
+    pub hostname: String,
+    /// Offer STLS (the plain port with a certificate available).
+    pub stls_available: bool,
+    /// The connection is already encrypted (implicit TLS, port 995).
+    pub tls_active: bool,
+    /// Close an idle session after this long (RFC 1939 §3: at least 10 minutes).
+    pub autologout_ms: u64,
+    /// Hold the `-ERR` to a failed login this long (slows down password guessing).
+    pub failed_login_delay_ms: u64,
+    /// Text of the IMPLEMENTATION capability.
+    pub implementation: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            hostname: "popwire.test".into(),
+            stls_available: false,
+            tls_active: false,
+            autologout_ms: 10 * 60 * 1000,
+            failed_login_delay_ms: 1000,
+            implementation: "popwire-teaching-server".into(),
+        }
+    }
+}
+
+/// What the server session asks of its transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerEvent {
+    /// `+OK` to STLS went out: start the TLS handshake, then call
+    /// [`ServerSession::tls_established`]. Input before that is discarded.
+    StartTls,
+    /// Close the connection after writing what [`ServerSession::poll_transmit`] returned.
+    Close {
+        /// Why: "quit", "autologout", "protocol".
+        reason: &'static str,
+    },
+    /// A user logged in and holds the maildrop's lock (for the bridge's log).
+    LoggedIn {
+        /// The user name.
+        user: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Message {
+    info: MessageInfo,
+    deleted: bool,
+}
+
+#[derive(Debug)]
+enum Phase {
+    /// Before login; `user` is set after a successful USER.
+    Authorization { user: Option<String> },
+    /// In a SASL exchange.
+    Sasl { sasl: SaslServer },
+    /// Logged in with the maildrop locked.
+    Transaction {
+        user: String,
+        messages: Vec<Message>,
+    },
+    /// Closed (after QUIT, autologout or a dropped connection).
+    Closed,
+}
+
+/// One server-side POP3 connection. See the [module documentation](self) for the driving loop.
+#[derive(Debug)]
+pub struct ServerSession {
+    config: ServerConfig,
+    phase: Phase,
+    timestamp: String,
+    framer: LineFramer,
+    inbuf: Vec<u8>,
+    outbuf: Vec<u8>,
+    events: VecDeque<ServerEvent>,
+    last_activity_ms: u64,
+    /// A delayed reply (a failed login) and when it may go out; input waits until then.
+    held: Option<(u64, Vec<u8>)>,
+    awaiting_tls: bool,
+    tls: bool,
+    utf8: bool,
+}
+
+impl ServerSession {
+    /// A session for a connection accepted at `now_ms`. `nonce` makes the APOP timestamp unique
+    /// (e.g. a counter and the time); the greeting is queued at once.
+    pub fn new(config: ServerConfig, now_ms: u64, nonce: &str) -> ServerSession {
+        let timestamp = format!("<{nonce}@{}>", config.hostname);
+        let tls = config.tls_active;
+        let mut session = ServerSession {
+            config,
+            phase: Phase::Authorization { user: None },
+            timestamp,
+            framer: LineFramer::new(MAX_COMMAND_LINE),
+            inbuf: Vec::new(),
+            outbuf: Vec::new(),
+            events: VecDeque::new(),
+            last_activity_ms: now_ms,
+            held: None,
+            awaiting_tls: false,
+            tls,
+            utf8: false,
+        };
+        let greeting = format!("popwire teaching POP3 server ready {}", session.timestamp);
+        session.ok(&greeting);
+        session
+    }
+
+    /// The APOP timestamp of the greeting, brackets included.
+    pub fn timestamp(&self) -> &str {
+        &self.timestamp
+    }
+
+    /// Whether the session is over.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.phase, Phase::Closed)
+    }
+
+    /// Bytes to write, if any.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        (!self.outbuf.is_empty()).then(|| std::mem::take(&mut self.outbuf))
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`ServerSession::handle_timeout`] should run next (absolute ms).
+    pub fn poll_timeout(&self) -> Option<u64> {
+        if self.is_closed() {
+            return None;
+        }
+        let idle = self
+            .last_activity_ms
+            .saturating_add(self.config.autologout_ms);
+        Some(match &self.held {
+            Some((release, _)) => idle.min(*release),
+            None => idle,
+        })
+    }
+
+    /// Releases a delayed reply when its time has come, and logs out an idle session.
+    pub fn handle_timeout(&mut self, now_ms: u64, store: &dyn Mailstore) {
+        if self.is_closed() {
+            return;
+        }
+        if let Some((release, _)) = &self.held {
+            if now_ms >= *release {
+                if let Some((_, bytes)) = self.held.take() {
+                    self.outbuf.extend_from_slice(&bytes);
+                }
+                self.last_activity_ms = now_ms;
+                self.process(now_ms, store);
+                return;
+            }
+        }
+        if now_ms
+            >= self
+                .last_activity_ms
+                .saturating_add(self.config.autologout_ms)
+        {
+            // RFC 1939 §3: an autologout closes without entering UPDATE: nothing is deleted.
+            self.err(None, "autologout: idle for too long, nothing was deleted");
+            self.close(store, "autologout");
+        }
+    }
+
+    /// The TLS handshake after STLS finished; the session carries on encrypted.
+    pub fn tls_established(&mut self) {
+        self.awaiting_tls = false;
+        self.tls = true;
+    }
+
+    /// The connection closed or broke: the lock is released and nothing is deleted.
+    pub fn handle_close(&mut self, store: &dyn Mailstore) {
+        if let Phase::Transaction { user, .. } = &self.phase {
+            store.release(user);
+        }
+        self.phase = Phase::Closed;
+    }
+
+    /// Bytes from the client. Complete commands are answered at once (pipelining is fine).
+    pub fn feed(&mut self, now_ms: u64, bytes: &[u8], store: &dyn Mailstore) {
+        if self.is_closed() {
+            return;
+        }
+        if self.awaiting_tls {
+            // Plaintext after STLS, before TLS: never execute it (RFC 2595 §4).
+            return;
+        }
+        self.last_activity_ms = now_ms;
+        self.inbuf.extend_from_slice(bytes);
+        self.process(now_ms, store);
+    }
+
+    fn process(&mut self, now_ms: u64, store: &dyn Mailstore) {
+        let mut pos = 0;
+        while self.held.is_none() && !self.awaiting_tls && !self.is_closed() {
+            let Some((item, used)) = self.framer.next_line(&self.inbuf[pos..]) else {
+                break;
+            };
+            let line = match item {
+                LineItem::Line { line, .. } => Some(line.to_vec()),
+                LineItem::TooLong { .. } => None,
+                LineItem::Skipped { .. } => {
+                    pos += used;
+                    continue;
+                }
+            };
+            pos += used;
+            match line {
+                Some(line) => self.handle_line(now_ms, &line, store),
+                None => {
+                    let limit = self.framer.max_len();
+                    self.err(
+                        None,
+                        &format!("line too long: the limit is {limit} octets with CRLF"),
+                    );
+                    if matches!(self.phase, Phase::Sasl { .. }) {
+                        self.end_sasl();
+                    }
+                }
+            }
+        }
+        if self.awaiting_tls {
+            // Anything pipelined behind STLS is discarded (injection defence).
+            self.inbuf.clear();
+        } else {
+            self.inbuf.drain(..pos.min(self.inbuf.len()));
+        }
+    }
+
+    fn handle_line(&mut self, now_ms: u64, line: &[u8], store: &dyn Mailstore) {
+        if matches!(self.phase, Phase::Sasl { .. }) {
+            self.sasl_response(now_ms, line, store);
+            return;
+        }
+        let command = match Command::parse(line, self.utf8) {
+            Ok(command) => command,
+            Err(e) => return self.err(None, &e.to_string()),
+        };
+        match std::mem::replace(&mut self.phase, Phase::Closed) {
+            Phase::Authorization { user } => self.authorization(now_ms, command, user, store),
+            Phase::Transaction { user, messages } => {
+                self.transaction(command, user, messages, store)
+            }
+            other => self.phase = other,
+        }
+    }
+
+    // ----- AUTHORIZATION ----------------------------------------------------------------------
+
+    fn authorization(
+        &mut self,
+        now_ms: u64,
+        command: Command,
+        user: Option<String>,
+        store: &dyn Mailstore,
+    ) {
+        self.phase = Phase::Authorization { user: None };
+        match command {
+            Command::Capa => self.capa(true),
+            Command::User(name) => {
+                // Same answer whether or not the user exists: nothing to learn by probing.
+                self.ok(&format!("{name} may log in now: send PASS"));
+                self.phase = Phase::Authorization { user: Some(name) };
+            }
+            Command::Pass(secret) => match user {
+                Some(name) => self.login(now_ms, &name, &Proof::Password(secret), store),
+                None => self.err(None, "send USER first, then PASS"),
+            },
+            Command::Apop { name, digest } => {
+                let ok = store
+                    .secret(&name)
+                    .is_some_and(|secret| auth::verify_apop(&self.timestamp, &secret, &digest));
+                self.finish_login(now_ms, &name, ok, store);
+            }
+            Command::Auth {
+                mechanism,
+                initial_response,
+            } => self.auth_start(now_ms, &mechanism, initial_response.as_deref(), store),
+            Command::Stls => {
+                if self.tls {
+                    self.err(None, "TLS is already active");
+                } else if !self.config.stls_available {
+                    self.err(None, "STLS is not available on this port");
+                } else {
+                    self.ok("begin TLS negotiation now");
+                    self.awaiting_tls = true;
+                    self.events.push_back(ServerEvent::StartTls);
+                }
+            }
+            Command::Utf8 => {
+                self.utf8 = true;
+                self.ok("UTF8 enabled: user names and passwords may be UTF-8");
+            }
+            Command::Quit => {
+                self.ok("popwire teaching server signing off");
+                self.close(store, "quit");
+            }
+            other => {
+                let text = format!(
+                    "{} is not valid in the AUTHORIZATION state: log in first",
+                    other.name()
+                );
+                self.err(None, &text);
+                self.phase = Phase::Authorization { user };
+            }
+        }
+    }
+
+    fn login(&mut self, now_ms: u64, name: &str, proof: &Proof, store: &dyn Mailstore) {
+        let ok = store
+            .secret(name)
+            .is_some_and(|secret| proof.verify(&secret));
+        self.finish_login(now_ms, name, ok, store);
+    }
+
+    fn finish_login(&mut self, now_ms: u64, name: &str, ok: bool, store: &dyn Mailstore) {
+        if !ok {
+            let mut reply = Vec::new();
+            StatusLine::encode(
+                Status::Err,
+                Some(&ResponseCode::Auth),
+                "invalid user name or password",
+                &mut reply,
+            );
+            self.held = Some((
+                now_ms.saturating_add(self.config.failed_login_delay_ms),
+                reply,
+            ));
+            return;
+        }
+        match store.lock(name) {
+            Ok(infos) => {
+                let count = infos.len();
+                let size: u64 = infos.iter().map(|m| m.size).sum();
+                self.ok(&format!(
+                    "{name}'s maildrop is locked and ready: {count} messages ({size} octets)"
+                ));
+                let messages = infos
+                    .into_iter()
+                    .map(|info| Message {
+                        info,
+                        deleted: false,
+                    })
+                    .collect();
+                self.phase = Phase::Transaction {
+                    user: name.to_owned(),
+                    messages,
+                };
+                self.events.push_back(ServerEvent::LoggedIn {
+                    user: name.to_owned(),
+                });
+            }
+            Err(MailstoreError::InUse) => self.err(
+                Some(ResponseCode::InUse),
+                "the maildrop is locked by another session",
+            ),
+            Err(MailstoreError::Unavailable(text)) => self.err(Some(ResponseCode::SysTemp), &text),
+            Err(MailstoreError::Failed(text)) => self.err(Some(ResponseCode::SysPerm), &text),
+        }
+    }
+
+    fn auth_start(
+        &mut self,
+        now_ms: u64,
+        mechanism: &str,
+        initial: Option<&str>,
+        store: &dyn Mailstore,
+    ) {
+        let Some(mechanism) = Mechanism::parse(mechanism) else {
+            return self.err(
+                None,
+                "unsupported SASL mechanism: PLAIN, LOGIN and CRAM-MD5 are offered",
+            );
+        };
+        let initial = match initial {
+            None => None,
+            Some("=") => Some(Vec::new()),
+            Some(text) => match auth::decode_base64(text.as_bytes()) {
+                Ok(raw) => Some(raw),
+                Err(_) => return self.err(None, "the initial response is not base64"),
+            },
+        };
+        let mut sasl = SaslServer::new(mechanism, self.timestamp.clone().into_bytes());
+        let step = sasl.start(initial.as_deref());
+        self.sasl_step(now_ms, sasl, step, store);
+    }
+
+    fn sasl_response(&mut self, now_ms: u64, line: &[u8], store: &dyn Mailstore) {
+        let Phase::Sasl { mut sasl } =
+            std::mem::replace(&mut self.phase, Phase::Authorization { user: None })
+        else {
+            return;
+        };
+        self.end_sasl();
+        if line == b"*" {
+            return self.err(None, "authentication cancelled");
+        }
+        let step = match auth::decode_base64(line) {
+            Ok(raw) => sasl.step(&raw),
+            Err(_) => return self.err(None, "the SASL response is not base64"),
+        };
+        self.sasl_step(now_ms, sasl, step, store);
+    }
+
+    fn sasl_step(
+        &mut self,
+        now_ms: u64,
+        sasl: SaslServer,
+        step: Result<ServerStep, auth::AuthError>,
+        store: &dyn Mailstore,
+    ) {
+        match step {
+            Ok(ServerStep::Challenge(challenge)) => {
+                self.outbuf.extend_from_slice(b"+ ");
+                self.outbuf
+                    .extend_from_slice(auth::encode_base64(&challenge).as_bytes());
+                self.outbuf.extend_from_slice(b"\r\n");
+                self.phase = Phase::Sasl { sasl };
+                self.framer = LineFramer::new(MAX_SASL_RESPONSE_LINE);
+            }
+            Ok(ServerStep::Verify { user, proof }) => self.login(now_ms, &user, &proof, store),
+            Err(e) => {
+                let text = format!("authentication failed: {e}");
+                let mut reply = Vec::new();
+                StatusLine::encode(Status::Err, Some(&ResponseCode::Auth), &text, &mut reply);
+                self.held = Some((
+                    now_ms.saturating_add(self.config.failed_login_delay_ms),
+                    reply,
+                ));
+            }
+        }
+    }
+
+    fn end_sasl(&mut self) {
+        if matches!(self.phase, Phase::Sasl { .. }) {
+            self.phase = Phase::Authorization { user: None };
+        }
+        self.framer = LineFramer::new(MAX_COMMAND_LINE);
+    }
+
+    // ----- TRANSACTION ------------------------------------------------------------------------
+
+    fn transaction(
+        &mut self,
+        command: Command,
+        user: String,
+        mut messages: Vec<Message>,
+        store: &dyn Mailstore,
+    ) {
+        let mut quit = false;
+        match command {
+            Command::Capa => self.capa(false),
+            Command::Stat => {
+                let (count, size) = totals(&messages);
+                self.ok(&format!("{count} {size}"));
+            }
+            Command::List(None) => {
+                let (count, size) = totals(&messages);
+                let mut body = Vec::new();
+                for (i, m) in live(&messages) {
+                    body.extend_from_slice(format!("{} {}\r\n", i + 1, m.info.size).as_bytes());
+                }
+                self.multiline(&format!("{count} messages ({size} octets)"), &body);
+            }
+            Command::List(Some(n)) => match message(&messages, n) {
+                Some(m) => {
+                    let size = m.info.size;
+                    self.ok(&format!("{n} {size}"));
+                }
+                None => self.no_such_message(n, &messages),
+            },
+            Command::Uidl(None) => {
+                let mut body = Vec::new();
+                for (i, m) in live(&messages) {
+                    body.extend_from_slice(format!("{} {}\r\n", i + 1, m.info.uid).as_bytes());
+                }
+                self.multiline("unique-id listing follows", &body);
+            }
+            Command::Uidl(Some(n)) => match message(&messages, n) {
+                Some(m) => {
+                    let uid = m.info.uid.clone();
+                    self.ok(&format!("{n} {uid}"));
+                }
+                None => self.no_such_message(n, &messages),
+            },
+            Command::Retr(n) | Command::Top { msg: n, .. } => {
+                let lines = match command {
+                    Command::Top { lines, .. } => Some(lines),
+                    _ => None,
+                };
+                match message(&messages, n).map(|m| (m.info.uid.clone(), m.info.size)) {
+                    Some((uid, size)) => match store.read(&user, &uid) {
+                        Ok(bytes) => {
+                            let shown = match lines {
+                                Some(lines) => top_of(&bytes, lines),
+                                None => bytes,
+                            };
+                            let text = match lines {
+                                Some(l) => format!("headers and the first {l} body lines follow"),
+                                None => format!("{size} octets"),
+                            };
+                            self.multiline(&text, &shown);
+                        }
+                        Err(e) => self.store_error(e),
+                    },
+                    None => self.no_such_message(n, &messages),
+                }
+            }
+            Command::Dele(n) => {
+                let index = n as usize;
+                match messages.get_mut(index.wrapping_sub(1)) {
+                    Some(m) if !m.deleted => {
+                        m.deleted = true;
+                        self.ok(&format!(
+                            "message {n} marked for deletion (it goes at QUIT)"
+                        ));
+                    }
+                    Some(_) => self.err(None, &format!("message {n} already deleted")),
+                    None => self.no_such_message(n, &messages),
+                }
+            }
+            Command::Noop => self.ok("still here"),
+            Command::Rset => {
+                messages.iter_mut().for_each(|m| m.deleted = false);
+                let (count, size) = totals(&messages);
+                self.ok(&format!(
+                    "maildrop has {count} messages ({size} octets): no deletion marks"
+                ));
+            }
+            Command::Quit => {
+                // RFC 1939 §6: the UPDATE state. Deletions happen now, and only now.
+                let deleted: Vec<String> = messages
+                    .iter()
+                    .filter(|m| m.deleted)
+                    .map(|m| m.info.uid.clone())
+                    .collect();
+                match store.commit(&user, &deleted) {
+                    Ok(()) => {
+                        let left = messages.len() - deleted.len();
+                        self.ok(&format!(
+                            "popwire teaching server signing off ({} deleted, {left} left)",
+                            deleted.len()
+                        ));
+                    }
+                    Err(_) => self.err(
+                        Some(ResponseCode::SysTemp),
+                        "some deleted messages not removed",
+                    ),
+                }
+                quit = true;
+            }
+            other => {
+                let text = format!("{} is not valid in the TRANSACTION state", other.name());
+                self.err(None, &text);
+            }
+        }
+        if quit {
+            self.phase = Phase::Closed;
+            self.events.push_back(ServerEvent::Close { reason: "quit" });
+        } else {
+            self.phase = Phase::Transaction { user, messages };
+        }
+    }
+
+    fn no_such_message(&mut self, n: u32, messages: &[Message]) {
+        match messages.get((n as usize).wrapping_sub(1)) {
+            Some(m) if m.deleted => self.err(None, &format!("message {n} is marked as deleted")),
+            _ => self.err(
+                None,
+                &format!(
+                    "no such message, only {} messages in maildrop",
+                    messages.len()
+                ),
+            ),
+        }
+    }
+
+    fn store_error(&mut self, e: MailstoreError) {
+        match e {
+            MailstoreError::InUse => self.err(Some(ResponseCode::InUse), "the maildrop is busy"),
+            MailstoreError::Unavailable(text) => self.err(Some(ResponseCode::SysTemp), &text),
+            MailstoreError::Failed(text) => self.err(Some(ResponseCode::SysPerm), &text),
+        }
+    }
+
+    // ----- Replies ----------------------------------------------------------------------------
+
+    fn capa(&mut self, authorization: bool) {
+        let mut body = String::new();
+        body.push_str("TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\nUTF8\r\n");
+        body.push_str("EXPIRE NEVER\r\nLOGIN-DELAY 0\r\n");
+        if authorization {
+            body.push_str("USER\r\nSASL PLAIN LOGIN CRAM-MD5\r\n");
+            if self.config.stls_available && !self.tls {
+                body.push_str("STLS\r\n");
+            }
+        }
+        body.push_str(&format!(
+            "IMPLEMENTATION {}\r\n",
+            self.config.implementation
+        ));
+        self.multiline("capability list follows", body.as_bytes());
+    }
+
+    fn ok(&mut self, text: &str) {
+        StatusLine::encode(Status::Ok, None, text, &mut self.outbuf);
+    }
+
+    fn err(&mut self, code: Option<ResponseCode>, text: &str) {
+        StatusLine::encode(Status::Err, code.as_ref(), text, &mut self.outbuf);
+    }
+
+    fn multiline(&mut self, text: &str, body: &[u8]) {
+        self.ok(text);
+        stuff_body(body, &mut self.outbuf);
+    }
+
+    fn close(&mut self, store: &dyn Mailstore, reason: &'static str) {
+        self.handle_close(store);
+        self.events.push_back(ServerEvent::Close { reason });
+    }
+}
+
+fn live(messages: &[Message]) -> impl Iterator<Item = (usize, &Message)> {
+    messages.iter().enumerate().filter(|(_, m)| !m.deleted)
+}
+
+fn totals(messages: &[Message]) -> (usize, u64) {
+    live(messages).fold((0, 0), |(n, size), (_, m)| (n + 1, size + m.info.size))
+}
+
+fn message(messages: &[Message], n: u32) -> Option<&Message> {
+    messages
+        .get((n as usize).wrapping_sub(1))
+        .filter(|m| !m.deleted)
+}
+
+/// The headers, the blank line and the first `lines` lines of the body (RFC 1939 §7 TOP).
+fn top_of(message: &Arc<[u8]>, lines: u32) -> Arc<[u8]> {
+    let bytes: &[u8] = message;
+    let body_start = memchr::memmem::find(bytes, b"\r\n\r\n")
+        .map(|i| i + 4)
+        .unwrap_or(bytes.len());
+    let mut end = body_start;
+    for _ in 0..lines {
+        if end >= bytes.len() {
+            break;
+        }
+        end = match memchr::memchr(b'\n', &bytes[end..]) {
+            Some(i) => end + i + 1,
+            None => bytes.len(),
+        };
+    }
+    Arc::from(&bytes[..end])
+}
+
+#[cfg(test)]
+mod tests;
