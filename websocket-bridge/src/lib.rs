@@ -1,0 +1,1 @@
+//! popwire-bridge: placeholder while the crate is being written.

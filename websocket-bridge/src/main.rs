@@ -1,0 +1,2 @@
+//! popwire-bridge binary: placeholder while the crate is being written.
+fn main() {}
