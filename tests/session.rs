@@ -602,3 +602,20 @@ fn queue_is_capped() {
     }
     assert_eq!(h.client.capa().unwrap_err().kind(), "limit");
 }
+
+#[test]
+fn typed_auth_without_credentials_cancels_a_challenge() {
+    let mut h = Harness::greeted("+OK\n");
+    let auth = h
+        .client
+        .command(popwire::codec::Command::Auth {
+            mechanism: "LOGIN".into(),
+            initial_response: None,
+        })
+        .unwrap();
+    assert_eq!(h.take_sent(), "AUTH LOGIN\r\n");
+    h.server("+ VXNlcm5hbWU6\n");
+    assert_eq!(h.take_sent(), "*\r\n");
+    h.server("-ERR cancelled\n");
+    assert_eq!(h.err(auth).kind(), "protocol");
+}

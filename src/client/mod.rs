@@ -583,16 +583,36 @@ impl Client {
             );
             return;
         }
-        self.inbuf.extend_from_slice(bytes);
+        if self.inbuf.is_empty() {
+            // The common case: decode straight from the caller's bytes, keep only the tail.
+            let used = self.process(bytes);
+            if self.state != SessionState::Closed {
+                self.inbuf.extend_from_slice(&bytes[used..]);
+            }
+        } else {
+            let mut buf = std::mem::take(&mut self.inbuf);
+            buf.extend_from_slice(bytes);
+            let used = self.process(&buf);
+            if self.state != SessionState::Closed {
+                buf.drain(..used);
+                self.inbuf = buf;
+            }
+        }
+        self.report_progress();
+    }
+
+    /// Processes complete lines and body octets from the front of `input`; returns how many
+    /// octets were consumed (the rest is an incomplete line or an undecided line start).
+    fn process(&mut self, input: &[u8]) -> usize {
         let mut pos = 0;
-        while pos < self.inbuf.len() && self.state != SessionState::Closed && !self.awaiting_tls {
+        while pos < input.len() && self.state != SessionState::Closed && !self.awaiting_tls {
             if let Some(read) = self.body.as_mut() {
-                let input = &self.inbuf[pos..];
-                let progress = read.decoder.decode(input, &mut read.body);
+                let rest = &input[pos..];
+                let progress = read.decoder.decode(rest, &mut read.body);
                 let keep = BODY_KEEP
                     .saturating_sub(read.wire_kept.len())
                     .min(progress.consumed);
-                read.wire_kept.extend_from_slice(&input[..keep]);
+                read.wire_kept.extend_from_slice(&rest[..keep]);
                 pos += progress.consumed;
                 if progress.finished {
                     self.finish_body();
@@ -600,7 +620,7 @@ impl Client {
                     break;
                 }
             } else {
-                let Some((item, used)) = self.framer.next_line(&self.inbuf[pos..]) else {
+                let Some((item, used)) = self.framer.next_line(&input[pos..]) else {
                     break;
                 };
                 let line = match item {
@@ -617,9 +637,9 @@ impl Client {
                 match line {
                     Some((line, raw, bare_lf)) => {
                         self.handle_line(&line, raw, bare_lf);
-                        if self.awaiting_tls && pos < self.inbuf.len() {
-                            let dropped = self.inbuf.len() - pos;
-                            pos = self.inbuf.len();
+                        if self.awaiting_tls && pos < input.len() {
+                            let dropped = input.len() - pos;
+                            pos = input.len();
                             self.info(
                                 "warn.stls-discarded",
                                 format!("{dropped} octets after +OK to STLS discarded"),
@@ -630,8 +650,7 @@ impl Client {
                 }
             }
         }
-        self.inbuf.drain(..pos.min(self.inbuf.len()));
-        self.report_progress();
+        pos.min(input.len())
     }
 
     // ----- Reading replies --------------------------------------------------------------------
@@ -809,7 +828,12 @@ impl Client {
                 self.client_entry(&bytes, secret, explain::known(explain));
                 self.outbuf.extend_from_slice(&bytes);
             }
-            RequestKind::Typed { sasl: None, .. } => {}
+            RequestKind::Typed { sasl: None, .. } => {
+                // A typed AUTH built by hand has no credentials to answer with: cancel it.
+                head.failure = Some(ProtocolError::UnexpectedContinuation.into());
+                self.client_entry(b"*\r\n", None, explain::known("sasl.cancel"));
+                self.outbuf.extend_from_slice(b"*\r\n");
+            }
             RequestKind::Raw { .. } | RequestKind::RawSaslResponse => {
                 // A person drives this exchange: hand them the challenge, await their next line.
                 let text = match decoded {
