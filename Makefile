@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
 
-.PHONY: help demo test setup lint test-native build-wasm bench fuzz
+.PHONY: help demo test setup lint test-native test-wasm-engine build-wasm bench fuzz
 
 help:
 	@echo "make demo   build everything and start the page with the embedded demo POP3 server"
@@ -19,7 +19,7 @@ demo: setup build-wasm
 	@echo "so there is no page to start. Until then, try the engine's tests: make test"
 
 ## Install what is needed, then run every test.
-test: setup lint test-native build-wasm
+test: setup lint test-native test-wasm-engine build-wasm
 	@echo "all tests passed"
 
 setup:
@@ -32,6 +32,11 @@ lint:
 
 test-native:
 	$(CARGO) test --workspace --all-features
+
+# The engine's integration tests again, compiled to wasm32 and run under Node.
+test-wasm-engine:
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	  $(CARGO) test --target wasm32-unknown-unknown --test rfc_transcripts --test session
 
 # A wasm build break fails the tests.
 build-wasm:
