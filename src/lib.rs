@@ -15,6 +15,7 @@ pub mod auth;
 pub mod client;
 pub mod codec;
 pub mod explain;
+pub mod mime;
 #[cfg(feature = "server")]
 pub mod server;
 

@@ -39,6 +39,8 @@ pub struct TranscriptEntry {
     /// Readable text: the line without CRLF (secrets replaced by `•`), or a body with `\n` line ends.
     pub text: String,
     /// The exact octets on the wire (at most [`BODY_KEEP`] of a body); empty for info entries.
+    /// Serialised as bytes (a `Uint8Array` in JavaScript).
+    #[serde(with = "serde_bytes")]
     pub bytes: Vec<u8>,
     /// The caller's clock, in milliseconds, when the entry was made.
     pub at_ms: u64,
