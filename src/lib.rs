@@ -18,6 +18,8 @@ pub mod explain;
 pub mod mime;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use client::{Client, ClientConfig, CommandHandle, Event, Pop3Error, SessionState};
 pub use explain::{Direction, Explain, TranscriptEntry};

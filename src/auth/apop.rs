@@ -28,6 +28,7 @@ pub fn verify_apop(timestamp: &str, secret: &str, digest: &str) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    #[cfg(not(target_arch = "wasm32"))]
     use proptest::prelude::*;
 
     const TS: &str = "<1896.697170952@dbc.mtview.ca.us>";
@@ -94,6 +95,7 @@ mod tests {
         ));
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     proptest! {
         #[test]
         fn digest_always_verifies(ts in "<[0-9a-z.@]{0,40}>", secret in "\\PC{0,20}") {

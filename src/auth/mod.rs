@@ -160,6 +160,7 @@ pub(crate) fn verify_hex_md5(expected: &[u8; 16], digest_hex: &str) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    #[cfg(not(target_arch = "wasm32"))]
     use proptest::prelude::*;
 
     #[test]
@@ -257,6 +258,7 @@ mod tests {
         assert!(!ct_eq(b"abc", b"abcd"));
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     proptest! {
         #[test]
         fn base64_round_trip(raw in proptest::collection::vec(any::<u8>(), 0..300)) {

@@ -398,6 +398,7 @@ pub fn parse_plain(message: &[u8]) -> Result<PlainCredentials, AuthError> {
 mod tests {
     use super::super::{decode_base64, encode_base64};
     use super::*;
+    #[cfg(not(target_arch = "wasm32"))]
     use proptest::prelude::*;
 
     const CRAM_CHALLENGE: &str = "<1896.697170952@postoffice.reston.mci.net>";
@@ -841,6 +842,7 @@ mod tests {
         );
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     proptest! {
         #[test]
         fn server_never_panics(

@@ -1,0 +1,135 @@
+//! Data to JavaScript: replies, errors, events. The one place where engine types become JS values.
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use serde::Serialize;
+use wasm_bindgen::JsValue;
+
+use crate::client::Reply;
+use crate::explain::Explain;
+use crate::Pop3Error;
+
+/// The serializer every value goes through: `None` becomes `null`, bytes a `Uint8Array`.
+pub(crate) fn to_js<T: Serialize + ?Sized>(value: &T) -> JsValue {
+    let serializer = serde_wasm_bindgen::Serializer::new()
+        .serialize_missing_as_null(true)
+        .serialize_maps_as_objects(true);
+    value.serialize(&serializer).unwrap_or(JsValue::NULL)
+}
+
+/// Sets `key` on a JS object; setting a property on a fresh plain object cannot fail.
+pub(crate) fn set(target: &Object, key: &str, value: impl Into<JsValue>) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), &value.into());
+}
+
+/// Reads `key` of a JS value, `undefined` when absent.
+pub(crate) fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A bridge refusal or failure: `{ code, message }` from an `error` control message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BridgeError {
+    pub(crate) code: String,
+    pub(crate) message: String,
+}
+
+/// The one error-mapping function: an `Error` named `Pop3Error` with `kind`, `code` and
+/// `explain`. A connection closed by a bridge refusal is reported as kind `bridge`.
+pub(crate) fn pop3_error(err: &Pop3Error, bridge: Option<&BridgeError>) -> JsValue {
+    match (err, bridge) {
+        (Pop3Error::Closed { .. }, Some(b)) => bridge_error(b),
+        _ => {
+            let code = err
+                .code()
+                .map(|c| JsValue::from_str(c.as_str()))
+                .unwrap_or(JsValue::NULL);
+            make_error(&err.to_string(), err.kind(), code, Some(err.explain()))
+        }
+    }
+}
+
+/// A `Pop3Error` of kind `bridge`.
+pub(crate) fn bridge_error(b: &BridgeError) -> JsValue {
+    let explain = crate::explain::lookup("info.bridge");
+    make_error(
+        &format!("the bridge refused: {} ({})", b.message, b.code),
+        "bridge",
+        JsValue::from_str(&b.code),
+        explain,
+    )
+}
+
+/// A `Pop3Error` of kind `network` (the bridge could not be reached or the link dropped).
+pub(crate) fn network_error(message: &str) -> JsValue {
+    make_error(
+        message,
+        "network",
+        JsValue::NULL,
+        crate::explain::lookup("error.network"),
+    )
+}
+
+/// A `Pop3Error` of kind `input` for a bad argument given to the API.
+pub(crate) fn input_error(message: &str) -> JsValue {
+    make_error(
+        message,
+        "input",
+        JsValue::NULL,
+        crate::explain::lookup("input.missing-argument"),
+    )
+}
+
+fn make_error(message: &str, kind: &str, code: JsValue, explain: Option<Explain>) -> JsValue {
+    let error = js_sys::Error::new(message);
+    error.set_name("Pop3Error");
+    set(&error, "kind", kind);
+    set(&error, "code", code);
+    set(
+        &error,
+        "explain",
+        explain.map(|e| to_js(&e)).unwrap_or(JsValue::NULL),
+    );
+    error.into()
+}
+
+/// A reply as the JS API promises it.
+pub(crate) fn reply(reply: Reply) -> JsValue {
+    match reply {
+        Reply::Status(status) => {
+            let out = Object::new();
+            set(&out, "ok", status.is_ok());
+            set(&out, "text", status.text.as_str());
+            set(
+                &out,
+                "code",
+                status
+                    .code
+                    .map(|c| JsValue::from_str(c.as_str()))
+                    .unwrap_or(JsValue::NULL),
+            );
+            out.into()
+        }
+        Reply::Stat(stat) => to_js(&stat),
+        Reply::List(list) => to_js(&list),
+        Reply::ListOne(entry) => to_js(&entry),
+        Reply::Uidl(list) => to_js(&list),
+        Reply::UidlOne(entry) => to_js(&entry),
+        Reply::Capabilities(caps) => to_js(&caps),
+        Reply::Languages(langs) => to_js(&langs),
+        Reply::Message(bytes) => message(&bytes),
+        Reply::Raw(raw) => to_js(&raw),
+    }
+}
+
+/// `{ bytes: Uint8Array, text }` for RETR and TOP.
+pub(crate) fn message(bytes: &[u8]) -> JsValue {
+    let out = Object::new();
+    set(&out, "bytes", Uint8Array::from(bytes));
+    set(&out, "text", String::from_utf8_lossy(bytes).as_ref());
+    out.into()
+}
+
+/// A list of strings as a JS array.
+pub(crate) fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Array {
+    items.into_iter().map(JsValue::from_str).collect()
+}

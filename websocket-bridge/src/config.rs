@@ -1,0 +1,771 @@
+//! The bridge's configuration: built from the command line, from a TOML file (`--config`), or
+//! directly by tests. The command line adds to and overrides the file.
+//!
+//! # The TOML form
+//!
+//! ```toml
+//! listen = "127.0.0.1:8080"
+//! www = "www"
+//! allow_origin = ["http://127.0.0.1:*"]
+//! trust_proxy = ["127.0.0.1", "10.0.0.0/8"]
+//! # tls_cert = "cert.pem"
+//! # tls_key = "key.pem"
+//! # ready_file = "ready.json"
+//!
+//! [limits]
+//! max_sessions = 256
+//! max_sessions_per_ip = 16
+//! max_frame = 1048576
+//! connect_timeout_secs = 10
+//! idle_timeout_secs = 900
+//!
+//! [[target]]
+//! name = "school"
+//! host = "pop.example.edu"
+//! port = 995
+//! tls = "implicit"           # or "none" (the default)
+//! # ca = "school-ca.pem"     # trust exactly these roots instead of the webpki roots
+//! # insecure = true          # accept any certificate (reported as "verified": false)
+//! # starttls = true          # advertised in /targets (default: true unless tls = "implicit")
+//! description = "The school's POP3 server"
+//!
+//! [demo]
+//! enabled = true
+//! pop3 = "127.0.0.1:1110"
+//! pop3s = "127.0.0.1:1995"
+//! # maildir = "/srv/mail"
+//! autologout_secs = 600
+//! password = "pop3"
+//!
+//! [demo.passwords]
+//! alice = "wonderland"
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use serde::Deserialize;
+
+/// The address the bridge listens on unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The demo server's plain port unless told otherwise.
+pub const DEFAULT_DEMO_POP3: &str = "127.0.0.1:1110";
+/// The demo server's implicit-TLS port unless told otherwise.
+pub const DEFAULT_DEMO_POP3S: &str = "127.0.0.1:1995";
+/// RFC 1939 §3: a server's autologout timer is at least 10 minutes; the bridge's idle timeout
+/// must exceed it so that the server's own autologout reply reaches the page.
+pub const RFC1939_AUTOLOGOUT_SECS: u64 = 600;
+
+/// Everything the bridge needs besides its listener.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The static page's folder (`--www`).
+    pub www: PathBuf,
+    /// Named POP3 servers the bridge may dial (`--target`), in the order `/targets` lists them.
+    pub targets: Vec<Target>,
+    /// Extra allowed origins (`--allow-origin`); an origin ending in `:*` matches any port.
+    pub allow_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` is believed (`--trust-proxy`).
+    pub trust_proxies: Vec<IpNet>,
+    /// Certificate chain (PEM) for serving https/wss (`--tls-cert`).
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) for serving https/wss (`--tls-key`).
+    pub tls_key: Option<PathBuf>,
+    /// Caps and timeouts.
+    pub limits: Limits,
+    /// The embedded teaching server (`--demo`), if on.
+    pub demo: Option<DemoConfig>,
+    /// Where to write the bound addresses once everything listens (`--ready-file`).
+    pub ready_file: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            www: PathBuf::from("www"),
+            targets: Vec::new(),
+            allow_origins: Vec::new(),
+            trust_proxies: Vec::new(),
+            tls_cert: None,
+            tls_key: None,
+            limits: Limits::default(),
+            demo: None,
+            ready_file: None,
+        }
+    }
+}
+
+/// Caps and timeouts of the bridge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Bridge sessions at once, all clients together.
+    pub max_sessions: usize,
+    /// Bridge sessions at once from one client address (an IPv6 client counts per /64).
+    pub max_sessions_per_ip: usize,
+    /// Largest WebSocket frame or message the page may send, in bytes.
+    pub max_frame: usize,
+    /// How long connecting to a target (TCP, then TLS) may take.
+    pub connect_timeout: Duration,
+    /// A session with no bytes either way for this long is closed (`idle`).
+    pub idle_timeout: Duration,
+    /// On shutdown, how long open sessions get to say goodbye.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_sessions: 256,
+            max_sessions_per_ip: 16,
+            max_frame: 1024 * 1024,
+            connect_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(900),
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// How a target's connection starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Plain TCP (the page may upgrade it with STLS).
+    #[default]
+    None,
+    /// TLS from the first byte (port 995 style, RFC 8314).
+    Implicit,
+}
+
+impl TlsMode {
+    /// The name used in `/targets`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsMode::None => "none",
+            TlsMode::Implicit => "implicit",
+        }
+    }
+}
+
+/// A named POP3 server the bridge may dial.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// The name the page asks for: 1–64 characters of `A-Z a-z 0-9 . _ -`.
+    pub name: String,
+    /// Host name or IP address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Plain or implicit TLS.
+    #[serde(default)]
+    pub tls: TlsMode,
+    /// Trust exactly the certificates in this PEM file instead of the webpki roots.
+    #[serde(default)]
+    pub ca: Option<PathBuf>,
+    /// Accept any server certificate (reported to the page as `"verified": false`).
+    #[serde(default)]
+    pub insecure: bool,
+    /// Whether `/targets` says STLS may be used (default: true unless implicit TLS).
+    #[serde(default)]
+    pub starttls: Option<bool>,
+    /// A line for the page's target menu.
+    #[serde(default)]
+    pub description: String,
+}
+
+impl Target {
+    /// Whether `/targets` advertises STLS for this target.
+    pub fn starttls(&self) -> bool {
+        self.starttls.unwrap_or(self.tls == TlsMode::None)
+    }
+
+    /// Parses `NAME=HOST:PORT[,tls=implicit|none][,ca=FILE][,insecure][,starttls=BOOL]`.
+    pub fn parse_cli(spec: &str) -> anyhow::Result<Target> {
+        let (name, rest) = spec
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--target {spec:?}: expected NAME=HOST:PORT[,options]"))?;
+        let mut parts = rest.split(',');
+        let addr = parts.next().unwrap_or_default();
+        let (host, port) = parse_host_port(addr)
+            .with_context(|| format!("--target {spec:?}: bad HOST:PORT {addr:?}"))?;
+        let mut target = Target {
+            name: name.to_owned(),
+            host,
+            port,
+            tls: TlsMode::None,
+            ca: None,
+            insecure: false,
+            starttls: None,
+            description: String::new(),
+        };
+        for option in parts {
+            match option.split_once('=') {
+                Some(("tls", "implicit")) => target.tls = TlsMode::Implicit,
+                Some(("tls", "none")) => target.tls = TlsMode::None,
+                Some(("ca", file)) if !file.is_empty() => target.ca = Some(PathBuf::from(file)),
+                Some(("starttls", value)) => {
+                    target.starttls = Some(value.parse().map_err(|_| {
+                        anyhow!("--target {spec:?}: starttls= takes true or false")
+                    })?)
+                }
+                None if option == "insecure" => target.insecure = true,
+                _ => bail!(
+                    "--target {spec:?}: unknown option {option:?} \
+                     (known: tls=implicit, tls=none, ca=FILE, insecure, starttls=BOOL)"
+                ),
+            }
+        }
+        target.validate()?;
+        Ok(target)
+    }
+
+    /// Checks the name, host and port.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if !valid_target_name(&self.name) {
+            bail!(
+                "target name {:?}: use 1–64 characters of A-Z a-z 0-9 . _ -",
+                self.name
+            );
+        }
+        if self.host.is_empty() || self.host.chars().any(|c| c.is_whitespace() || c == '/') {
+            bail!("target {}: bad host {:?}", self.name, self.host);
+        }
+        if self.port == 0 {
+            bail!("target {}: port 0 cannot be dialled", self.name);
+        }
+        if self.insecure && self.ca.is_some() {
+            bail!(
+                "target {}: choose either ca=FILE or insecure, not both",
+                self.name
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Whether `name` may name a target: 1–64 characters of `A-Z a-z 0-9 . _ -`.
+pub fn valid_target_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Splits `HOST:PORT` (`[v6]:PORT` for IPv6).
+fn parse_host_port(addr: &str) -> anyhow::Result<(String, u16)> {
+    let (host, port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| anyhow!("missing :PORT"))?;
+    let port: u16 = port.parse().map_err(|_| anyhow!("bad port {port:?}"))?;
+    let host = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => {
+            v6.parse::<std::net::Ipv6Addr>()
+                .map_err(|_| anyhow!("bad IPv6 address {v6:?}"))?;
+            v6.to_owned()
+        }
+        None if host.contains(':') => bail!("write an IPv6 address in brackets: [{host}]:{port}"),
+        None => host.to_owned(),
+    };
+    Ok((host, port))
+}
+
+/// An IP address or a CIDR block (`--trust-proxy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    /// Whether `ip` lies in this block.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for IpNet {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> anyhow::Result<IpNet> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| anyhow!("{s:?} is not an IP address or CIDR block"))?;
+        let addr = addr.to_canonical();
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| anyhow!("{s:?}: bad prefix length"))?,
+            None => max,
+        };
+        Ok(IpNet { addr, prefix })
+    }
+}
+
+impl fmt::Display for IpNet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// The embedded teaching POP3 server (`--demo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoConfig {
+    /// The plain listener (STLS offered); port 0 picks one.
+    pub pop3: SocketAddr,
+    /// The implicit-TLS listener; port 0 picks one.
+    pub pop3s: SocketAddr,
+    /// Serve `DIR/<user>/` Maildirs instead of the in-memory sample maildrops.
+    pub maildir: Option<PathBuf>,
+    /// Everyone's password and APOP secret unless `passwords` names them.
+    pub password: String,
+    /// Per-user passwords (`[demo.passwords]`).
+    pub passwords: HashMap<String, String>,
+    /// The teaching server's autologout timer (RFC 1939: at least 10 minutes).
+    pub autologout: Duration,
+    /// How long the `-ERR` to a failed login is held back.
+    pub failed_login_delay: Duration,
+    /// In-memory maildrops at most; the least recently used unlocked one is evicted.
+    pub max_maildrops: usize,
+    /// Largest message `POST /demo/deliver` accepts, in bytes.
+    pub max_delivery_size: usize,
+    /// Messages one in-memory maildrop may hold at most (deliveries beyond are refused).
+    pub max_messages_per_maildrop: usize,
+    /// Delivered bytes all maildrops together may hold (the samples are shared and not counted).
+    pub max_delivered_bytes: usize,
+    /// Demo connections at once (both ports together).
+    pub max_connections: usize,
+    /// Host name in the greeting's APOP timestamp.
+    pub hostname: String,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig {
+            pop3: SocketAddr::from(([127, 0, 0, 1], 1110)),
+            pop3s: SocketAddr::from(([127, 0, 0, 1], 1995)),
+            maildir: None,
+            password: "pop3".into(),
+            passwords: HashMap::new(),
+            autologout: Duration::from_secs(RFC1939_AUTOLOGOUT_SECS),
+            failed_login_delay: Duration::from_secs(1),
+            max_maildrops: 1000,
+            max_delivery_size: 1024 * 1024,
+            max_messages_per_maildrop: 200,
+            max_delivered_bytes: 256 * 1024 * 1024,
+            max_connections: 512,
+            hostname: "popwire.demo".into(),
+        }
+    }
+}
+
+/// The TOML file (`--config`), every field optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// `--listen`.
+    pub listen: Option<SocketAddr>,
+    /// `--www`.
+    pub www: Option<PathBuf>,
+    /// `--allow-origin`.
+    #[serde(default)]
+    pub allow_origin: Vec<String>,
+    /// `--trust-proxy`.
+    #[serde(default)]
+    pub trust_proxy: Vec<String>,
+    /// `--tls-cert`.
+    pub tls_cert: Option<PathBuf>,
+    /// `--tls-key`.
+    pub tls_key: Option<PathBuf>,
+    /// `--ready-file`.
+    pub ready_file: Option<PathBuf>,
+    /// `[limits]`.
+    #[serde(default)]
+    pub limits: FileLimits,
+    /// `[[target]]`.
+    #[serde(default)]
+    pub target: Vec<Target>,
+    /// `[demo]`.
+    pub demo: Option<FileDemo>,
+}
+
+/// `[limits]` of the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileLimits {
+    /// `--max-sessions`.
+    pub max_sessions: Option<usize>,
+    /// `--max-sessions-per-ip`.
+    pub max_sessions_per_ip: Option<usize>,
+    /// `--max-frame`.
+    pub max_frame: Option<usize>,
+    /// `--connect-timeout-secs`.
+    pub connect_timeout_secs: Option<u64>,
+    /// `--idle-timeout-secs`.
+    pub idle_timeout_secs: Option<u64>,
+    /// Allow an idle timeout of 10 minutes or less (tests).
+    pub allow_short_idle: Option<bool>,
+}
+
+/// `[demo]` of the TOML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileDemo {
+    /// `--demo`.
+    pub enabled: Option<bool>,
+    /// `--demo-pop3`.
+    pub pop3: Option<SocketAddr>,
+    /// `--demo-pop3s`.
+    pub pop3s: Option<SocketAddr>,
+    /// `--maildir`.
+    pub maildir: Option<PathBuf>,
+    /// `--demo-autologout-secs`.
+    pub autologout_secs: Option<u64>,
+    /// Everyone's password (default `pop3`).
+    pub password: Option<String>,
+    /// Milliseconds a failed login's `-ERR` is held back (default 1000).
+    pub failed_login_delay_ms: Option<u64>,
+    /// In-memory maildrops at most (default 1000).
+    pub max_maildrops: Option<usize>,
+    /// Largest delivered message in bytes (default 1 MiB).
+    pub max_delivery_size: Option<usize>,
+    /// Messages per maildrop at most (default 200).
+    pub max_messages_per_maildrop: Option<usize>,
+    /// Per-user passwords.
+    #[serde(default)]
+    pub passwords: HashMap<String, String>,
+}
+
+impl FileConfig {
+    /// Reads and parses a TOML file.
+    pub fn load(path: &Path) -> anyhow::Result<FileConfig> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing the config file {}", path.display()))
+    }
+}
+
+/// What the command line says; `None` / empty means "not given".
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--listen`.
+    pub listen: Option<SocketAddr>,
+    /// `--www`.
+    pub www: Option<PathBuf>,
+    /// `--target` (already parsed).
+    pub targets: Vec<Target>,
+    /// `--allow-origin`.
+    pub allow_origins: Vec<String>,
+    /// `--trust-proxy`.
+    pub trust_proxies: Vec<String>,
+    /// `--tls-cert`.
+    pub tls_cert: Option<PathBuf>,
+    /// `--tls-key`.
+    pub tls_key: Option<PathBuf>,
+    /// `--demo`.
+    pub demo: bool,
+    /// `--demo-pop3`.
+    pub demo_pop3: Option<SocketAddr>,
+    /// `--demo-pop3s`.
+    pub demo_pop3s: Option<SocketAddr>,
+    /// `--maildir`.
+    pub maildir: Option<PathBuf>,
+    /// `--ready-file`.
+    pub ready_file: Option<PathBuf>,
+    /// `--max-sessions`.
+    pub max_sessions: Option<usize>,
+    /// `--max-sessions-per-ip`.
+    pub max_sessions_per_ip: Option<usize>,
+    /// `--max-frame`.
+    pub max_frame: Option<usize>,
+    /// `--connect-timeout-secs`.
+    pub connect_timeout_secs: Option<u64>,
+    /// `--idle-timeout-secs`.
+    pub idle_timeout_secs: Option<u64>,
+    /// `--allow-short-idle`.
+    pub allow_short_idle: bool,
+    /// `--demo-autologout-secs`.
+    pub demo_autologout_secs: Option<u64>,
+}
+
+/// Builds the listen address and the [`Config`] from an optional file and the command line.
+pub fn build(
+    file: Option<FileConfig>,
+    cli: Overrides,
+) -> anyhow::Result<(SocketAddr, Config)> {
+    let file = file.unwrap_or_default();
+    let listen = match cli.listen.or(file.listen) {
+        Some(addr) => addr,
+        None => DEFAULT_LISTEN.parse()?,
+    };
+    let mut config = Config {
+        www: cli.www.or(file.www).unwrap_or_else(|| PathBuf::from("www")),
+        ..Config::default()
+    };
+
+    // Targets: the file's, then the command line's (a CLI target replaces a file target of the
+    // same name).
+    for target in file.target {
+        target.validate()?;
+        push_target(&mut config.targets, target, false)?;
+    }
+    for target in cli.targets {
+        target.validate()?;
+        push_target(&mut config.targets, target, true)?;
+    }
+
+    config.allow_origins = file.allow_origin;
+    config.allow_origins.extend(cli.allow_origins);
+    for origin in &config.allow_origins {
+        crate::origin::OriginPattern::parse(origin)?;
+    }
+    for proxy in file.trust_proxy.iter().chain(cli.trust_proxies.iter()) {
+        config.trust_proxies.push(
+            proxy
+                .parse()
+                .with_context(|| format!("--trust-proxy {proxy:?}"))?,
+        );
+    }
+    config.tls_cert = cli.tls_cert.or(file.tls_cert);
+    config.tls_key = cli.tls_key.or(file.tls_key);
+    if config.tls_cert.is_some() != config.tls_key.is_some() {
+        bail!("--tls-cert and --tls-key go together");
+    }
+    config.ready_file = cli.ready_file.or(file.ready_file);
+
+    let fl = file.limits;
+    let defaults = Limits::default();
+    config.limits = Limits {
+        max_sessions: cli
+            .max_sessions
+            .or(fl.max_sessions)
+            .unwrap_or(defaults.max_sessions),
+        max_sessions_per_ip: cli
+            .max_sessions_per_ip
+            .or(fl.max_sessions_per_ip)
+            .unwrap_or(defaults.max_sessions_per_ip),
+        max_frame: cli.max_frame.or(fl.max_frame).unwrap_or(defaults.max_frame),
+        connect_timeout: cli
+            .connect_timeout_secs
+            .or(fl.connect_timeout_secs)
+            .map_or(defaults.connect_timeout, Duration::from_secs),
+        idle_timeout: cli
+            .idle_timeout_secs
+            .or(fl.idle_timeout_secs)
+            .map_or(defaults.idle_timeout, Duration::from_secs),
+        shutdown_grace: defaults.shutdown_grace,
+    };
+    let allow_short_idle = cli.allow_short_idle || fl.allow_short_idle.unwrap_or(false);
+    let limits = &config.limits;
+    if limits.max_sessions == 0 || limits.max_sessions_per_ip == 0 {
+        bail!("--max-sessions and --max-sessions-per-ip must be at least 1");
+    }
+    if limits.max_frame < 1024 {
+        bail!("--max-frame must be at least 1024 bytes (a POP3 command is at most 255)");
+    }
+    if limits.connect_timeout.is_zero() {
+        bail!("--connect-timeout-secs must be at least 1");
+    }
+    if limits.idle_timeout.as_secs() <= RFC1939_AUTOLOGOUT_SECS && !allow_short_idle {
+        bail!(
+            "--idle-timeout-secs must exceed {RFC1939_AUTOLOGOUT_SECS} (RFC 1939's 10-minute \
+             autologout timer), got {}; --allow-short-idle permits it for tests",
+            limits.idle_timeout.as_secs()
+        );
+    }
+    if limits.idle_timeout.is_zero() {
+        bail!("--idle-timeout-secs must be at least 1");
+    }
+
+    let fd = file.demo.unwrap_or_default();
+    if cli.demo || fd.enabled.unwrap_or(false) {
+        let d = DemoConfig::default();
+        let demo = DemoConfig {
+            pop3: cli.demo_pop3.or(fd.pop3).unwrap_or(d.pop3),
+            pop3s: cli.demo_pop3s.or(fd.pop3s).unwrap_or(d.pop3s),
+            maildir: cli.maildir.or(fd.maildir),
+            password: fd.password.unwrap_or(d.password),
+            passwords: fd.passwords,
+            autologout: cli
+                .demo_autologout_secs
+                .or(fd.autologout_secs)
+                .map_or(d.autologout, Duration::from_secs),
+            failed_login_delay: fd
+                .failed_login_delay_ms
+                .map_or(d.failed_login_delay, Duration::from_millis),
+            max_maildrops: fd.max_maildrops.unwrap_or(d.max_maildrops).max(1),
+            max_delivery_size: fd.max_delivery_size.unwrap_or(d.max_delivery_size),
+            max_messages_per_maildrop: fd
+                .max_messages_per_maildrop
+                .unwrap_or(d.max_messages_per_maildrop),
+            ..d
+        };
+        if demo.autologout.is_zero() {
+            bail!("--demo-autologout-secs must be at least 1");
+        }
+        for name in ["demo", "demo-tls"] {
+            if config.targets.iter().any(|t| t.name == name) {
+                bail!("the target name {name:?} is reserved for the demo server (--demo)");
+            }
+        }
+        config.demo = Some(demo);
+    } else if cli.maildir.is_some() || cli.demo_pop3.is_some() || cli.demo_pop3s.is_some() {
+        bail!("--maildir, --demo-pop3 and --demo-pop3s need --demo");
+    }
+    Ok((listen, config))
+}
+
+fn push_target(targets: &mut Vec<Target>, target: Target, replace: bool) -> anyhow::Result<()> {
+    match targets.iter_mut().find(|t| t.name == target.name) {
+        Some(existing) if replace => *existing = target,
+        Some(_) => bail!("target {:?} is defined twice", target.name),
+        None => targets.push(target),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_specs_parse() {
+        let t = Target::parse_cli("school=pop.example.edu:995,tls=implicit,ca=ca.pem").unwrap();
+        assert_eq!(t.name, "school");
+        assert_eq!(t.host, "pop.example.edu");
+        assert_eq!(t.port, 995);
+        assert_eq!(t.tls, TlsMode::Implicit);
+        assert_eq!(t.ca.as_deref(), Some(Path::new("ca.pem")));
+        assert!(!t.starttls());
+        let t = Target::parse_cli("v6=[::1]:110,insecure").unwrap();
+        assert_eq!(t.host, "::1");
+        assert!(t.insecure);
+        assert!(t.starttls());
+        for bad in [
+            "noequals",
+            "x=host",
+            "x=host:0",
+            "x=host:99999",
+            "x=::1:110",
+            "bad name=h:1",
+            "x=h:1,tls=maybe",
+            "x=h:1,bogus",
+            "x=h:1,ca=a.pem,insecure",
+            "=h:1",
+        ] {
+            assert!(Target::parse_cli(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ip_nets_match() {
+        let net: IpNet = "10.0.0.0/8".parse().unwrap();
+        assert!(net.contains("10.1.2.3".parse().unwrap()));
+        assert!(net.contains("::ffff:10.1.2.3".parse().unwrap()));
+        assert!(!net.contains("11.0.0.1".parse().unwrap()));
+        let one: IpNet = "127.0.0.1".parse().unwrap();
+        assert!(one.contains("127.0.0.1".parse().unwrap()));
+        assert!(!one.contains("127.0.0.2".parse().unwrap()));
+        let all: IpNet = "::/0".parse().unwrap();
+        assert!(all.contains("2001:db8::1".parse().unwrap()));
+        assert!("10.0.0.0/33".parse::<IpNet>().is_err());
+        assert!("nope".parse::<IpNet>().is_err());
+    }
+
+    #[test]
+    fn file_and_cli_merge() {
+        let file: FileConfig = toml::from_str(
+            r#"
+            listen = "127.0.0.1:9000"
+            allow_origin = ["http://127.0.0.1:*"]
+            [limits]
+            max_sessions = 10
+            [[target]]
+            name = "a"
+            host = "127.0.0.1"
+            port = 110
+            description = "file a"
+            [demo]
+            enabled = true
+            [demo.passwords]
+            alice = "secret"
+            "#,
+        )
+        .unwrap();
+        let cli = Overrides {
+            targets: vec![Target::parse_cli("a=127.0.0.1:111").unwrap()],
+            max_sessions: Some(20),
+            allow_origins: vec!["https://example.org".into()],
+            ..Overrides::default()
+        };
+        let (listen, config) = build(Some(file), cli).unwrap();
+        assert_eq!(listen.port(), 9000);
+        assert_eq!(config.limits.max_sessions, 20);
+        assert_eq!(config.targets.len(), 1);
+        assert_eq!(config.targets[0].port, 111, "the CLI replaces the file's target");
+        assert_eq!(config.allow_origins.len(), 2);
+        let demo = config.demo.unwrap();
+        assert_eq!(demo.passwords.get("alice").map(String::as_str), Some("secret"));
+    }
+
+    #[test]
+    fn short_idle_needs_the_flag() {
+        let cli = Overrides {
+            idle_timeout_secs: Some(5),
+            ..Overrides::default()
+        };
+        assert!(build(None, cli.clone()).is_err());
+        let cli = Overrides {
+            allow_short_idle: true,
+            ..cli
+        };
+        assert_eq!(
+            build(None, cli).unwrap().1.limits.idle_timeout,
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn demo_names_are_reserved() {
+        let cli = Overrides {
+            demo: true,
+            targets: vec![Target::parse_cli("demo=127.0.0.1:110").unwrap()],
+            ..Overrides::default()
+        };
+        assert!(build(None, cli).is_err());
+        assert!(build(
+            None,
+            Overrides {
+                maildir: Some("x".into()),
+                ..Overrides::default()
+            }
+        )
+        .is_err());
+    }
+}
