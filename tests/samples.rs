@@ -1,6 +1,6 @@
 //! The teaching server's sample messages: each one parses and teaches what it claims to.
 #![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use popwire::codec::{stuff_body, BodyDecoder};
 use popwire::mime::parse_message;
