@@ -170,6 +170,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(whole.out, expected, "round trip changed the body");
         let cuts = cuts_for(wire.len());
         let split = chunked(&wire, &cuts, u64::MAX);
-        assert_eq!(whole, split, "chunking changed the round trip (cuts {cuts:?})");
+        assert_eq!(
+            whole, split,
+            "chunking changed the round trip (cuts {cuts:?})"
+        );
     }
 });

@@ -61,7 +61,10 @@ impl Harness {
     fn check_event(&mut self, event: Event) {
         match event {
             Event::Transcript(entry) => {
-                assert_eq!(entry.seq, self.next_seq, "transcript seq skipped or repeated");
+                assert_eq!(
+                    entry.seq, self.next_seq,
+                    "transcript seq skipped or repeated"
+                );
                 self.next_seq += 1;
                 assert!(entry.at_ms >= self.last_at_ms, "transcript time went back");
                 self.last_at_ms = entry.at_ms;
@@ -71,7 +74,10 @@ impl Harness {
                 assert!(self.completed.insert(handle), "{handle:?} completed twice");
             }
             Event::Progress(p) => {
-                assert!(self.issued.contains(&p.handle), "progress for unknown handle");
+                assert!(
+                    self.issued.contains(&p.handle),
+                    "progress for unknown handle"
+                );
                 assert!(
                     !self.completed.contains(&p.handle),
                     "progress after completion of {:?}",

@@ -63,7 +63,7 @@ pub(crate) async fn serve(tcp: TcpStream, implicit_tls: bool, shared: Arc<Shared
     };
     let now = || shared.epoch.elapsed().as_millis() as u64;
     let mut session = ServerSession::new(config, now(), &nonce(unix_secs()));
-    let store: &dyn Mailstore = &*shared.store;
+    let store: &(dyn Mailstore + Send + Sync) = &*shared.store;
     let reason = drive(conn, &mut session, store, &shared, now).await;
     // Whatever happened, the lock goes and nothing is deleted (a no-op after QUIT).
     session.handle_close(store);
@@ -88,7 +88,7 @@ async fn handshake(tcp: TcpStream, shared: &Shared) -> Option<Conn> {
 async fn drive(
     mut conn: Conn,
     session: &mut ServerSession,
-    store: &dyn Mailstore,
+    store: &(dyn Mailstore + Send + Sync),
     shared: &Shared,
     now: impl Fn() -> u64,
 ) -> &'static str {
