@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 CARGO ?= cargo
+LISTEN ?= 127.0.0.1:8080
 
-.PHONY: help demo test setup lint test-native test-wasm-engine build-wasm bench fuzz
+.PHONY: help demo test setup lint test-native test-wasm-engine test-browser build-wasm pkg bench fuzz
 
 help:
 	@echo "make demo   build everything and start the page with the embedded demo POP3 server"
@@ -12,14 +13,16 @@ help:
 	@echo "make fuzz   run the decoder fuzz targets (needs cargo-fuzz; see fuzz/README.md)"
 
 ## Build everything and start the page with the embedded demo server.
-demo: setup build-wasm
+demo: setup pkg
+	$(CARGO) build --release -p popwire-bridge
 	@echo
-	@echo "The engine is built (native and wasm32)."
-	@echo "The bridge and its demo POP3 server (websocket-bridge/, issue #3) are not built yet,"
-	@echo "so there is no page to start. Until then, try the engine's tests: make test"
+	@echo "  popwire is at http://$(LISTEN)/  (demo POP3 server: 127.0.0.1:1110 plain, 127.0.0.1:1995 TLS)"
+	@echo "  user: any name, password: pop3.  Ctrl-C stops it."
+	@echo
+	target/release/popwire-bridge --demo --listen $(LISTEN) --www www
 
 ## Install what is needed, then run every test.
-test: setup lint test-native test-wasm-engine build-wasm
+test: setup lint test-native test-wasm-engine build-wasm test-browser
 	@echo "all tests passed"
 
 setup:
@@ -28,7 +31,7 @@ setup:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
-	$(CARGO) clippy --workspace --lib --target wasm32-unknown-unknown -- -D warnings
+	$(CARGO) clippy --lib --target wasm32-unknown-unknown -- -D warnings
 
 test-native:
 	$(CARGO) test --workspace --all-features
@@ -38,9 +41,15 @@ test-wasm-engine:
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	  $(CARGO) test --target wasm32-unknown-unknown --test rfc_transcripts --test session
 
-# A wasm build break fails the tests.
-build-wasm:
-	$(CARGO) build --lib --release --target wasm32-unknown-unknown
+# The JS API in headless Chromium against a bridge + demo server on port 0.
+test-browser:
+	bash scripts/test-browser.sh
+
+# A wasm build break fails the tests; this also builds www/pkg (the page's module).
+build-wasm: pkg
+
+pkg:
+	bash scripts/build-pkg.sh
 
 bench:
 	$(CARGO) bench --bench decode

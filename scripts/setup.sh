@@ -47,3 +47,37 @@ else
   say "installing Node.js (runs the engine's wasm32 tests)"
   apt-get update -qq && apt-get install -y -qq nodejs
 fi
+
+# npm tools: binaryen's wasm-opt (never Debian's, see TOOLCHAIN.md) and playwright-core.
+if [ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/playwright-core ] \
+   && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+  say "npm packages: present"
+else
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+# Headless Chromium and its driver for the browser and page tests (Debian's; never a download).
+if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
+  say "chromium $(chromium --version 2>/dev/null | awk '{print $2}') and chromedriver: present"
+else
+  say "installing chromium and chromium-driver"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium chromium-driver
+fi
+
+# curl and Python's poplib: real clients for the demo server's tests.
+if command -v curl >/dev/null 2>&1; then
+  say "curl: present"
+else
+  say "installing curl"
+  apt-get update -qq && apt-get install -y -qq curl
+fi
+
+if command -v wasm-pack >/dev/null 2>&1; then
+  say "wasm-pack $(wasm-pack --version | awk '{print $2}'): present"
+else
+  say "installing wasm-pack (a few minutes, once)"
+  cargo install wasm-pack --locked
+fi
