@@ -35,7 +35,9 @@ const SAMPLES: [&[u8]; 8] = [
 fn bridge() -> &'static str {
     match option_env!("POPWIRE_TEST_BRIDGE") {
         Some(url) => url,
-        None => panic!("build with POPWIRE_TEST_BRIDGE=ws://HOST:PORT/bridge (make test starts a bridge)"),
+        None => panic!(
+            "build with POPWIRE_TEST_BRIDGE=ws://HOST:PORT/bridge (make test starts a bridge)"
+        ),
     }
 }
 
@@ -57,7 +59,9 @@ fn options(target: &str, timeout_ms: f64) -> JsValue {
 }
 
 async fn connect(target: &str) -> JsValue {
-    JsFuture::from(Pop3Client::connect(options(target, 20_000.0))).await.expect("connect")
+    JsFuture::from(Pop3Client::connect(options(target, 20_000.0)))
+        .await
+        .expect("connect")
 }
 
 /// Calls `client.method(...args)` as JavaScript would; returns the promise's outcome.
@@ -71,7 +75,9 @@ async fn call(client: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValu
 }
 
 async fn ok(client: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
-    call(client, method, args).await.unwrap_or_else(|e| panic!("{method}: {e:?}"))
+    call(client, method, args)
+        .await
+        .unwrap_or_else(|e| panic!("{method}: {e:?}"))
 }
 
 async fn err(client: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
@@ -82,8 +88,15 @@ async fn err(client: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
 }
 
 fn kind(error: &JsValue) -> (String, Option<String>) {
-    assert_eq!(get(error, "name").as_string().as_deref(), Some("Pop3Error"), "{error:?}");
-    (get(error, "kind").as_string().unwrap(), get(error, "code").as_string())
+    assert_eq!(
+        get(error, "name").as_string().as_deref(),
+        Some("Pop3Error"),
+        "{error:?}"
+    );
+    (
+        get(error, "kind").as_string().unwrap(),
+        get(error, "code").as_string(),
+    )
 }
 
 fn state(client: &JsValue) -> String {
@@ -97,7 +110,9 @@ async fn login(client: &JsValue, user: &str) {
 }
 
 async fn stat_count(client: &JsValue) -> u32 {
-    get(&ok(client, "stat", &[]).await, "count").as_f64().unwrap() as u32
+    get(&ok(client, "stat", &[]).await, "count")
+        .as_f64()
+        .unwrap() as u32
 }
 
 type Recorded = Rc<RefCell<Vec<JsValue>>>;
@@ -106,7 +121,9 @@ type Recorded = Rc<RefCell<Vec<JsValue>>>;
 fn record_transcript(client: &JsValue) -> (Recorded, Closure<dyn FnMut(JsValue)>) {
     let entries = Rc::new(RefCell::new(Vec::new()));
     let sink = entries.clone();
-    let callback = Closure::wrap(Box::new(move |entry: JsValue| sink.borrow_mut().push(entry)) as Box<dyn FnMut(JsValue)>);
+    let callback = Closure::wrap(
+        Box::new(move |entry: JsValue| sink.borrow_mut().push(entry)) as Box<dyn FnMut(JsValue)>,
+    );
     let f: Function = get(client, "onTranscript").dyn_into().unwrap();
     f.call1(client, callback.as_ref()).unwrap();
     (entries, callback)
@@ -116,24 +133,43 @@ fn record_transcript(client: &JsValue) -> (Recorded, Closure<dyn FnMut(JsValue)>
 async fn a_whole_session_every_sample_byte_for_byte_and_deletion_on_quit() {
     let user = fresh_user("whole");
     let c = connect("demo").await;
-    assert!(get(&get(&c, "greeting"), "apopTimestamp").as_string().unwrap().starts_with('<'));
+    assert!(get(&get(&c, "greeting"), "apopTimestamp")
+        .as_string()
+        .unwrap()
+        .starts_with('<'));
     assert_eq!(state(&c), "AUTHORIZATION");
     let caps = ok(&c, "capa", &[]).await;
-    let names: Vec<String> = Array::from(&caps).iter().map(|c| get(&c, "name").as_string().unwrap()).collect();
-    assert!(names.contains(&"SASL".to_owned()) && names.contains(&"UIDL".to_owned()), "{names:?}");
+    let names: Vec<String> = Array::from(&caps)
+        .iter()
+        .map(|c| get(&c, "name").as_string().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"SASL".to_owned()) && names.contains(&"UIDL".to_owned()),
+        "{names:?}"
+    );
     login(&c, &user).await;
     let count = stat_count(&c).await;
-    assert_eq!(count as usize, SAMPLES.len(), "a fresh maildrop holds the samples");
+    assert_eq!(
+        count as usize,
+        SAMPLES.len(),
+        "a fresh maildrop holds the samples"
+    );
     let list = Array::from(&ok(&c, "list", &[]).await);
     let uidl = Array::from(&ok(&c, "uidl", &[]).await);
     assert_eq!(list.length(), count);
     assert_eq!(uidl.length(), count);
     let one = ok(&c, "list", &[2.into()]).await;
-    assert_eq!(get(&one, "size").as_f64().unwrap() as usize, SAMPLES[1].len());
+    assert_eq!(
+        get(&one, "size").as_f64().unwrap() as usize,
+        SAMPLES[1].len()
+    );
     for (i, sample) in SAMPLES.iter().enumerate() {
         let id = JsValue::from(i as u32 + 1);
         let message = ok(&c, "retr", std::slice::from_ref(&id)).await;
-        let bytes = get(&message, "bytes").dyn_into::<Uint8Array>().unwrap().to_vec();
+        let bytes = get(&message, "bytes")
+            .dyn_into::<Uint8Array>()
+            .unwrap()
+            .to_vec();
         assert_eq!(bytes.as_slice(), *sample, "sample {}", i + 1);
         let size = get(&list.get(i as u32), "size").as_f64().unwrap() as usize;
         assert_eq!(size, sample.len(), "LIST size of sample {}", i + 1);
@@ -153,7 +189,11 @@ async fn a_whole_session_every_sample_byte_for_byte_and_deletion_on_quit() {
 
     let again = connect("demo").await;
     login(&again, &user).await;
-    assert_eq!(stat_count(&again).await, count - 1, "the deletion happened in UPDATE");
+    assert_eq!(
+        stat_count(&again).await,
+        count - 1,
+        "the deletion happened in UPDATE"
+    );
     let uidl_again = Array::from(&ok(&again, "uidl", &[]).await);
     assert_eq!(
         get(&uidl_again.get(0), "uid").as_string(),
@@ -171,7 +211,12 @@ async fn apop_and_every_sasl_mechanism_log_in() {
     ok(&c, "quit", &[]).await;
     for mechanism in ["PLAIN", "LOGIN", "CRAM-MD5"] {
         let c = connect("demo").await;
-        ok(&c, "auth", &[mechanism.into(), fresh_user("sasl").into(), "pop3".into()]).await;
+        ok(
+            &c,
+            "auth",
+            &[mechanism.into(), fresh_user("sasl").into(), "pop3".into()],
+        )
+        .await;
         assert_eq!(state(&c), "TRANSACTION", "{mechanism}");
         assert!(stat_count(&c).await > 0);
         ok(&c, "quit", &[]).await;
@@ -188,8 +233,14 @@ async fn stls_through_the_bridge_and_the_implicit_tls_target() {
     assert!(get(&get(&tls, "peer"), "sha256").as_string().unwrap().len() >= 64);
     assert!(!get(&c, "tls").is_null());
     let caps = ok(&c, "capa", &[]).await;
-    let names: Vec<String> = Array::from(&caps).iter().map(|c| get(&c, "name").as_string().unwrap()).collect();
-    assert!(!names.contains(&"STLS".to_owned()), "no STLS once TLS is on");
+    let names: Vec<String> = Array::from(&caps)
+        .iter()
+        .map(|c| get(&c, "name").as_string().unwrap())
+        .collect();
+    assert!(
+        !names.contains(&"STLS".to_owned()),
+        "no STLS once TLS is on"
+    );
     let again = err(&c, "stls", &[]).await;
     assert_eq!(kind(&again).0, "state");
     login(&c, &fresh_user("stls")).await;
@@ -220,7 +271,9 @@ async fn every_error_kind() {
     call(&c, "close", &[]).await.unwrap();
 
     // bridge: an unknown target.
-    let e = JsFuture::from(Pop3Client::connect(options("no-such-target", 5_000.0))).await.unwrap_err();
+    let e = JsFuture::from(Pop3Client::connect(options("no-such-target", 5_000.0)))
+        .await
+        .unwrap_err();
     assert_eq!(kind(&e), ("bridge".into(), Some("unknown-target".into())));
 
     // network: no bridge there.
@@ -230,7 +283,9 @@ async fn every_error_kind() {
     assert_eq!(kind(&e).0, "network");
 
     // timeout: a server that accepts and never speaks.
-    let e = JsFuture::from(Pop3Client::connect(options("silent", 1_500.0))).await.unwrap_err();
+    let e = JsFuture::from(Pop3Client::connect(options("silent", 1_500.0)))
+        .await
+        .unwrap_err();
     assert_eq!(kind(&e).0, "timeout");
 
     // IN-USE: a second session on a locked maildrop.
@@ -253,19 +308,51 @@ async fn the_transcript_is_complete_ordered_masked_and_explained() {
     ok(&c, "stat", &[]).await;
     ok(&c, "quit", &[]).await;
     let entries = entries.borrow();
-    let seqs: Vec<u32> = entries.iter().map(|e| get(e, "seq").as_f64().unwrap() as u32).collect();
+    let seqs: Vec<u32> = entries
+        .iter()
+        .map(|e| get(e, "seq").as_f64().unwrap() as u32)
+        .collect();
     assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
-    let keys: Vec<String> =
-        entries.iter().map(|e| get(&get(e, "explain"), "key").as_string().unwrap()).collect();
-    for key in ["cmd.USER", "reply.USER.ok", "cmd.PASS", "reply.PASS.ok", "state.TRANSACTION", "cmd.STAT", "reply.STAT.ok", "cmd.QUIT", "state.UPDATE", "reply.QUIT.ok", "state.CLOSED"] {
+    let keys: Vec<String> = entries
+        .iter()
+        .map(|e| get(&get(e, "explain"), "key").as_string().unwrap())
+        .collect();
+    for key in [
+        "cmd.USER",
+        "reply.USER.ok",
+        "cmd.PASS",
+        "reply.PASS.ok",
+        "state.TRANSACTION",
+        "cmd.STAT",
+        "reply.STAT.ok",
+        "cmd.QUIT",
+        "state.UPDATE",
+        "reply.QUIT.ok",
+        "state.CLOSED",
+    ] {
         assert!(keys.iter().any(|k| k == key), "{key} missing from {keys:?}");
     }
-    let pass = entries.iter().find(|e| get(&get(e, "explain"), "key").as_string().as_deref() == Some("cmd.PASS")).unwrap();
+    let pass = entries
+        .iter()
+        .find(|e| get(&get(e, "explain"), "key").as_string().as_deref() == Some("cmd.PASS"))
+        .unwrap();
     assert_eq!(get(pass, "masked").as_bool(), Some(true));
-    assert_eq!(get(pass, "text").as_string().as_deref(), Some("PASS ••••••"));
-    let bytes = get(pass, "bytes").dyn_into::<Uint8Array>().unwrap().to_vec();
-    assert_eq!(bytes, b"PASS pop3\r\n", "bytes stay exact so the page can reveal them");
-    let times: Vec<f64> = entries.iter().map(|e| get(e, "atMs").as_f64().unwrap()).collect();
+    assert_eq!(
+        get(pass, "text").as_string().as_deref(),
+        Some("PASS ••••••")
+    );
+    let bytes = get(pass, "bytes")
+        .dyn_into::<Uint8Array>()
+        .unwrap()
+        .to_vec();
+    assert_eq!(
+        bytes, b"PASS pop3\r\n",
+        "bytes stay exact so the page can reveal them"
+    );
+    let times: Vec<f64> = entries
+        .iter()
+        .map(|e| get(e, "atMs").as_f64().unwrap())
+        .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]));
 }
 
@@ -278,14 +365,26 @@ async fn progress_reports_against_the_list_size() {
     assert!(large >= 7);
     let seen = Rc::new(RefCell::new(Vec::new()));
     let sink = seen.clone();
-    let callback = Closure::wrap(Box::new(move |p: JsValue| sink.borrow_mut().push(p)) as Box<dyn FnMut(JsValue)>);
+    let callback = Closure::wrap(
+        Box::new(move |p: JsValue| sink.borrow_mut().push(p)) as Box<dyn FnMut(JsValue)>
+    );
     let f: Function = get(&c, "onProgress").dyn_into().unwrap();
     f.call1(&c, callback.as_ref()).unwrap();
     ok(&c, "retr", &[7.into()]).await;
-    let last = seen.borrow().last().cloned().expect("progress events while RETR streams");
+    let last = seen
+        .borrow()
+        .last()
+        .cloned()
+        .expect("progress events while RETR streams");
     assert_eq!(get(&last, "command").as_string().as_deref(), Some("RETR"));
-    assert_eq!(get(&last, "expected").as_f64(), get(&list.get(6), "size").as_f64());
-    assert_eq!(get(&last, "received").as_f64(), get(&list.get(6), "size").as_f64());
+    assert_eq!(
+        get(&last, "expected").as_f64(),
+        get(&list.get(6), "size").as_f64()
+    );
+    assert_eq!(
+        get(&last, "received").as_f64(),
+        get(&list.get(6), "size").as_f64()
+    );
     ok(&c, "quit", &[]).await;
 }
 
@@ -296,11 +395,17 @@ fn free_functions() {
     assert_eq!(get(&ok, "allowed").as_bool(), Some(false));
     let bad = check_command("USER a\r\nDELE 1", "AUTHORIZATION");
     assert_eq!(get(&bad, "ok").as_bool(), Some(false));
-    assert_eq!(get(&get(&bad, "explain"), "key").as_string().as_deref(), Some("input.control"));
+    assert_eq!(
+        get(&get(&bad, "explain"), "key").as_string().as_deref(),
+        Some("input.control")
+    );
     let keys = explain_keys();
     assert!(keys.includes(&"cmd.STAT".into(), 0) && keys.length() > 100);
     let parsed = parse_message(SAMPLES[4]);
-    assert!(get(&parsed, "subject").as_string().unwrap().contains("بروتوكول"));
+    assert!(get(&parsed, "subject")
+        .as_string()
+        .unwrap()
+        .contains("بروتوكول"));
     let html = parse_message(SAMPLES[3]);
     assert!(get(&html, "html").as_string().unwrap().contains("<script>"));
 }

@@ -743,10 +743,12 @@ impl Client {
         };
         self.server_entry(raw, explain);
         if multiline {
+            // LIST told us the size: allocate once instead of growing through 64 MiB.
+            let capacity = expected.unwrap_or(0).min(self.config.max_body).min(1 << 30) as usize;
             self.body = Some(BodyRead {
                 decoder: BodyDecoder::new(self.config.max_body),
                 status,
-                body: Vec::new(),
+                body: Vec::with_capacity(capacity),
                 wire_kept: Vec::new(),
                 reported: 0,
                 expected,

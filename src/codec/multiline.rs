@@ -22,6 +22,18 @@ pub struct BodyDecoder {
     finished: bool,
 }
 
+/// What the first octets of a line say.
+enum LineStart {
+    /// An ordinary line.
+    Plain,
+    /// A leading dot was removed.
+    Stuffed,
+    /// `.` or `.CR` at the end of the input: wait for more.
+    Undecided,
+    /// The terminator; the body ends at this offset (terminator included).
+    Terminator(usize),
+}
+
 /// What one call to [`BodyDecoder::decode`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BodyProgress {
@@ -80,72 +92,111 @@ impl BodyDecoder {
             };
         }
         let len = input.len();
-        let mut pos = 0;
         // Start of the run of octets not yet copied to `out`.
         let mut run = 0;
-        loop {
-            if self.at_line_start {
-                if pos >= len {
-                    break;
+        // Where to look for the next LF.
+        let mut scan = 0;
+        if self.at_line_start {
+            match self.line_start(input, 0, &mut run, out) {
+                LineStart::Plain => {}
+                LineStart::Stuffed => scan = 1,
+                LineStart::Undecided => {
+                    return BodyProgress {
+                        consumed: 0,
+                        finished: false,
+                    }
                 }
-                if input[pos] == b'.' {
-                    let Some(&next) = input.get(pos + 1) else {
-                        break;
-                    };
-                    if next == b'\n' || (next == b'\r' && input.get(pos + 2) == Some(&b'\n')) {
-                        // The terminator: ".CRLF" (or ".LF" from a broken server).
-                        self.emit(&input[run..pos], out);
-                        let end = if next == b'\n' {
-                            self.bare_lf += 1;
-                            pos + 2
-                        } else {
-                            pos + 3
-                        };
-                        self.finished = true;
-                        self.wire += end as u64;
+                LineStart::Terminator(end) => return self.finish(end),
+            }
+            self.at_line_start = false;
+        }
+        // The hot loop: memchr_iter finds the LFs (several per SIMD block); only the octet
+        // after each one needs a look, since only a line's first octet can be a dot.
+        for lf in memchr::memchr_iter(b'\n', &input[scan..]).map(|i| i + scan) {
+            let cr_before = if lf > 0 {
+                input[lf - 1] == b'\r'
+            } else {
+                self.prev_cr
+            };
+            if !cr_before {
+                self.bare_lf += 1;
+            }
+            let start = lf + 1;
+            if start == len {
+                self.at_line_start = true;
+                break;
+            }
+            if input[start] == b'.' {
+                match self.line_start(input, start, &mut run, out) {
+                    LineStart::Plain | LineStart::Stuffed => {}
+                    LineStart::Undecided => {
+                        self.emit(&input[run..start], out);
+                        self.at_line_start = true;
+                        self.prev_cr = false;
+                        self.wire += start as u64;
                         return BodyProgress {
-                            consumed: end,
-                            finished: true,
+                            consumed: start,
+                            finished: false,
                         };
                     }
-                    if next == b'\r' && pos + 2 >= len {
-                        break; // ".\r" and nothing after it yet: undecided.
-                    }
-                    // A stuffed line ("..") or a stray dot: the first dot is removed (RFC 1939 §3).
-                    self.emit(&input[run..pos], out);
-                    run = pos + 1;
-                    pos += 1;
-                }
-                self.at_line_start = false;
-            }
-            match memchr(b'\n', &input[pos..]) {
-                Some(offset) => {
-                    let lf = pos + offset;
-                    let cr_before = if lf > 0 {
-                        input[lf - 1] == b'\r'
-                    } else {
-                        self.prev_cr
-                    };
-                    if !cr_before {
-                        self.bare_lf += 1;
-                    }
-                    pos = lf + 1;
-                    self.at_line_start = true;
-                }
-                None => {
-                    pos = len;
-                    break;
+                    LineStart::Terminator(end) => return self.finish(end),
                 }
             }
         }
-        self.emit(&input[run..pos], out);
-        if pos > 0 {
-            self.prev_cr = input[pos - 1] == b'\r';
+        self.emit(&input[run..], out);
+        if len > 0 {
+            self.prev_cr = input[len - 1] == b'\r';
         }
-        self.wire += pos as u64;
+        self.wire += len as u64;
         BodyProgress {
-            consumed: pos,
+            consumed: len,
             finished: false,
+        }
+    }
+
+    /// Looks at a line that starts at `start`: a stuffed or stray dot is dropped (RFC 1939 §3:
+    /// the first octet of a line that begins with the termination octet is stripped), `.CRLF`
+    /// (or `.LF`) ends the body, and `.` or `.CR` at the end of the input cannot be decided yet.
+    #[inline]
+    fn line_start(
+        &mut self,
+        input: &[u8],
+        start: usize,
+        run: &mut usize,
+        out: &mut Vec<u8>,
+    ) -> LineStart {
+        if input.get(start) != Some(&b'.') {
+            return if start < input.len() {
+                LineStart::Plain
+            } else {
+                LineStart::Undecided
+            };
+        }
+        match (input.get(start + 1), input.get(start + 2)) {
+            (None, _) | (Some(b'\r'), None) => LineStart::Undecided,
+            (Some(b'\n'), _) => {
+                self.bare_lf += 1;
+                self.emit(&input[*run..start], out);
+                LineStart::Terminator(start + 2)
+            }
+            (Some(b'\r'), Some(b'\n')) => {
+                self.emit(&input[*run..start], out);
+                LineStart::Terminator(start + 3)
+            }
+            _ => {
+                self.emit(&input[*run..start], out);
+                *run = start + 1;
+                LineStart::Stuffed
+            }
+        }
+    }
+
+    fn finish(&mut self, end: usize) -> BodyProgress {
+        self.finished = true;
+        self.wire += end as u64;
+        BodyProgress {
+            consumed: end,
+            finished: true,
         }
     }
 

@@ -99,7 +99,12 @@ pub(crate) async fn handler(
     let origin = headers.get(header::ORIGIN).map(|v| v.as_bytes());
     if !state.origins.allows(origin) {
         let shown = origin
-            .map(|o| String::from_utf8_lossy(o).chars().take(100).collect::<String>())
+            .map(|o| {
+                String::from_utf8_lossy(o)
+                    .chars()
+                    .take(100)
+                    .collect::<String>()
+            })
             .unwrap_or_default();
         tracing::info!(%client, origin = %shown, "bridge session refused: origin");
         let message = format!(
@@ -327,7 +332,9 @@ async fn goodbye(mut ws: WebSocket, end: &End) {
             Some((1000, "server closed the connection")),
         ),
         End::ServerFailed(e) => (
-            Some(json!({"op": "closed", "reason": format!("the connection to the server failed: {e}")})),
+            Some(
+                json!({"op": "closed", "reason": format!("the connection to the server failed: {e}")}),
+            ),
             Some((1000, "server connection failed")),
         ),
         End::Refuse(code, message) => (
@@ -364,11 +371,20 @@ async fn goodbye(mut ws: WebSocket, end: &End) {
             return;
         }
     }
-    while let Some(Ok(msg)) = ws.recv().await {
-        if matches!(msg, Message::Close(_)) {
-            break;
+    // Wait for the page's close reply (briefly when shutting down: the process is leaving).
+    let wait = if matches!(end, End::Shutdown) {
+        Duration::from_secs(1)
+    } else {
+        GOODBYE_TIMEOUT
+    };
+    let drain = async {
+        while let Some(Ok(msg)) = ws.recv().await {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
         }
-    }
+    };
+    let _ = tokio::time::timeout(wait, drain).await;
 }
 
 async fn send_json(tx: &mut WsTx, value: serde_json::Value) -> Result<(), End> {
@@ -431,16 +447,13 @@ async fn run(
             Phase::StartTls(MaybeTls::Tls(_)) => {
                 return End::Refuse(
                     Code::TlsFailed,
-                    "TLS is already active on this connection: starttls is for a plain one"
-                        .into(),
+                    "TLS is already active on this connection: starttls is for a plain one".into(),
                 )
             }
         };
         let handshake = tokio::time::timeout(
             state.limits.connect_timeout,
-            target
-                .connector
-                .connect(target.server_name.clone(), plain),
+            target.connector.connect(target.server_name.clone(), plain),
         );
         upstream = tokio::select! {
             _ = shutdown.cancelled() => return End::Shutdown,
@@ -474,10 +487,7 @@ fn idle_end(state: &AppState) -> End {
 }
 
 fn tls_failure(target: &ResolvedTarget, e: &std::io::Error) -> String {
-    format!(
-        "the TLS handshake with {} failed: {e}",
-        target.target.name
-    )
+    format!("the TLS handshake with {} failed: {e}", target.target.name)
 }
 
 /// TCP (with the connect timeout), then TLS for an implicit-TLS target.
@@ -609,16 +619,13 @@ async fn pump(
 }
 
 /// Page → server.
-async fn upward<W: AsyncWrite + Unpin>(
+async fn upward<W: AsyncWrite>(
     rx: &mut WsRx,
     server: &mut WriteHalf<W>,
     stop: &CancellationToken,
     stats: &Stats,
     max_frame: usize,
-) -> Up
-where
-    W: AsyncRead,
-{
+) -> Up {
     loop {
         let next = tokio::select! {
             biased;

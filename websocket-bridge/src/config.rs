@@ -209,9 +209,10 @@ impl Target {
                 Some(("tls", "none")) => target.tls = TlsMode::None,
                 Some(("ca", file)) if !file.is_empty() => target.ca = Some(PathBuf::from(file)),
                 Some(("starttls", value)) => {
-                    target.starttls = Some(value.parse().map_err(|_| {
-                        anyhow!("--target {spec:?}: starttls= takes true or false")
-                    })?)
+                    target.starttls =
+                        Some(value.parse().map_err(|_| {
+                            anyhow!("--target {spec:?}: starttls= takes true or false")
+                        })?)
                 }
                 None if option == "insecure" => target.insecure = true,
                 _ => bail!(
@@ -286,7 +287,9 @@ impl IpNet {
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip.to_canonical()) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
@@ -514,10 +517,7 @@ pub struct Overrides {
 }
 
 /// Builds the listen address and the [`Config`] from an optional file and the command line.
-pub fn build(
-    file: Option<FileConfig>,
-    cli: Overrides,
-) -> anyhow::Result<(SocketAddr, Config)> {
+pub fn build(file: Option<FileConfig>, cli: Overrides) -> anyhow::Result<(SocketAddr, Config)> {
     let file = file.unwrap_or_default();
     let listen = match cli.listen.or(file.listen) {
         Some(addr) => addr,
@@ -728,10 +728,16 @@ mod tests {
         assert_eq!(listen.port(), 9000);
         assert_eq!(config.limits.max_sessions, 20);
         assert_eq!(config.targets.len(), 1);
-        assert_eq!(config.targets[0].port, 111, "the CLI replaces the file's target");
+        assert_eq!(
+            config.targets[0].port, 111,
+            "the CLI replaces the file's target"
+        );
         assert_eq!(config.allow_origins.len(), 2);
         let demo = config.demo.unwrap();
-        assert_eq!(demo.passwords.get("alice").map(String::as_str), Some("secret"));
+        assert_eq!(
+            demo.passwords.get("alice").map(String::as_str),
+            Some("secret")
+        );
     }
 
     #[test]

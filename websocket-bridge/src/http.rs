@@ -249,7 +249,9 @@ async fn deliver(
             tracing::info!(user = %delivered.user, size = delivered.size, "demo mail delivered");
             (StatusCode::CREATED, Json(delivered)).into_response()
         }
-        Err(e @ DeliverError::TooLarge { .. }) => error(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
+        Err(e @ DeliverError::TooLarge { .. }) => {
+            error(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+        }
         Err(e) => error(StatusCode::INSUFFICIENT_STORAGE, e.to_string()),
     }
 }
@@ -264,7 +266,10 @@ fn user_param(query: Option<&str>) -> Result<String, String> {
             return Err(USAGE.into());
         }
         // The allowed characters need no escaping except '@' and '+'.
-        let value = value.replace("%40", "@").replace("%2B", "+").replace("%2b", "+");
+        let value = value
+            .replace("%40", "@")
+            .replace("%2B", "+")
+            .replace("%2b", "+");
         user = Some(value);
     }
     match user {
@@ -367,7 +372,10 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(rfc5322_date(0), "Thu, 01 Jan 1970 00:00:00 +0000");
-        assert_eq!(rfc5322_date(1_700_000_000), "Tue, 14 Nov 2023 22:13:20 +0000");
+        assert_eq!(
+            rfc5322_date(1_700_000_000),
+            "Tue, 14 Nov 2023 22:13:20 +0000"
+        );
     }
 
     #[test]

@@ -153,7 +153,9 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     if let Ok(ip) = hop.parse::<IpAddr>() {
         return Some(ip.to_canonical());
     }
-    hop.parse::<SocketAddr>().ok().map(|s| s.ip().to_canonical())
+    hop.parse::<SocketAddr>()
+        .ok()
+        .map(|s| s.ip().to_canonical())
 }
 
 #[cfg(test)]

@@ -34,7 +34,9 @@ impl OriginPattern {
     /// Parses `scheme://host[:port]` or `scheme://host:*`; a trailing `/` is tolerated.
     pub fn parse(text: &str) -> anyhow::Result<OriginPattern> {
         parse(text, true).ok_or_else(|| {
-            anyhow!("{text:?} is not an origin: write scheme://host[:port], e.g. http://127.0.0.1:*")
+            anyhow!(
+                "{text:?} is not an origin: write scheme://host[:port], e.g. http://127.0.0.1:*"
+            )
         })
     }
 
@@ -208,7 +210,7 @@ mod tests {
 
     #[test]
     fn unspecified_listen_address_keeps_the_localhost_forms() {
-        let p = OriginPolicy::new("0.0.0.0:80".parse().unwrap(), true, &[]).unwrap();
+        let p = OriginPolicy::new("0.0.0.0:443".parse().unwrap(), true, &[]).unwrap();
         assert!(p.allows(Some(b"https://localhost")));
         assert!(!p.allows(Some(b"http://localhost")));
         assert!(!p.allows(Some(b"https://0.0.0.0")));

@@ -60,7 +60,9 @@ impl Harness {
             let _ = stop.send(());
         }
         let task = self.task.take().unwrap();
-        tokio::time::timeout(WAIT, task).await.expect("serve returns")?
+        tokio::time::timeout(WAIT, task)
+            .await
+            .expect("serve returns")?
     }
 }
 
@@ -363,7 +365,14 @@ fn parse_response(raw: &[u8]) -> HttpResponse {
         .expect("a header section");
     let head = String::from_utf8_lossy(&raw[..end]).into_owned();
     let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
