@@ -139,7 +139,7 @@ p.dele(1)
 p.quit()
 
 p = poplib.POP3(host, port, timeout=10)
-assert p.timestamp.search(p.getwelcome().decode()) is not None
+assert p.timestamp.search(p.getwelcome()) is not None
 p.apop("py", "pop3")
 assert p.stat()[0] == count - 1, "DELE + QUIT removed one"
 p.quit()
