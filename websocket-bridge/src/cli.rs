@@ -9,6 +9,12 @@ use crate::config::{self, Config, FileConfig, Overrides, Target};
 
 /// A WebSocket-to-TCP bridge to named POP3 servers, with TLS, the popwire page, and an
 /// embedded teaching POP3 server.
+// The field docs are the `--help` text (plain text, not Markdown).
+#[allow(
+    rustdoc::broken_intra_doc_links,
+    rustdoc::bare_urls,
+    rustdoc::invalid_html_tags
+)]
 #[derive(Debug, Parser)]
 #[command(name = "popwire-bridge", version, about, long_about = None)]
 pub struct Cli {

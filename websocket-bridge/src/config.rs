@@ -628,6 +628,9 @@ pub fn build(file: Option<FileConfig>, cli: Overrides) -> anyhow::Result<(Socket
         if demo.autologout.is_zero() {
             bail!("--demo-autologout-secs must be at least 1");
         }
+        if demo.failed_login_delay >= demo.autologout {
+            bail!("the demo's failed-login delay must be shorter than its autologout timer");
+        }
         for name in ["demo", "demo-tls"] {
             if config.targets.iter().any(|t| t.name == name) {
                 bail!("the target name {name:?} is reserved for the demo server (--demo)");

@@ -341,7 +341,7 @@ async fn unknown_text_frames_are_refused() {
 #[tokio::test]
 async fn idle_sessions_are_closed() {
     let mut config = demo_config();
-    config.limits.idle_timeout = Duration::from_millis(600);
+    config.limits.idle_timeout = Duration::from_millis(1200);
     let h = start(config).await;
     let mut ws = session(&h, "demo").await;
     // Activity keeps it open …
@@ -721,3 +721,39 @@ async fn the_limits_defaults_are_sane() {
 }
 
 use futures_util::SinkExt;
+
+#[tokio::test]
+async fn the_demo_server_answers_pipelined_commands_in_order_across_a_held_failed_login() {
+    let h = start(demo_config()).await;
+    let mut tcp = tokio::net::TcpStream::connect(h.ready.pop3.unwrap())
+        .await
+        .unwrap();
+    tcp.write_all(
+        b"USER pipe\r\nPASS wrong\r\nUSER pipe\r\nPASS pop3\r\nSTAT\r\nRETR 7\r\nRETR 7\r\nQUIT\r\n",
+    )
+    .await
+    .unwrap();
+    tcp.shutdown().await.unwrap(); // half-close: everything sent is still answered
+    let mut out = Vec::new();
+    tokio::time::timeout(
+        WAIT,
+        tokio::io::AsyncReadExt::read_to_end(&mut tcp, &mut out),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let text = String::from_utf8_lossy(&out);
+    let status: Vec<&str> = text
+        .split("\r\n")
+        .filter(|l| l.starts_with("+OK") || l.starts_with("-ERR"))
+        .collect();
+    assert_eq!(status.len(), 9, "{status:?}");
+    assert!(status[2].starts_with("-ERR [AUTH]"), "{status:?}");
+    assert_eq!(
+        status[5],
+        format!("+OK {} {}", SAMPLES.len(), total_size()),
+        "{status:?}"
+    );
+    assert!(status[8].starts_with("+OK"), "QUIT: {status:?}");
+    assert!(out.len() > 2 * SAMPLES[6].len());
+}
