@@ -163,6 +163,7 @@ pub struct Client {
     tls: bool,
     utf8: bool,
     raw_sasl: bool,
+    closed_by: Option<Pop3Error>,
 }
 
 impl Client {
@@ -190,6 +191,7 @@ impl Client {
             tls: false,
             utf8: false,
             raw_sasl: false,
+            closed_by: None,
         }
     }
 
@@ -222,6 +224,12 @@ impl Client {
     /// Whether the transport reported TLS.
     pub fn is_tls(&self) -> bool {
         self.tls
+    }
+
+    /// Why the session closed (a timeout, a `-ERR` greeting, the connection dropping, QUIT),
+    /// once it has.
+    pub fn closed_by(&self) -> Option<&Pop3Error> {
+        self.closed_by.as_ref()
     }
 
     /// Whether the server accepted `UTF8` (RFC 6856).
@@ -865,6 +873,18 @@ impl Client {
         let Some(req) = self.in_flight.pop_front() else {
             return;
         };
+        let received = read.decoder.decoded_len();
+        if read.reported > 0 && received != read.reported {
+            // A streamed body's last chunk: report it too, so a progress bar reaches its end.
+            let command = req.command();
+            self.events.push_back(Event::Progress(Progress {
+                handle: req.handle,
+                command: command.map(Command::name).unwrap_or_default(),
+                id: command.and_then(Command::message_number),
+                received,
+                expected: read.expected,
+            }));
+        }
         let keyword = req.keyword();
         let total = read.decoder.wire_len();
         let truncated = total > BODY_KEEP as u64;
@@ -1098,6 +1118,7 @@ impl Client {
         {
             self.complete(req.handle, Err(err.clone()));
         }
+        self.closed_by = Some(err);
         self.body = None;
         self.inbuf.clear();
         self.raw_sasl = false;

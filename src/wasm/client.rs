@@ -595,9 +595,13 @@ fn dispatch(shared: &Rc<Shared>, event: Event) {
                     let _ = inner.ws.close();
                 }
                 if let Some((_, reject)) = inner.connect.take() {
-                    let error = match &inner.bridge_error {
-                        Some(b) => convert::bridge_error(b),
-                        None => convert::network_error("the connection closed before the greeting"),
+                    // Say why: a bridge refusal, a greeting timeout, a -ERR greeting, a drop.
+                    let error = match (&inner.bridge_error, inner.client.closed_by()) {
+                        (Some(b), _) => convert::bridge_error(b),
+                        (None, Some(err)) => convert::pop3_error(err, None),
+                        (None, None) => {
+                            convert::network_error("the connection closed before the greeting")
+                        }
                     };
                     call = Some((reject, error));
                     release = inner.keepalive.take();
