@@ -6,11 +6,14 @@
 //! ```text
 //! let mut session = ServerSession::new(config, now_ms, nonce);   // the greeting is queued
 //! loop {
-//!     while let Some(bytes) = session.poll_transmit() { socket.write(bytes) }
+//!     // One reply per call: the next buffered command is answered only once the previous
+//!     // reply was taken, so a client pipelining many RETRs never makes the server hold more
+//!     // than one reply.
+//!     while let Some(bytes) = session.poll_transmit(now_ms, &store) { socket.write(bytes) }
 //!     while let Some(event) = session.poll_event() { StartTls → upgrade, then tls_established();
 //!                                                    Close → close the socket }
-//!     wait for input or session.poll_timeout();
-//!     session.feed(now_ms, &bytes, &store)  |  session.handle_timeout(now_ms, &store)
+//!     wait for input (only while session.wants_input()) or session.poll_timeout();
+//!     session.feed(now_ms, &bytes)  |  session.handle_timeout(now_ms, &store)
 //!     on EOF: session.handle_close(&store)          // releases the lock, deletes nothing
 //! }
 //! ```
@@ -32,6 +35,9 @@ use crate::codec::{
     stuff_body, Command, LineFramer, LineItem, ResponseCode, Status, StatusLine, MAX_COMMAND_LINE,
     MAX_SASL_RESPONSE_LINE,
 };
+
+/// Most unanswered input a session buffers before [`ServerSession::wants_input`] says stop.
+pub const INPUT_CAP: usize = 64 * 1024;
 
 /// Settings of the teaching server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,9 +162,26 @@ impl ServerSession {
         matches!(self.phase, Phase::Closed)
     }
 
-    /// Bytes to write, if any.
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+    /// The next bytes to write, if any: what is queued, else the reply to the next buffered
+    /// command (one command per call). Nothing while a failed-login reply is held back or while
+    /// TLS is being set up.
+    pub fn poll_transmit(&mut self, now_ms: u64, store: &dyn Mailstore) -> Option<Vec<u8>> {
+        if self.outbuf.is_empty() {
+            self.process_one(now_ms, store);
+        }
         (!self.outbuf.is_empty()).then(|| std::mem::take(&mut self.outbuf))
+    }
+
+    /// Whether a command is still to be answered (buffered, or a failed-login reply held back):
+    /// after the client half-closes, the transport waits for these before closing.
+    pub fn has_unanswered(&self) -> bool {
+        !self.is_closed() && (self.held.is_some() || memchr::memchr(b'\n', &self.inbuf).is_some())
+    }
+
+    /// Whether the transport should read more input: false once [`INPUT_CAP`] octets of
+    /// unanswered commands are buffered (TCP then pushes back on the client).
+    pub fn wants_input(&self) -> bool {
+        !self.is_closed() && self.inbuf.len() < INPUT_CAP
     }
 
     /// The next event, if any.
@@ -191,7 +214,6 @@ impl ServerSession {
                     self.outbuf.extend_from_slice(&bytes);
                 }
                 self.last_activity_ms = now_ms;
-                self.process(now_ms, store);
                 return;
             }
         }
@@ -220,38 +242,32 @@ impl ServerSession {
         self.phase = Phase::Closed;
     }
 
-    /// Bytes from the client. Complete commands are answered at once (pipelining is fine).
-    pub fn feed(&mut self, now_ms: u64, bytes: &[u8], store: &dyn Mailstore) {
-        if self.is_closed() {
-            return;
-        }
-        if self.awaiting_tls {
-            // Plaintext after STLS, before TLS: never execute it (RFC 2595 §4).
+    /// Bytes from the client. They are buffered; [`ServerSession::poll_transmit`] answers the
+    /// commands one at a time (pipelining is fine).
+    pub fn feed(&mut self, now_ms: u64, bytes: &[u8]) {
+        if self.is_closed() || self.awaiting_tls {
+            // Plaintext after STLS, before TLS, is never executed (RFC 2595 §4).
             return;
         }
         self.last_activity_ms = now_ms;
         self.inbuf.extend_from_slice(bytes);
-        self.process(now_ms, store);
     }
 
-    fn process(&mut self, now_ms: u64, store: &dyn Mailstore) {
+    /// Answers the next complete command line in the buffer, if any and if nothing is held.
+    fn process_one(&mut self, now_ms: u64, store: &dyn Mailstore) {
         let mut pos = 0;
         while self.held.is_none() && !self.awaiting_tls && !self.is_closed() {
             let Some((item, used)) = self.framer.next_line(&self.inbuf[pos..]) else {
                 break;
             };
-            let line = match item {
-                LineItem::Line { line, .. } => Some(line.to_vec()),
-                LineItem::TooLong { .. } => None,
-                LineItem::Skipped { .. } => {
-                    pos += used;
-                    continue;
-                }
-            };
             pos += used;
-            match line {
-                Some(line) => self.handle_line(now_ms, &line, store),
-                None => {
+            match item {
+                LineItem::Line { line, .. } => {
+                    let line = line.to_vec();
+                    self.handle_line(now_ms, &line, store);
+                    break;
+                }
+                LineItem::TooLong { .. } => {
                     let limit = self.framer.max_len();
                     self.err(
                         None,
@@ -260,7 +276,9 @@ impl ServerSession {
                     if matches!(self.phase, Phase::Sasl { .. }) {
                         self.end_sasl();
                     }
+                    break;
                 }
+                LineItem::Skipped { .. } => {}
             }
         }
         if self.awaiting_tls {

@@ -103,7 +103,7 @@ impl<'a> Wire<'a> {
     fn run(&mut self) {
         loop {
             let mut moved = false;
-            if let Some(bytes) = self.server.poll_transmit() {
+            if let Some(bytes) = self.server.poll_transmit(self.now, self.store) {
                 self.now += 1;
                 self.client.feed(self.now, &bytes);
                 moved = true;
@@ -122,7 +122,7 @@ impl<'a> Wire<'a> {
                 self.events.push(e);
             }
             if let Some(bytes) = self.client.poll_transmit(self.now) {
-                self.server.feed(self.now, &bytes, self.store);
+                self.server.feed(self.now, &bytes);
                 moved = true;
             }
             if !moved {
@@ -345,13 +345,13 @@ fn plaintext_pipelined_behind_stls_is_never_executed() {
         0,
         "n",
     );
-    server.poll_transmit();
-    server.feed(1, b"STLS\r\nUSER alice\r\nPASS pop3\r\n", &store);
-    let out = String::from_utf8(server.poll_transmit().unwrap()).unwrap();
+    server.poll_transmit(9, &store);
+    server.feed(1, b"STLS\r\nUSER alice\r\nPASS pop3\r\n");
+    let out = String::from_utf8(server.poll_transmit(9, &store).unwrap()).unwrap();
     assert_eq!(out, "+OK begin TLS negotiation now\r\n");
     server.tls_established();
-    server.feed(2, b"NOOP\r\n", &store);
-    let out = String::from_utf8(server.poll_transmit().unwrap()).unwrap();
+    server.feed(2, b"NOOP\r\n");
+    let out = String::from_utf8(server.poll_transmit(9, &store).unwrap()).unwrap();
     assert!(
         out.starts_with("-ERR NOOP is not valid in the AUTHORIZATION state"),
         "{out}"
@@ -387,10 +387,10 @@ fn autologout_closes_without_update() {
 fn errors_for_bad_commands_wrong_state_and_missing_messages() {
     let store = MemStore::with("alice", &[PLAIN]);
     let mut server = ServerSession::new(ServerConfig::default(), 0, "n");
-    server.poll_transmit();
+    server.poll_transmit(9, &store);
     let mut say = |line: &[u8]| {
-        server.feed(1, line, &store);
-        String::from_utf8(server.poll_transmit().unwrap_or_default()).unwrap()
+        server.feed(1, line);
+        String::from_utf8(server.poll_transmit(9, &store).unwrap_or_default()).unwrap()
     };
     assert!(say(b"STAT\r\n").starts_with("-ERR STAT is not valid in the AUTHORIZATION state"));
     assert!(say(b"PASS x\r\n").starts_with("-ERR send USER first"));
@@ -415,18 +415,36 @@ fn errors_for_bad_commands_wrong_state_and_missing_messages() {
 }
 
 #[test]
-fn pipelined_commands_are_answered_in_order() {
+fn pipelined_commands_are_answered_one_reply_per_transmit() {
     let store = MemStore::with("alice", &[PLAIN]);
     let mut server = ServerSession::new(ServerConfig::default(), 0, "n");
-    server.poll_transmit();
+    server.poll_transmit(9, &store);
     server.feed(
         1,
-        b"USER alice\r\nPASS pop3\r\nSTAT\r\nLIST 1\r\nUIDL 1\r\nQUIT\r\n",
-        &store,
+        b"USER alice\r\nPASS pop3\r\nSTAT\r\nRETR 1\r\nRETR 1\r\nUIDL 1\r\nQUIT\r\n",
     );
-    let out = String::from_utf8(server.poll_transmit().unwrap()).unwrap();
-    let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 6);
-    assert_eq!(lines[2], format!("+OK 1 {}", PLAIN.len()));
-    assert_eq!(lines[4], "+OK 1 uid-0");
+    let mut replies = Vec::new();
+    while let Some(bytes) = server.poll_transmit(2, &store) {
+        replies.push(String::from_utf8(bytes).unwrap());
+    }
+    assert_eq!(
+        replies.len(),
+        7,
+        "one reply per poll: nothing is built ahead of the writer"
+    );
+    assert_eq!(replies[2], format!("+OK 1 {}\r\n", PLAIN.len()));
+    assert!(replies[3].starts_with("+OK") && replies[3].ends_with("\r\n.\r\n"));
+    assert_eq!(replies[5], "+OK 1 uid-0\r\n");
+    assert!(server.is_closed());
+}
+
+#[test]
+fn input_is_capped_until_answered() {
+    let store = MemStore::with("alice", &[PLAIN]);
+    let mut server = ServerSession::new(ServerConfig::default(), 0, "n");
+    assert!(server.wants_input());
+    server.feed(1, &b"NOOP\r\n".repeat(INPUT_CAP / 6 + 1));
+    assert!(!server.wants_input(), "the transport stops reading");
+    while server.poll_transmit(2, &store).is_some() {}
+    assert!(server.wants_input());
 }

@@ -1116,10 +1116,9 @@ mod tests {
         session.feed(
             0,
             b"USER u\r\nPASS pw\r\nLIST\r\nRETR 1\r\nDELE 1\r\nQUIT\r\n",
-            &store,
         );
         let mut out = Vec::new();
-        while let Some(bytes) = session.poll_transmit() {
+        while let Some(bytes) = session.poll_transmit(0, &store) {
             out.extend_from_slice(&bytes);
         }
         let text = String::from_utf8(out).unwrap();
@@ -1154,7 +1153,12 @@ mod tests {
         three(&dir);
         let store = store(root.path());
         let mut session = ServerSession::new(ServerConfig::default(), 0, "2");
-        session.feed(0, b"USER u\r\nPASS pw\r\nDELE 1\r\nDELE 2\r\n", &store);
+        session.feed(0, b"USER u\r\nPASS pw\r\nDELE 1\r\nDELE 2\r\n");
+        let mut replies = 0;
+        while session.poll_transmit(0, &store).is_some() {
+            replies += 1;
+        }
+        assert_eq!(replies, 5, "greeting, USER, PASS, DELE, DELE");
         session.handle_close(&store);
         assert_eq!(names(&dir.join("cur")).len(), 3);
         assert!(!dir.join(LOCK_FILE).exists());

@@ -65,7 +65,7 @@ pub(crate) async fn serve(tcp: TcpStream, implicit_tls: bool, shared: Arc<Shared
     let created = now();
     let mut session = ServerSession::new(config, created, &nonce(unix_secs()));
     let store: &(dyn Mailstore + Send + Sync) = &*shared.store;
-    let reason = drive(conn, &mut session, store, &shared, created, now).await;
+    let reason = drive(conn, &mut session, store, &shared, now).await;
     // Whatever happened, the lock goes and nothing is deleted (a no-op after QUIT).
     session.handle_close(store);
     tracing::debug!(?peer, reason, "demo connection closed");
@@ -86,30 +86,21 @@ async fn handshake(tcp: TcpStream, shared: &Shared) -> Option<Conn> {
     }
 }
 
-/// Input the connection buffers while the session cannot take it (a held failed-login reply);
-/// beyond this the socket is not read, and TCP pushes back on the client.
-const PENDING_CAP: usize = 64 * 1024;
-
-/// Drives the session. Input is fed one line at a time and each reply is written out before
-/// the next line goes in, so a client pipelining many RETRs (or sending during a held
-/// failed-login reply) never makes the server buffer more than one reply and
-/// [`PENDING_CAP`] of input.
+/// Drives the session. The session answers one buffered command per `poll_transmit`, and each
+/// reply is written before the next is built, so a client pipelining many RETRs never makes the
+/// server hold more than one reply; input is read only while the session `wants_input()`.
 async fn drive(
     mut conn: Conn,
     session: &mut ServerSession,
     store: &(dyn Mailstore + Send + Sync),
     shared: &Shared,
-    created: u64,
     now: impl Fn() -> u64,
 ) -> &'static str {
     let mut buf = vec![0u8; 16 * 1024];
-    let mut pending: Vec<u8> = Vec::new();
-    // When input last went in (the session's autologout timer restarts then).
-    let mut last_feed = created;
     // The client half-closed: what it sent is still answered, then the connection ends.
     let mut eof = false;
     loop {
-        while let Some(bytes) = session.poll_transmit() {
+        while let Some(bytes) = session.poll_transmit(now(), store) {
             match tokio::time::timeout(shared.write_timeout, conn.write_all(&bytes)).await {
                 Ok(Ok(())) => {}
                 _ => return "write failed",
@@ -124,8 +115,6 @@ async fn drive(
         while let Some(event) = session.poll_event() {
             match event {
                 ServerEvent::StartTls => {
-                    // Plaintext pipelined behind STLS is never executed (RFC 2595 §4).
-                    pending.clear();
                     let MaybeTls::Plain(tcp) = conn else {
                         return "STLS on an encrypted connection";
                     };
@@ -148,40 +137,24 @@ async fn drive(
         if session.is_closed() {
             return "closed";
         }
-        // A reply is held back (a failed login) when the next timeout comes before the
-        // autologout deadline of the last input.
-        let held = session
-            .poll_timeout()
-            .is_some_and(|at| at < last_feed.saturating_add(shared.plain.autologout_ms));
-        if !pending.is_empty() && !held {
-            let cut = memchr_lf(&pending).map_or(pending.len(), |i| i + 1);
-            last_feed = now();
-            session.feed(last_feed, pending.get(..cut).unwrap_or_default(), store);
-            pending.drain(..cut.min(pending.len()));
-            continue;
-        }
-        if eof && pending.is_empty() && !held {
+        if eof && !session.has_unanswered() {
+            // Everything the client sent before closing has been answered.
             return "client closed";
         }
         let deadline = session.poll_timeout().map(|at| {
             let wait = at.saturating_sub(now());
             tokio::time::Instant::now() + Duration::from_millis(wait)
         });
-        let room = pending.len() < PENDING_CAP && !eof;
         tokio::select! {
             _ = shared.shutdown.cancelled() => return "shutdown",
-            read = conn.read(&mut buf), if room => match read {
+            read = conn.read(&mut buf), if !eof && session.wants_input() => match read {
                 Ok(0) => eof = true,
-                Ok(n) => pending.extend_from_slice(buf.get(..n).unwrap_or_default()),
+                Ok(n) => session.feed(now(), buf.get(..n).unwrap_or_default()),
                 Err(_) => return "read failed",
             },
             _ = sleep_until(deadline) => session.handle_timeout(now(), store),
         }
     }
-}
-
-fn memchr_lf(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {

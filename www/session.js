@@ -1,0 +1,208 @@
+// The one POP3 session of the page: wraps Pop3Client (www/pkg/popwire.js) and turns its
+// callbacks and results into DOM events every other module listens to:
+//   connecting {bridge, target}, connected {greeting, tls, target}, transcript (entry),
+//   state (state), progress (p), command {command, args, raw}, result {command, args, raw,
+//   ok, value, error}, closed.
+// It holds no UI. RFC knowledge stays in the engine: the page asks allowedCommands() and
+// checkCommand().
+
+import init, { Pop3Client, checkCommand, parseMessage, explainRfc } from "./pkg/popwire.js";
+
+let engine;
+/** Loads the wasm module once. */
+export function loadEngine() {
+  engine ??= init();
+  return engine;
+}
+
+export { checkCommand, parseMessage, explainRfc };
+
+/** Every POP3 keyword the engine knows (for completion). */
+export const KEYWORDS = [
+  "USER", "PASS", "APOP", "AUTH", "STLS", "CAPA", "UTF8", "LANG",
+  "STAT", "LIST", "UIDL", "TOP", "RETR", "DELE", "RSET", "NOOP", "QUIT",
+];
+
+export class Session extends EventTarget {
+  constructor() {
+    super();
+    this.client = null;
+    this.state = "CLOSED";
+    this.target = null;
+    this.tls = null;
+    this.greeting = null;
+    this.lastStatusLine = null; // the server's latest status line, e.g. "-ERR [AUTH] …"
+    this.saslPending = false; // a raw AUTH is waiting for the next SASL response line
+    this.generation = 0; // bumps on every connect, so late events of an old client are ignored
+  }
+
+  emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  get connected() {
+    return this.client !== null && this.state !== "CLOSED";
+  }
+
+  allowedCommands() {
+    if (!this.connected) return [];
+    try {
+      return this.client.allowedCommands();
+    } catch {
+      return [];
+    }
+  }
+
+  /** Opens the session; resolves after the greeting. Rejects with the API's Pop3Error. */
+  async connect({ bridge, target, timeoutMs }) {
+    await loadEngine();
+    this.dispose();
+    const generation = ++this.generation;
+    this.emit("connecting", { bridge, target, timeoutMs });
+    const started = performance.now();
+    let client;
+    try {
+      client = await Pop3Client.connect({ bridge, target, timeoutMs });
+    } catch (error) {
+      error.elapsedMs = performance.now() - started;
+      throw error;
+    }
+    const greetingAt = Math.round(performance.now() - started);
+    this.client = client;
+    this.target = target;
+    this.greeting = client.greeting;
+    this.tls = client.tls;
+    this.saslPending = false;
+    this.state = client.state;
+    this.emit("connected", { greeting: this.greeting, tls: this.tls, target });
+    // connect() resolves once the greeting has arrived, before a transcript callback can be
+    // registered: the entries of the first moments (the bridge's `connected`, implicit TLS,
+    // the greeting) are rebuilt here from what the client exposes, and flagged as such.
+    for (const entry of this.#openingEntries(target, greetingAt)) this.emit("transcript", entry);
+    client.onTranscript((entry) => {
+      if (generation !== this.generation) return;
+      if (entry.dir === "server" && !entry.explain?.key?.startsWith("body.")) this.lastStatusLine = entry.text;
+      this.emit("transcript", entry);
+    });
+    client.onStateChange((state) => {
+      if (generation !== this.generation) return;
+      this.state = state;
+      if (state === "CLOSED") this.saslPending = false;
+      this.emit("state", state);
+      if (state === "CLOSED") this.emit("closed", {});
+    });
+    client.onProgress((p) => {
+      if (generation === this.generation) this.emit("progress", p);
+    });
+    this.emit("state", this.state);
+    return client;
+  }
+
+  #openingEntries(target, atMs) {
+    const encoder = new TextEncoder();
+    const entries = [];
+    const info = (text, key) => ({
+      seq: entries.length + 1, dir: "info", text, bytes: new Uint8Array(0), atMs: 0,
+      masked: false, truncated: false, totalBytes: 0,
+      explain: { key, rfc: explainRfc(key) ?? "" }, reconstructed: true,
+    });
+    entries.push(info(`the bridge connected to target ${target}`, "info.bridge"));
+    if (this.tls) {
+      const t = this.tls;
+      entries.push(info(
+        `${t.version} ${t.cipher}, certificate ${t.verified ? "verified" : "NOT verified"}, server ${t.peer?.subject ?? ""}`,
+        "info.tls-implicit",
+      ));
+    }
+    const line = `+OK ${this.greeting?.text ?? ""}`;
+    const key = this.greeting?.apopTimestamp ? "greeting.apop" : "greeting.ok";
+    const bytes = encoder.encode(`${line}\r\n`);
+    entries.push({
+      seq: entries.length + 1, dir: "server", text: line, bytes, atMs,
+      masked: false, truncated: false, totalBytes: bytes.length,
+      explain: { key, rfc: explainRfc(key) ?? "" }, reconstructed: true,
+    });
+    return entries;
+  }
+
+  /** Runs a typed command through the API. */
+  async run(command, ...args) {
+    const c = this.client;
+    if (!c) throw notConnected();
+    this.emit("command", { command, args, raw: false });
+    try {
+      let value;
+      switch (command) {
+        case "CAPA": value = await c.capa(); break;
+        case "USER": value = await c.user(args[0]); break;
+        case "PASS": value = await c.pass(args[0]); break;
+        case "APOP": value = await c.apop(args[0], args[1]); break;
+        case "AUTH": value = await c.auth(args[0], args[1], args[2]); break;
+        case "STLS": value = await c.stls(); this.tls = value; break;
+        case "STAT": value = await c.stat(); break;
+        case "LIST": value = await (args[0] != null ? c.list(args[0]) : c.list()); break;
+        case "UIDL": value = await (args[0] != null ? c.uidl(args[0]) : c.uidl()); break;
+        case "TOP": value = await c.top(args[0], args[1]); break;
+        case "RETR": value = await c.retr(args[0]); break;
+        case "DELE": value = await c.dele(args[0]); break;
+        case "RSET": value = await c.rset(); break;
+        case "NOOP": value = await c.noop(); break;
+        case "QUIT": value = await c.quit(); break;
+        default: value = await c.send([command, ...args].join(" ")); break;
+      }
+      this.emit("result", { command, args, raw: false, ok: true, value });
+      return value;
+    } catch (error) {
+      this.emit("result", { command, args, raw: false, ok: false, error });
+      throw error;
+    }
+  }
+
+  /** Sends a raw line as typed (`c.send`). During a SASL exchange the line is the response. */
+  async send(line) {
+    const c = this.client;
+    if (!c) throw notConnected();
+    const sasl = this.saslPending;
+    const words = line.trim().split(/\s+/);
+    const command = sasl ? "SASL" : (words[0] || "").toUpperCase();
+    const args = sasl ? [] : words.slice(1);
+    this.emit("command", { command, args, raw: true });
+    try {
+      const value = await c.send(line);
+      this.saslPending = Boolean(value.continuation);
+      this.emit("result", { command, args, raw: true, ok: value.ok, value });
+      return value;
+    } catch (error) {
+      if (error.kind !== "input") this.saslPending = false;
+      this.emit("result", { command, args, raw: true, ok: false, error });
+      throw error;
+    }
+  }
+
+  /** Closes the connection without QUIT. */
+  close() {
+    if (this.client) {
+      try { this.client.close(); } catch { /* already closed */ }
+    }
+  }
+
+  dispose() {
+    if (this.client) {
+      const old = this.client;
+      this.client = null;
+      try { old.close(); } catch { /* ignore */ }
+      // Free it once its last callbacks have run.
+      setTimeout(() => { try { old.free(); } catch { /* ignore */ } }, 0);
+    }
+    this.state = "CLOSED";
+  }
+}
+
+function notConnected() {
+  const e = new Error("not connected");
+  e.name = "Pop3Error";
+  e.kind = "state";
+  e.code = null;
+  e.notConnected = true;
+  return e;
+}
