@@ -109,6 +109,15 @@ async fn login(client: &JsValue, user: &str) {
     assert_eq!(state(client), "TRANSACTION");
 }
 
+/// The tags of `client.capa()`.
+async fn capability_names(client: &JsValue) -> Vec<String> {
+    let caps = ok(client, "capa", &[]).await;
+    Array::from(&caps)
+        .iter()
+        .map(|c| get(&c, "name").as_string().unwrap())
+        .collect()
+}
+
 async fn stat_count(client: &JsValue) -> u32 {
     get(&ok(client, "stat", &[]).await, "count")
         .as_f64()
@@ -138,11 +147,7 @@ async fn a_whole_session_every_sample_byte_for_byte_and_deletion_on_quit() {
         .unwrap()
         .starts_with('<'));
     assert_eq!(state(&c), "AUTHORIZATION");
-    let caps = ok(&c, "capa", &[]).await;
-    let names: Vec<String> = Array::from(&caps)
-        .iter()
-        .map(|c| get(&c, "name").as_string().unwrap())
-        .collect();
+    let names = capability_names(&c).await;
     assert!(
         names.contains(&"SASL".to_owned()) && names.contains(&"UIDL".to_owned()),
         "{names:?}"
@@ -232,11 +237,7 @@ async fn stls_through_the_bridge_and_the_implicit_tls_target() {
     assert!(get(&tls, "version").as_string().unwrap().starts_with("TLS"));
     assert!(get(&get(&tls, "peer"), "sha256").as_string().unwrap().len() >= 64);
     assert!(!get(&c, "tls").is_null());
-    let caps = ok(&c, "capa", &[]).await;
-    let names: Vec<String> = Array::from(&caps)
-        .iter()
-        .map(|c| get(&c, "name").as_string().unwrap())
-        .collect();
+    let names = capability_names(&c).await;
     assert!(
         !names.contains(&"STLS".to_owned()),
         "no STLS once TLS is on"
