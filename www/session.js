@@ -32,6 +32,7 @@ export class Session extends EventTarget {
     this.tls = null;
     this.greeting = null;
     this.lastStatusLine = null; // the server's latest status line, e.g. "-ERR [AUTH] …"
+    this.lastStatusKey = null; // and its explanation key
     this.saslPending = false; // a raw AUTH is waiting for the next SASL response line
     this.generation = 0; // bumps on every connect, so late events of an old client are ignored
   }
@@ -81,7 +82,10 @@ export class Session extends EventTarget {
     for (const entry of this.#openingEntries(target, greetingAt)) this.emit("transcript", entry);
     client.onTranscript((entry) => {
       if (generation !== this.generation) return;
-      if (entry.dir === "server" && !entry.explain?.key?.startsWith("body.")) this.lastStatusLine = entry.text;
+      if (entry.dir === "server" && !entry.explain?.key?.startsWith("body.")) {
+        this.lastStatusLine = entry.text;
+        this.lastStatusKey = entry.explain?.key ?? null;
+      }
       this.emit("transcript", entry);
     });
     client.onStateChange((state) => {

@@ -124,7 +124,7 @@ export class Stepper {
       if (current) li.setAttribute("aria-current", "step");
       else li.removeAttribute("aria-current");
     }
-    document.getElementById("state-now").textContent = state;
+    document.getElementById("state-now").dataset.state = state;
     const ex = explain(`state.${state}`);
     document.getElementById("state-explain").textContent = ex ? ex.short : "";
   }

@@ -139,7 +139,7 @@ export class Transcript {
     time.dir = "ltr";
     const tag = el("span", `tag tag-${e.dir}`);
     tag.dir = "ltr";
-    tag.append(el("span", null, e.dir === "client" ? "C:" : e.dir === "server" ? "S:" : "ⓘ"));
+    tag.append(el("span", null, e.dir === "client" ? "C:" : e.dir === "server" ? "S:" : "ℹ"));
     const who = el("span", "visually-hidden who");
     tag.append(who);
     const main = el("div", "main");
@@ -244,11 +244,15 @@ export class Transcript {
     } else {
       proto.textContent = body ? text.replace(/\n$/, "") : text;
     }
-    if (collapsed) {
-      proto.append(el("span", "more", `\n… ${t("transcript.more-lines", { lines: this.#lineCount(e) - COLLAPSED_LINES })}`));
-    }
-    if (e.truncated && (!collapsed)) {
-      proto.append(el("span", "more", `\n… ${t("transcript.truncated", { shown: formatBytes(e.bytes.length), total: formatBytes(e.totalBytes) })}`));
+    // Notes in the page's language, on their own line, in the page's direction.
+    const note = (text) => {
+      const span = el("span", "more", `… ${text}`);
+      span.dir = document.documentElement.dir || "ltr";
+      proto.append(span);
+    };
+    if (collapsed) note(t("transcript.more-lines", { lines: this.#lineCount(e) - COLLAPSED_LINES }));
+    if (e.truncated && !collapsed) {
+      note(t("transcript.truncated", { shown: formatBytes(e.bytes.length), total: formatBytes(e.totalBytes) }));
     }
   }
 
@@ -593,7 +597,8 @@ export function renderRaw(container, bytes, { body = false, maxLines = Infinity 
   const lines = text.split("\n");
   const last = text.endsWith("\n") ? lines.length - 2 : lines.length - 1;
   const frag = document.createDocumentFragment();
-  for (let i = 0; i <= last && i < maxLines; i++) {
+  const end = Math.min(last, maxLines - 1);
+  for (let i = 0; i <= end; i++) {
     let line = lines[i];
     const hasLf = i < lines.length - 1;
     const hasCr = line.endsWith("\r");
@@ -609,11 +614,22 @@ export function renderRaw(container, bytes, { body = false, maxLines = Infinity 
     } else {
       frag.append(visible(line));
     }
-    if (hasCr) frag.append(el("span", "cr", "␍"));
-    if (hasLf) frag.append(el("span", "lf", "␊"));
-    frag.append("\n");
+    if (hasCr) frag.append(controlPicture("␍", "C", "R"));
+    if (hasLf) frag.append(controlPicture("␊", "L", "F"));
+    if (i < end) frag.append("\n");
   }
   container.append(frag);
+}
+
+/**
+ * ␍ or ␊. Drawn by CSS from its two letters (many fonts lack the Control Pictures block);
+ * the character itself stays in the text, so copying the raw view copies ␍␊.
+ */
+function controlPicture(char, a, b) {
+  const span = el("span", `ctl ${a === "C" ? "cr" : "lf"}`, char);
+  span.dataset.a = a;
+  span.dataset.b = b;
+  return span;
 }
 
 /** Control characters other than CR/LF made visible (tab → ␉, others → their picture). */

@@ -48,7 +48,8 @@ struct Inner {
     quit_waiting: Vec<(Resolvers, JsValue)>,
     bridge_error: Option<BridgeError>,
     ws_closed: bool,
-    timer_id: Option<i32>,
+    /// The armed timer and the engine deadline (ms) it fires at.
+    timer_id: Option<(i32, u64)>,
     handlers: Option<Handlers>,
 }
 
@@ -67,7 +68,7 @@ impl Drop for Inner {
     fn drop(&mut self) {
         self.ws.set_onmessage(None);
         self.ws.set_onclose(None);
-        if let Some(id) = self.timer_id.take() {
+        if let Some((id, _)) = self.timer_id.take() {
             clear_timeout(id);
         }
         if !self.ws_closed {
@@ -624,19 +625,27 @@ fn dispatch(shared: &Rc<Shared>, event: Event) {
 /// Re-arms the one timer for the engine's next deadline (reply timeout, greeting timeout).
 fn arm_timer(shared: &Rc<Shared>) {
     let mut inner = shared.inner.borrow_mut();
-    if let Some(id) = inner.timer_id.take() {
-        clear_timeout(id);
-    }
-    if inner.client.state() == SessionState::Closed {
-        return;
-    }
-    let Some(deadline) = inner.client.poll_timeout() else {
-        return;
+    let deadline = match inner.client.state() {
+        SessionState::Closed => None,
+        _ => inner.client.poll_timeout(),
     };
-    let delay = deadline.saturating_sub(inner.now()).min(i32::MAX as u64) as i32;
-    if let Some(handlers) = &inner.handlers {
-        inner.timer_id = set_timeout(handlers.on_timer.as_ref().unchecked_ref(), delay);
+    match (inner.timer_id, deadline) {
+        // Every octet that arrives pushes the deadline out; a timer that fires early just
+        // re-arms, so a streaming RETR costs one timer per timeout period, not one per frame.
+        (Some((_, armed)), Some(deadline)) if armed <= deadline => return,
+        (Some((id, _)), _) => {
+            clear_timeout(id);
+            inner.timer_id = None;
+        }
+        (None, _) => {}
     }
+    let Some(deadline) = deadline else { return };
+    let delay = deadline.saturating_sub(inner.now()).min(i32::MAX as u64) as i32;
+    let id = inner
+        .handlers
+        .as_ref()
+        .and_then(|h| set_timeout(h.on_timer.as_ref().unchecked_ref(), delay));
+    inner.timer_id = id.map(|id| (id, deadline));
 }
 
 fn describe_tls(info: &JsValue) -> String {
@@ -664,18 +673,30 @@ fn now_ms() -> f64 {
     }
 }
 
+thread_local! {
+    /// `setTimeout` and `clearTimeout` of the global scope (window or worker), looked up once.
+    static TIMERS: Option<(Function, Function)> = {
+        let global = js_sys::global();
+        let set = get(&global, "setTimeout").dyn_into::<Function>().ok();
+        let clear = get(&global, "clearTimeout").dyn_into::<Function>().ok();
+        set.zip(clear)
+    };
+}
+
 fn set_timeout(callback: &Function, delay: i32) -> Option<i32> {
-    let global = js_sys::global();
-    let set = get(&global, "setTimeout").dyn_into::<Function>().ok()?;
-    set.call2(&global, callback, &JsValue::from(delay))
-        .ok()?
-        .as_f64()
-        .map(|id| id as i32)
+    TIMERS.with(|timers| {
+        let (set, _) = timers.as_ref()?;
+        let id = set
+            .call2(&JsValue::UNDEFINED, callback, &JsValue::from(delay))
+            .ok()?;
+        id.as_f64().map(|id| id as i32)
+    })
 }
 
 fn clear_timeout(id: i32) {
-    let global = js_sys::global();
-    if let Ok(clear) = get(&global, "clearTimeout").dyn_into::<Function>() {
-        let _ = clear.call1(&global, &JsValue::from(id));
-    }
+    TIMERS.with(|timers| {
+        if let Some((_, clear)) = timers {
+            let _ = clear.call1(&JsValue::UNDEFINED, &JsValue::from(id));
+        }
+    });
 }

@@ -2,6 +2,7 @@
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use serde::Serialize;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 
 use crate::client::Reply;
@@ -121,12 +122,24 @@ pub(crate) fn reply(reply: Reply) -> JsValue {
     }
 }
 
+#[wasm_bindgen(inline_js = "
+export function messageData(bytes) {
+  let text;
+  return {
+    bytes,
+    get text() { return text ??= new TextDecoder().decode(bytes); },
+  };
+}")]
+extern "C" {
+    /// `{ bytes, text }` where `text` is decoded (UTF-8, lossy) on first use: a 50 MB RETR does
+    /// not pay for a string nobody reads.
+    #[wasm_bindgen(js_name = messageData)]
+    fn message_data(bytes: Uint8Array) -> JsValue;
+}
+
 /// `{ bytes: Uint8Array, text }` for RETR and TOP.
 pub(crate) fn message(bytes: &[u8]) -> JsValue {
-    let out = Object::new();
-    set(&out, "bytes", Uint8Array::from(bytes));
-    set(&out, "text", String::from_utf8_lossy(bytes).as_ref());
-    out.into()
+    message_data(Uint8Array::from(bytes))
 }
 
 /// A list of strings as a JS array.

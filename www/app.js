@@ -1,0 +1,57 @@
+// Wires the modules together; nothing else lives here.
+
+import { initialLanguage, setLanguage } from "./i18n.js";
+import { Session, loadEngine } from "./session.js";
+import { initNotice } from "./notice.js";
+import { ConnectBar } from "./connect.js";
+import { Stepper } from "./stepper.js";
+import { Transcript } from "./transcript.js";
+import { CommandLine } from "./cmdline.js";
+import { Maildrop } from "./maildrop.js";
+import { Viewer } from "./viewer.js";
+import { applySavedDisplay, initClassroom } from "./classroom.js";
+
+applySavedDisplay();
+
+async function main() {
+  await setLanguage(initialLanguage(), { remember: false });
+  initNotice();
+
+  const session = new Session();
+  const connectBar = new ConnectBar(session);
+  const viewer = new Viewer();
+  let stepper = null;
+  const perform = (command, ...args) => stepper.perform(command, ...args);
+  const maildrop = new Maildrop({ session, perform, onMessage: (msg) => viewer.show(msg) });
+  const transcript = new Transcript({ session, sizeOf: (id) => maildrop.sizeOf(id) });
+  stepper = new Stepper({
+    session,
+    connectBar,
+    selectedMessage: () => maildrop.selectedMessage(),
+    topLines: () => maildrop.topLines(),
+  });
+  const cmdline = new CommandLine({ session, connectBar });
+  document.addEventListener("popwire:selection", () => stepper.render());
+  for (const id of ["user", "auth-method"]) {
+    document.getElementById(id).addEventListener("input", () => stepper.render());
+  }
+
+  initClassroom({
+    next: () => stepper.doNext(),
+    focusCommandLine: () => cmdline.focus(),
+    focusTranscript: () => transcript.focus(),
+    focusMaildrop: () => maildrop.focus(),
+    toggleRaw: () => transcript.toggleRaw(),
+  });
+
+  // Ready = the engine is loaded and the targets are listed: the Connect button works.
+  await Promise.all([loadEngine(), connectBar.load()]);
+  stepper.render();
+  performance.mark("popwire-ready");
+  document.documentElement.dataset.ready = "true";
+}
+
+main().catch((error) => {
+  console.error("popwire: the page could not start", error);
+  document.documentElement.dataset.ready = "failed";
+});

@@ -1,0 +1,284 @@
+// The maildrop: a table built from LIST and UIDL (number, size, unique-id, marked for
+// deletion) with per-row TOP / RETR / DELE; RSET un-marks; after QUIT the update is shown
+// (what the server removed in the UPDATE state). It follows typed and raw commands alike.
+
+import { t, formatBytes, formatNumber, onLanguageChange } from "./i18n.js";
+
+export class Maildrop {
+  /** @param {object} ctx { session, perform: (command, ...args) => Promise, onMessage: (msg) => void } */
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.session = ctx.session;
+    this.table = document.getElementById("maildrop");
+    this.tbody = this.table.querySelector("tbody");
+    this.summary = document.getElementById("maildrop-summary");
+    this.updateNote = document.getElementById("maildrop-update");
+    this.topLinesInput = document.getElementById("top-lines");
+    this.#reset();
+
+    const s = this.session;
+    s.addEventListener("connecting", () => {
+      this.#reset();
+      this.render();
+    });
+    s.addEventListener("result", (e) => this.#onResult(e.detail));
+    s.addEventListener("state", () => this.render());
+    this.tbody.addEventListener("click", (e) => this.#onClick(e));
+    this.topLinesInput.addEventListener("change", () => {
+      this.topLinesInput.value = String(this.topLines());
+      document.dispatchEvent(new CustomEvent("popwire:selection"));
+    });
+    onLanguageChange(() => this.render());
+    this.render();
+  }
+
+  #reset() {
+    this.messages = new Map(); // id → { id, size, uid, marked, removed }
+    this.stat = null;
+    this.selected = null;
+    this.quit = null; // { text } once QUIT succeeded from TRANSACTION
+    this.listed = false;
+  }
+
+  /** The message the TOP / RETR / DELE buttons and the guide act on. */
+  selectedMessage() {
+    if (this.selected != null && this.messages.has(this.selected)) return this.selected;
+    for (const m of this.#sorted()) if (!m.marked && !m.removed) return m.id;
+    return 1;
+  }
+
+  topLines() {
+    const n = Math.floor(Number(this.topLinesInput.value));
+    return Number.isFinite(n) && n >= 0 ? Math.min(n, 9999) : 10;
+  }
+
+  sizeOf(id) {
+    return this.messages.get(id)?.size ?? null;
+  }
+
+  #message(id) {
+    let m = this.messages.get(id);
+    if (!m) {
+      m = { id, size: null, uid: null, marked: false, removed: false };
+      this.messages.set(id, m);
+    }
+    return m;
+  }
+
+  #sorted() {
+    return [...this.messages.values()].sort((a, b) => a.id - b.id);
+  }
+
+  #onResult(d) {
+    const { command, args } = d;
+    if (d.raw) {
+      this.#onRaw(d);
+    } else if (d.ok) {
+      const v = d.value;
+      switch (command) {
+        case "STAT": this.stat = v; break;
+        case "LIST":
+          if (Array.isArray(v)) this.#applyList(v.map((x) => [x.id, x.size]));
+          else this.#message(v.id).size = v.size;
+          break;
+        case "UIDL":
+          if (Array.isArray(v)) for (const x of v) this.#message(x.id).uid = x.uid;
+          else this.#message(v.id).uid = v.uid;
+          break;
+        case "DELE": this.#message(Number(args[0])).marked = true; break;
+        case "RSET": for (const m of this.messages.values()) m.marked = false; break;
+        case "QUIT": this.#afterQuit(v.text); break;
+        case "TOP":
+        case "RETR":
+          this.selected = Number(args[0]);
+          this.ctx.onMessage({ command, id: Number(args[0]), lines: args[1], bytes: v.bytes, size: this.sizeOf(Number(args[0])) });
+          break;
+        default: break;
+      }
+    }
+    this.render();
+  }
+
+  /** Raw lines typed on the command line: the same bookkeeping from RawReply. */
+  #onRaw(d) {
+    const v = d.value;
+    if (!d.ok || !v) return;
+    const n = Number(d.args[0]);
+    switch (d.command) {
+      case "STAT": {
+        const m = /^(\d+)\s+(\d+)/.exec(v.text);
+        if (m) this.stat = { count: Number(m[1]), size: Number(m[2]) };
+        break;
+      }
+      case "LIST":
+        if (d.args.length === 0) {
+          this.#applyList(v.lines.map((l) => l.split(" ").map(Number)).filter((p) => p.length >= 2));
+        } else {
+          const m = /^(\d+)\s+(\d+)/.exec(v.text);
+          if (m) this.#message(Number(m[1])).size = Number(m[2]);
+        }
+        break;
+      case "UIDL":
+        if (d.args.length === 0) {
+          for (const l of v.lines) {
+            const [id, uid] = l.split(" ");
+            if (uid) this.#message(Number(id)).uid = uid;
+          }
+        } else {
+          const m = /^(\d+)\s+(\S+)/.exec(v.text);
+          if (m) this.#message(Number(m[1])).uid = m[2];
+        }
+        break;
+      case "DELE": if (n) this.#message(n).marked = true; break;
+      case "RSET": for (const m of this.messages.values()) m.marked = false; break;
+      case "QUIT": this.#afterQuit(v.text); break;
+      case "TOP":
+      case "RETR":
+        if (n) {
+          this.selected = n;
+          const bytes = new TextEncoder().encode(v.lines.map((l) => `${l}\r\n`).join(""));
+          this.ctx.onMessage({ command: d.command, id: n, lines: d.args[1], bytes, size: this.sizeOf(n) });
+        }
+        break;
+      default: break;
+    }
+    this.render();
+  }
+
+  #applyList(pairs) {
+    this.listed = true;
+    const seen = new Set();
+    for (const [id, size] of pairs) {
+      if (!Number.isFinite(id)) continue;
+      seen.add(id);
+      const m = this.#message(id);
+      m.size = size;
+    }
+    // LIST leaves out messages marked for deletion; anything else it does not list is gone.
+    for (const m of this.messages.values()) {
+      if (!seen.has(m.id) && !m.marked) this.messages.delete(m.id);
+    }
+  }
+
+  #afterQuit(text) {
+    if (!this.listed && this.messages.size === 0) {
+      this.quit = { text, removed: [] };
+      return;
+    }
+    const removed = [];
+    for (const m of this.messages.values()) {
+      if (m.marked) {
+        m.removed = true;
+        m.marked = false;
+        removed.push(m);
+      }
+    }
+    this.quit = { text, removed };
+  }
+
+  #onClick(e) {
+    const btn = e.target.closest("button[data-action]");
+    const row = e.target.closest("tr[data-id]");
+    if (!row) return;
+    const id = Number(row.dataset.id);
+    this.selected = id;
+    if (!btn) {
+      this.render();
+      document.dispatchEvent(new CustomEvent("popwire:selection"));
+      return;
+    }
+    const action = btn.dataset.action;
+    document.dispatchEvent(new CustomEvent("popwire:selection"));
+    if (action === "TOP") this.ctx.perform("TOP", id, this.topLines());
+    else this.ctx.perform(action, id);
+    this.render();
+  }
+
+  /** Focuses the table (the selected row's first button). */
+  focus() {
+    const btn = this.tbody.querySelector("tr.selected button") || this.tbody.querySelector("button");
+    (btn || this.table).focus();
+  }
+
+  render() {
+    const inTransaction = this.session.connected && this.session.state === "TRANSACTION";
+    const rows = this.#sorted();
+    const selected = this.selectedMessage();
+    const frag = document.createDocumentFragment();
+    for (const m of rows) {
+      const tr = document.createElement("tr");
+      tr.dataset.id = String(m.id);
+      tr.classList.toggle("marked", m.marked);
+      tr.classList.toggle("removed", m.removed);
+      tr.classList.toggle("selected", m.id === selected && !m.removed);
+      if (m.id === selected) tr.setAttribute("aria-selected", "true");
+      const num = cell("td", String(m.id), "num");
+      num.dir = "ltr";
+      const size = cell("td", m.size == null ? "—" : formatBytes(m.size), "size");
+      if (m.size != null) size.title = `${formatNumber(m.size)} ${t("maildrop.octets")}`;
+      const uid = cell("td", m.uid ?? "—", "uid");
+      uid.dir = "ltr";
+      const del = cell("td", "", "del");
+      const mark = document.createElement("span");
+      mark.className = "mark";
+      mark.textContent = m.removed ? `✖ ${t("maildrop.removed")}` : m.marked ? `☒ ${t("maildrop.marked")}` : "☐";
+      if (!m.marked && !m.removed) mark.setAttribute("aria-label", t("maildrop.not-marked"));
+      del.append(mark);
+      const actions = cell("td", "", "actions");
+      if (!m.removed) {
+        for (const action of ["TOP", "RETR", "DELE"]) {
+          const b = document.createElement("button");
+          b.type = "button";
+          b.className = "small";
+          b.dataset.action = action;
+          b.textContent = action;
+          b.dir = "ltr";
+          b.disabled = !inTransaction || (m.marked && action === "DELE");
+          b.setAttribute("aria-label", `${action === "TOP" ? `TOP ${m.id} ${this.topLines()}` : `${action} ${m.id}`}`);
+          actions.append(b);
+        }
+      }
+      tr.append(num, size, uid, del, actions);
+      frag.append(tr);
+    }
+    this.tbody.replaceChildren(frag);
+    this.#renderSummary(rows);
+  }
+
+  #renderSummary(rows) {
+    let text;
+    const marked = rows.filter((m) => m.marked).length;
+    if (!this.session.connected && !this.quit && rows.length === 0) {
+      text = t("maildrop.not-connected");
+    } else if (rows.length === 0 && this.stat) {
+      text = t("maildrop.stat-only", { count: formatNumber(this.stat.count), size: formatBytes(this.stat.size) });
+    } else if (rows.length === 0) {
+      text = this.session.state === "TRANSACTION" ? t("maildrop.hint-list") : t("maildrop.hint-login");
+    } else {
+      const live = rows.filter((m) => !m.removed);
+      const total = live.reduce((a, m) => a + (m.size ?? 0), 0);
+      text = t("maildrop.summary", { count: formatNumber(live.length), size: formatBytes(total) });
+      if (marked) text += ` ${t("maildrop.summary-marked", { marked: formatNumber(marked) })}`;
+      if (!rows.some((m) => m.uid)) text += ` ${t("maildrop.hint-uidl")}`;
+    }
+    this.summary.textContent = text;
+    const note = this.updateNote;
+    if (this.quit) {
+      note.hidden = false;
+      // Each "number (unique-id)" isolated left-to-right inside the sentence (U+2066 … U+2069).
+      const ids = this.quit.removed.map((m) => `\u2066${m.id}${m.uid ? ` (${m.uid})` : ""}\u2069`).join(", ");
+      note.textContent = this.quit.removed.length
+        ? t("maildrop.update-removed", { ids, count: formatNumber(this.quit.removed.length) })
+        : t("maildrop.update-none");
+    } else {
+      note.hidden = true;
+    }
+  }
+}
+
+function cell(tag, text, cls) {
+  const c = document.createElement(tag);
+  c.textContent = text;
+  if (cls) c.className = cls;
+  return c;
+}
