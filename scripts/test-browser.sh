@@ -41,8 +41,9 @@ pids+=($!)
 wait_for_file "$work/silent.port"
 silent_port=$(cat "$work/silent.port")
 
-cargo build --release -p popwire-bridge
-target/release/popwire-bridge \
+# The debug build: `cargo test --workspace` has just built it, and tests need no LTO.
+cargo build -p popwire-bridge
+target/debug/popwire-bridge \
   --listen 127.0.0.1:0 --www www \
   --demo --demo-pop3 127.0.0.1:0 --demo-pop3s 127.0.0.1:0 \
   --allow-origin 'http://127.0.0.1:*' --allow-origin 'http://localhost:*' \

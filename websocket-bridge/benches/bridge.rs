@@ -940,6 +940,12 @@ async fn bench() -> Result<()> {
         cpu_median[2][1] - cpu_median[0][1],
         cpu_median[1][2] - cpu_median[0][2],
     );
+    if let Some(hwm) = proc_kb(&format!("/proc/{main_pid}/status"), "VmHWM") {
+        println!(
+            "peak RSS of the bridge process (demo server inside): {}",
+            kib(hwm)
+        );
+    }
     println!("{}", load());
 
     // ----- 3. NOOP round trips ----------------------------------------------------------------
