@@ -16,7 +16,7 @@ pub(crate) use command::is_sasl_base64;
 pub use command::{check_line, Command, CommandLine, Keyword};
 pub use error::{CommandError, LimitError, ProtocolError};
 pub use line::{LineFramer, LineItem};
-pub use multiline::{stuff_body, BodyDecoder, BodyProgress};
+pub use multiline::{stuff_body, stuff_lines, BodyDecoder, BodyProgress};
 pub use reply::{
     find_apop_timestamp, parse_capa_line, parse_list_line, parse_stat, parse_uidl_line, Capability,
     ListEntry, Stat, UidlEntry,

@@ -219,8 +219,18 @@ impl BodyDecoder {
 /// more, bare LFs become CRLF, a missing final CRLF is added, and `.CRLF` ends it (RFC 1939 §3).
 pub fn stuff_body(body: &[u8], out: &mut Vec<u8>) {
     out.reserve(body.len() + body.len() / 64 + 5);
+    stuff_lines(body, usize::MAX, out);
+    out.extend_from_slice(b".\r\n");
+}
+
+/// Stuffs whole lines from the front of `body` into `out`, as [`stuff_body`] does but without
+/// the terminator, until about `budget` octets were written or `body` ends; returns how many
+/// octets of `body` it consumed (whole lines, or all of it). A server streams a large message
+/// with it a chunk at a time instead of building the whole reply.
+pub fn stuff_lines(body: &[u8], budget: usize, out: &mut Vec<u8>) -> usize {
+    let start_len = out.len();
     let mut rest = body;
-    while !rest.is_empty() {
+    while !rest.is_empty() && out.len() - start_len < budget {
         if rest[0] == b'.' {
             out.push(b'.');
         }
@@ -239,7 +249,7 @@ pub fn stuff_body(body: &[u8], out: &mut Vec<u8>) {
             }
         }
     }
-    out.extend_from_slice(b".\r\n");
+    body.len() - rest.len()
 }
 
 #[cfg(test)]
@@ -332,6 +342,24 @@ mod tests {
         assert_eq!(wire, b"..\r\n...\r\nplain\r\n..x\r\n.\r\n");
         let (out, _, _) = decode_in_chunks(&wire, &[]);
         assert_eq!(out, b".\r\n..\r\nplain\r\n.x\r\n");
+    }
+
+    #[test]
+    fn stuffing_in_chunks_equals_stuffing_at_once() {
+        let body = b"a\r\n.b\nccc\r\n..\r\nlast";
+        let mut whole = Vec::new();
+        stuff_body(body, &mut whole);
+        for budget in 1..12 {
+            let mut chunked = Vec::new();
+            let mut pos = 0;
+            while pos < body.len() {
+                let used = stuff_lines(&body[pos..], budget, &mut chunked);
+                assert!(used > 0);
+                pos += used;
+            }
+            chunked.extend_from_slice(b".\r\n");
+            assert_eq!(chunked, whole, "budget {budget}");
+        }
     }
 
     #[test]

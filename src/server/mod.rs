@@ -32,12 +32,23 @@ pub use store::{Mailstore, MailstoreError, MessageInfo};
 
 use crate::auth::{self, Mechanism, Proof, SaslServer, ServerStep};
 use crate::codec::{
-    stuff_body, Command, LineFramer, LineItem, ResponseCode, Status, StatusLine, MAX_COMMAND_LINE,
-    MAX_SASL_RESPONSE_LINE,
+    stuff_body, stuff_lines, Command, LineFramer, LineItem, ResponseCode, Status, StatusLine,
+    MAX_COMMAND_LINE, MAX_SASL_RESPONSE_LINE,
 };
 
 /// Most unanswered input a session buffers before [`ServerSession::wants_input`] says stop.
 pub const INPUT_CAP: usize = 64 * 1024;
+
+/// How much of a message one `poll_transmit` stuffs and returns while a RETR or TOP streams.
+pub const BODY_CHUNK: usize = 256 * 1024;
+
+/// A message being sent a chunk at a time: `data[pos..end]` is still to go.
+#[derive(Debug)]
+struct Outgoing {
+    data: Arc<[u8]>,
+    pos: usize,
+    end: usize,
+}
 
 /// Settings of the teaching server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,6 +136,8 @@ pub struct ServerSession {
     awaiting_tls: bool,
     tls: bool,
     utf8: bool,
+    /// A RETR or TOP reply still streaming; no other command is answered until it is done.
+    sending: Option<Outgoing>,
 }
 
 impl ServerSession {
@@ -146,6 +159,7 @@ impl ServerSession {
             awaiting_tls: false,
             tls,
             utf8: false,
+            sending: None,
         };
         let greeting = format!("popwire teaching POP3 server ready {}", session.timestamp);
         session.ok(&greeting);
@@ -166,16 +180,37 @@ impl ServerSession {
     /// command (one command per call). Nothing while a failed-login reply is held back or while
     /// TLS is being set up.
     pub fn poll_transmit(&mut self, now_ms: u64, store: &dyn Mailstore) -> Option<Vec<u8>> {
-        if self.outbuf.is_empty() {
+        if self.outbuf.is_empty() && self.sending.is_none() {
             self.process_one(now_ms, store);
         }
+        self.fill_body();
         (!self.outbuf.is_empty()).then(|| std::mem::take(&mut self.outbuf))
+    }
+
+    /// Stuffs the next chunk of a streaming message into the output.
+    fn fill_body(&mut self) {
+        let Some(out) = self.sending.as_mut() else {
+            return;
+        };
+        if self.outbuf.len() >= BODY_CHUNK {
+            return;
+        }
+        let budget = BODY_CHUNK - self.outbuf.len();
+        let rest = out.data.get(out.pos..out.end).unwrap_or_default();
+        out.pos += stuff_lines(rest, budget, &mut self.outbuf);
+        if out.pos >= out.end {
+            self.outbuf.extend_from_slice(b".\r\n");
+            self.sending = None;
+        }
     }
 
     /// Whether a command is still to be answered (buffered, or a failed-login reply held back):
     /// after the client half-closes, the transport waits for these before closing.
     pub fn has_unanswered(&self) -> bool {
-        !self.is_closed() && (self.held.is_some() || memchr::memchr(b'\n', &self.inbuf).is_some())
+        !self.is_closed()
+            && (self.held.is_some()
+                || self.sending.is_some()
+                || memchr::memchr(b'\n', &self.inbuf).is_some())
     }
 
     /// Whether the transport should read more input: false once [`INPUT_CAP`] octets of
@@ -552,16 +587,18 @@ impl ServerSession {
                 };
                 match message(&messages, n).map(|m| (m.info.uid.clone(), m.info.size)) {
                     Some((uid, size)) => match store.read(&user, &uid) {
-                        Ok(bytes) => {
-                            let shown = match lines {
-                                Some(lines) => top_of(&bytes, lines),
-                                None => bytes,
+                        Ok(data) => {
+                            let end = match lines {
+                                Some(lines) => top_end(&data, lines),
+                                None => data.len(),
                             };
                             let text = match lines {
                                 Some(l) => format!("headers and the first {l} body lines follow"),
                                 None => format!("{size} octets"),
                             };
-                            self.multiline(&text, &shown);
+                            // The message goes out a chunk per poll_transmit, stuffed as it goes.
+                            self.ok(&text);
+                            self.sending = Some(Outgoing { data, pos: 0, end });
                         }
                         Err(e) => self.store_error(e),
                     },
@@ -697,23 +734,21 @@ fn message(messages: &[Message], n: u32) -> Option<&Message> {
         .filter(|m| !m.deleted)
 }
 
-/// The headers, the blank line and the first `lines` lines of the body (RFC 1939 §7 TOP).
-fn top_of(message: &Arc<[u8]>, lines: u32) -> Arc<[u8]> {
-    let bytes: &[u8] = message;
-    let body_start = memchr::memmem::find(bytes, b"\r\n\r\n")
-        .map(|i| i + 4)
-        .unwrap_or(bytes.len());
+/// Where TOP stops: after the headers, the blank line and the first `lines` lines of the body
+/// (RFC 1939 §7).
+fn top_end(message: &[u8], lines: u32) -> usize {
+    let body_start = memchr::memmem::find(message, b"\r\n\r\n").map_or(message.len(), |i| i + 4);
     let mut end = body_start;
     for _ in 0..lines {
-        if end >= bytes.len() {
+        if end >= message.len() {
             break;
         }
-        end = match memchr::memchr(b'\n', &bytes[end..]) {
+        end = match memchr::memchr(b'\n', &message[end..]) {
             Some(i) => end + i + 1,
-            None => bytes.len(),
+            None => message.len(),
         };
     }
-    Arc::from(&bytes[..end])
+    end
 }
 
 #[cfg(test)]

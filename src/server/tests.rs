@@ -448,3 +448,42 @@ fn input_is_capped_until_answered() {
     while server.poll_transmit(2, &store).is_some() {}
     assert!(server.wants_input());
 }
+
+#[test]
+fn a_large_retr_streams_in_chunks_and_the_next_command_waits_for_it() {
+    let line = b"a line of a large message, long enough to matter\r\n";
+    let mut big = b"Subject: big\r\n\r\n".to_vec();
+    while big.len() < 3 * BODY_CHUNK {
+        big.extend_from_slice(line);
+        big.extend_from_slice(b".dot\r\n");
+    }
+    let store = MemStore::with("alice", &[&big]);
+    let mut server = ServerSession::new(ServerConfig::default(), 0, "n");
+    server.poll_transmit(0, &store);
+    server.feed(1, b"USER alice\r\nPASS pop3\r\nRETR 1\r\nNOOP\r\n");
+    server.poll_transmit(1, &store);
+    server.poll_transmit(1, &store);
+    let mut wire = Vec::new();
+    let mut chunks = 0;
+    while let Some(bytes) = server.poll_transmit(1, &store) {
+        assert!(
+            bytes.len() <= BODY_CHUNK + line.len() + 64,
+            "a chunk, not the whole reply"
+        );
+        wire.extend_from_slice(&bytes);
+        chunks += 1;
+        if wire.ends_with(b"+OK still here\r\n") {
+            break;
+        }
+    }
+    assert!(chunks >= 3, "{chunks} chunks");
+    let status_end = wire.windows(2).position(|w| w == b"\r\n").unwrap() + 2;
+    let mut body = Vec::new();
+    let progress = crate::codec::BodyDecoder::new(u64::MAX).decode(&wire[status_end..], &mut body);
+    assert!(progress.finished);
+    assert_eq!(body, big);
+    assert_eq!(
+        &wire[status_end + progress.consumed..],
+        b"+OK still here\r\n"
+    );
+}

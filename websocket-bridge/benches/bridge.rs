@@ -15,8 +15,10 @@
 //!
 //! Run with `cargo bench -p popwire-bridge --bench bridge`. Figures only, never pass/fail on
 //! time. MB/s are 10^6 octets of the message (as stored, CRLF) per second, timed from sending
-//! `RETR` to the client's `Completed` event. Every process started here is stopped at the end,
-//! also on error.
+//! `RETR` to the client's `Completed` event ("end to end", which includes the demo server's time
+//! to its first octet) and from the reply's first octet ("streaming"). CPU time per RETR session
+//! (from /proc, clock ticks) separates the demo server's, the bridge's, websockify's and the
+//! client's work. Every process started here is stopped at the end, also on error.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

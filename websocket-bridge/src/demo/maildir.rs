@@ -374,7 +374,7 @@ impl Mailstore for MaildirStore {
             })?
         };
         match fs::read(&path) {
-            Ok(bytes) => Ok(Arc::from(to_crlf(&bytes))),
+            Ok(bytes) => Ok(Arc::from(to_crlf(bytes))),
             Err(e) if e.kind() == ErrorKind::NotFound => Err(MailstoreError::Failed(format!(
                 "message {uid} is no longer in the maildrop"
             ))),
@@ -621,29 +621,36 @@ fn crlf_size_of_file(path: &Path) -> io::Result<u64> {
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        for &b in &buf[..n] {
-            size += if b == b'\n' && prev != b'\r' { 2 } else { 1 };
-            prev = b;
+        let chunk = &buf[..n];
+        size += n as u64 + bare_lfs(chunk).count() as u64;
+        // An LF at the chunk's start was counted as bare; it is not if the last chunk ended in CR.
+        if chunk.first() == Some(&b'\n') && prev == b'\r' {
+            size -= 1;
         }
+        prev = chunk[n - 1];
     }
 }
 
-/// Bare LF becomes CRLF; CRLF and lone CR stay as they are.
-fn to_crlf(bytes: &[u8]) -> Vec<u8> {
-    let bare = bytes
-        .iter()
-        .enumerate()
-        .filter(|&(i, &b)| b == b'\n' && (i == 0 || bytes[i - 1] != b'\r'))
-        .count();
-    let mut out = Vec::with_capacity(bytes.len() + bare);
-    let mut prev = 0u8;
-    for &b in bytes {
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        prev = b;
+/// The offsets of the bare LFs (an LF with no CR before it) in `bytes`.
+fn bare_lfs(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    memchr::memchr_iter(b'\n', bytes).filter(move |&i| i == 0 || bytes[i - 1] != b'\r')
+}
+
+/// Bare LF becomes CRLF; CRLF and lone CR stay as they are. A file that is CRLF already is
+/// returned as it is, without a copy.
+fn to_crlf(bytes: Vec<u8>) -> Vec<u8> {
+    let bare = bare_lfs(&bytes).count();
+    if bare == 0 {
+        return bytes;
     }
+    let mut out = Vec::with_capacity(bytes.len() + bare);
+    let mut start = 0;
+    for lf in bare_lfs(&bytes) {
+        out.extend_from_slice(&bytes[start..lf]);
+        out.extend_from_slice(b"\r\n");
+        start = lf + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
     out
 }
 
@@ -1096,7 +1103,7 @@ mod tests {
         ];
         let dir = tempfile::tempdir().unwrap();
         for (i, (input, want)) in cases.iter().enumerate() {
-            assert_eq!(to_crlf(input), *want);
+            assert_eq!(to_crlf(input.to_vec()), *want);
             let path = dir.path().join(i.to_string());
             fs::write(&path, input).unwrap();
             assert_eq!(crlf_size_of_file(&path).unwrap(), want.len() as u64);
