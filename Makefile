@@ -9,7 +9,7 @@ LISTEN ?= 127.0.0.1:8080
 help:
 	@echo "make demo   build everything and start the page with the embedded demo POP3 server"
 	@echo "make test   install what the tests need (idempotent) and run every test"
-	@echo "make bench  run the benchmarks (figures, not pass/fail)"
+	@echo "make bench  run the benchmarks (figures, not pass/fail; needs websockify for the bridge one)"
 	@echo "make fuzz   run the decoder fuzz targets (needs cargo-fuzz; see fuzz/README.md)"
 
 ## Build everything and start the page with the embedded demo server.
@@ -51,8 +51,13 @@ build-wasm: pkg
 pkg:
 	bash scripts/build-pkg.sh
 
+# Benchmarks print figures (never pass/fail): the multi-line decoder against a memchr scan;
+# the bridge against direct TCP and websockify; the JS API in headless Chromium against the
+# native client over the same bridge.
 bench:
 	$(CARGO) bench --bench decode
+	$(CARGO) bench -p popwire-bridge --bench bridge
+	bash benches/browser-retr.sh
 
 fuzz:
 	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run client_replies -- -max_total_time=600
