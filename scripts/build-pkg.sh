@@ -10,7 +10,7 @@ wasm-bindgen --target web --out-dir www/pkg target/wasm32-unknown-unknown/wasm/p
 if [ -x node_modules/.bin/wasm-opt ]; then
   node_modules/.bin/wasm-opt -Oz \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
     www/pkg/popwire_bg.wasm -o www/pkg/popwire_bg.opt.wasm
   mv www/pkg/popwire_bg.opt.wasm www/pkg/popwire_bg.wasm
 else

@@ -76,8 +76,8 @@ impl Code {
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(3);
 /// The TCP read buffer grows from this …
 const MIN_READ: usize = 4 * 1024;
-/// … up to this, while reads fill it.
-const MAX_READ: usize = 64 * 1024;
+/// … up to this, while reads fill it (large frames: a browser pays per WebSocket message).
+const MAX_READ: usize = 512 * 1024;
 /// The WebSocket read buffer (uploads are POP3 commands: small).
 const WS_READ_BUFFER: usize = 8 * 1024;
 
