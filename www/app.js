@@ -32,6 +32,7 @@ async function main() {
   });
   const cmdline = new CommandLine({ session, connectBar });
   document.addEventListener("popwire:selection", () => stepper.render());
+  document.addEventListener("popwire:connect-bar", () => stepper.render());
   for (const id of ["user", "auth-method"]) {
     document.getElementById(id).addEventListener("input", () => stepper.render());
   }

@@ -2,7 +2,7 @@
 // high contrast), the help dialog and the keyboard shortcuts it documents. Choices are
 // remembered in localStorage.
 
-import { LANGUAGES, language, setLanguage, onLanguageChange, t } from "./i18n.js";
+import { LANGUAGES, language, setLanguage, onLanguageChange } from "./i18n.js";
 
 const THEME_KEY = "popwire.theme";
 const PROJECTOR_KEY = "popwire.projector";
@@ -104,5 +104,5 @@ export function initClassroom(actions) {
     e.preventDefault();
     run();
   });
-  return { openHelp, t };
+  return { openHelp };
 }

@@ -114,6 +114,8 @@ export class CommandLine {
     this.input.removeAttribute("aria-invalid");
     hint.className = "cmdline-hint";
     this.#renderSaslHelper();
+    // A SASL response carries the credentials (base64 is no protection): typed masked.
+    this.input.type = this.session.saslPending ? "password" : "text";
     if (this.session.saslPending) {
       this.input.placeholder = "base64 … | *"; // protocol text: the same in every language
       hint.append(t("cmdline.sasl"));

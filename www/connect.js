@@ -170,6 +170,7 @@ export class ConnectBar {
     this.target.disabled = connected || this.busy || this.targets.length === 0;
     this.#syncStls();
     this.disconnectBtn.title = t("connect.disconnect-title");
+    document.dispatchEvent(new CustomEvent("popwire:connect-bar"));
   }
 
   /** What the login step uses. */

@@ -64,6 +64,7 @@ export async function setLanguage(lang, { remember = true } = {}) {
     try { localStorage.setItem(STORAGE_KEY, lang); } catch { /* ignore */ }
   }
   applyTranslations(document);
+  document.title = t("app.title");
   for (const fn of listeners) fn(lang);
 }
 
@@ -88,11 +89,6 @@ export function t(key, vars) {
 export function explain(key) {
   if (!key) return null;
   return dict[key] ?? english[key] ?? null;
-}
-
-/** The ui keys of the current dictionary (tests use this through the page). */
-export function uiKeys() {
-  return Object.keys(english.ui || {});
 }
 
 /** Fills every element with data-i18n (text) and data-i18n-<attr> (attributes). */

@@ -22,6 +22,17 @@ export class Maildrop {
       this.render();
     });
     s.addEventListener("result", (e) => this.#onResult(e.detail));
+    s.addEventListener("closed", () => this.#onClosed());
+    // QUIT's +OK arrives before the close (and before quit() resolves): the update is known then.
+    s.addEventListener("transcript", (e) => {
+      if (e.detail.explain?.key === "reply.QUIT.ok") {
+        const text = e.detail.text.replace(/^\+OK ?/, "");
+        // From AUTHORIZATION, QUIT just closes: there is no UPDATE state to show.
+        if (this.session.state === "UPDATE") this.#afterQuit(text);
+        else this.quit = { text, removed: [], noUpdate: true };
+        this.render();
+      }
+    });
     s.addEventListener("state", () => this.render());
     this.tbody.addEventListener("click", (e) => this.#onClick(e));
     this.topLinesInput.addEventListener("change", () => {
@@ -37,6 +48,7 @@ export class Maildrop {
     this.stat = null;
     this.selected = null;
     this.quit = null; // { text } once QUIT succeeded from TRANSACTION
+    this.aborted = 0; // marks dropped because the session ended without QUIT
     this.listed = false;
   }
 
@@ -87,11 +99,11 @@ export class Maildrop {
           break;
         case "DELE": this.#message(Number(args[0])).marked = true; break;
         case "RSET": for (const m of this.messages.values()) m.marked = false; break;
-        case "QUIT": this.#afterQuit(v.text); break;
+        case "QUIT": if (!this.quit) this.#afterQuit(v.text); break;
         case "TOP":
         case "RETR":
           this.selected = Number(args[0]);
-          this.ctx.onMessage({ command, id: Number(args[0]), lines: args[1], bytes: v.bytes, size: this.sizeOf(Number(args[0])) });
+          this.#showMessage({ command, id: Number(args[0]), lines: args[1], bytes: v.bytes, size: this.sizeOf(Number(args[0])) });
           break;
         default: break;
       }
@@ -131,18 +143,23 @@ export class Maildrop {
         break;
       case "DELE": if (n) this.#message(n).marked = true; break;
       case "RSET": for (const m of this.messages.values()) m.marked = false; break;
-      case "QUIT": this.#afterQuit(v.text); break;
+      case "QUIT": if (!this.quit) this.#afterQuit(v.text); break;
       case "TOP":
       case "RETR":
         if (n) {
           this.selected = n;
           const bytes = new TextEncoder().encode(v.lines.map((l) => `${l}\r\n`).join(""));
-          this.ctx.onMessage({ command: d.command, id: n, lines: d.args[1], bytes, size: this.sizeOf(n) });
+          this.#showMessage({ command: d.command, id: n, lines: d.args[1], bytes, size: this.sizeOf(n) });
         }
         break;
       default: break;
     }
     this.render();
+  }
+
+  /** Hands a message to the viewer in a task of its own, after the reply's task has ended. */
+  #showMessage(msg) {
+    setTimeout(() => this.ctx.onMessage(msg), 0);
   }
 
   #applyList(pairs) {
@@ -174,6 +191,18 @@ export class Maildrop {
       }
     }
     this.quit = { text, removed };
+  }
+
+  /** Closed without QUIT: no UPDATE state, so the server deleted nothing. */
+  #onClosed() {
+    if (this.quit) return;
+    let marked = 0;
+    for (const m of this.messages.values()) {
+      if (m.marked) marked++;
+      m.marked = false;
+    }
+    this.aborted = marked;
+    this.render();
   }
 
   #onClick(e) {
@@ -263,13 +292,18 @@ export class Maildrop {
     }
     this.summary.textContent = text;
     const note = this.updateNote;
-    if (this.quit) {
+    if (this.quit?.noUpdate) {
+      note.hidden = true;
+    } else if (this.quit) {
       note.hidden = false;
       // Each "number (unique-id)" isolated left-to-right inside the sentence (U+2066 … U+2069).
       const ids = this.quit.removed.map((m) => `\u2066${m.id}${m.uid ? ` (${m.uid})` : ""}\u2069`).join(", ");
       note.textContent = this.quit.removed.length
         ? t("maildrop.update-removed", { ids, count: formatNumber(this.quit.removed.length) })
         : t("maildrop.update-none");
+    } else if (this.aborted) {
+      note.hidden = false;
+      note.textContent = t("maildrop.closed-no-quit", { count: formatNumber(this.aborted) });
     } else {
       note.hidden = true;
     }

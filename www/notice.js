@@ -45,7 +45,7 @@ function render(spec) {
   const why = q(".notice-why");
   const ex = spec.why ? explain(spec.why) : null;
   why.hidden = !ex;
-  why.textContent = ex ? `${ex.short}. ${ex.long}` : "";
+  why.textContent = ex ? ex.long : "";
   setPart(q(".notice-hint"), spec.hint ? t(...spec.hint) : "");
   const detail = q(".notice-detail");
   detail.hidden = !spec.detail;

@@ -57,8 +57,8 @@ export class Session extends EventTarget {
   /** Opens the session; resolves after the greeting. Rejects with the API's Pop3Error. */
   async connect({ bridge, target, timeoutMs }) {
     await loadEngine();
+    const generation = ++this.generation; // late events of the previous client are ignored
     this.dispose();
-    const generation = ++this.generation;
     this.emit("connecting", { bridge, target, timeoutMs });
     const started = performance.now();
     let client;
@@ -194,7 +194,9 @@ export class Session extends EventTarget {
     if (this.client) {
       const old = this.client;
       this.client = null;
-      try { old.close(); } catch { /* ignore */ }
+      try {
+        if (old.state !== "CLOSED") old.close();
+      } catch { /* ignore */ }
       // Free it once its last callbacks have run.
       setTimeout(() => { try { old.free(); } catch { /* ignore */ } }, 0);
     }

@@ -66,6 +66,19 @@ export class Transcript {
     s.addEventListener("result", (e) => this.#resultDone(e.detail));
     s.addEventListener("closed", () => { this.pendingCommands = []; });
 
+    // Stick to the newest line unless the student scrolled up to read.
+    // Only a scroll upwards (the student's) lets go; reaching the bottom again re-attaches.
+    this.stick = true;
+    this.lastScrollTop = 0;
+    this.log.addEventListener("scroll", () => {
+      const top = this.log.scrollTop;
+      if (this.log.scrollHeight - top - this.log.clientHeight < 40) this.stick = true;
+      else if (top < this.lastScrollTop - 4) this.stick = false;
+      this.lastScrollTop = top;
+    });
+    new ResizeObserver(() => {
+      if (this.stick) this.log.scrollTop = this.log.scrollHeight;
+    }).observe(this.log);
     this.log.addEventListener("click", (e) => this.#onClick(e));
     this.log.addEventListener("keydown", (e) => this.#onKey(e));
     document.getElementById("raw-toggle").addEventListener("click", () => this.toggleRaw());
@@ -109,11 +122,10 @@ export class Transcript {
     }
     if (isBody(entry)) this.#progressDone(entry);
     rec.el = this.#buildRow(rec);
-    const atBottom = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 40;
     this.rows.push(rec);
     this.log.append(rec.el);
     if (!this.active) this.#setActive(rec);
-    if (atBottom) this.log.scrollTop = this.log.scrollHeight;
+    this.#scrollSoon();
     const err = entry.dir === "server" && entry.text.startsWith("-ERR");
     if (err) {
       // An -ERR is always explained at once.
@@ -187,6 +199,15 @@ export class Transcript {
     return e._lines;
   }
 
+  /** Scrolls to the newest line at the next frame (no forced layout while lines stream in). */
+  #scrollSoon() {
+    if (!this.stick || this.scrollFrame) return;
+    this.scrollFrame = requestAnimationFrame(() => {
+      this.scrollFrame = 0;
+      if (this.stick) this.log.scrollTop = this.log.scrollHeight;
+    });
+  }
+
   /** (Re)writes the language-dependent and mode-dependent parts of a row. */
   #fill(rec, row = rec.el) {
     const e = rec.entry;
@@ -251,7 +272,7 @@ export class Transcript {
       proto.append(span);
     };
     if (collapsed) note(t("transcript.more-lines", { lines: this.#lineCount(e) - COLLAPSED_LINES }));
-    if (e.truncated && !collapsed) {
+    if (e.truncated) {
       note(t("transcript.truncated", { shown: formatBytes(e.bytes.length), total: formatBytes(e.totalBytes) }));
     }
   }

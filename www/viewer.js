@@ -49,12 +49,29 @@ export class Viewer {
 
   select(name, focus = false) {
     this.tab = name;
+    if (this.current && this.stale?.has(name)) {
+      this.stale.delete(name);
+      this.#build(name);
+    }
     for (const tab of this.tabs) {
       const on = tab.dataset.tab === name;
       tab.setAttribute("aria-selected", String(on));
       tab.tabIndex = on ? 0 : -1;
       document.getElementById(tab.getAttribute("aria-controls")).hidden = !on;
       if (on && focus) tab.focus();
+    }
+  }
+
+  /** Fills one tab's panel (tabs are built when first shown: a large message costs little). */
+  #build(name) {
+    const p = this.current.parsed;
+    switch (name) {
+      case "headers": this.#headers(p); break;
+      case "text": this.#text(p); break;
+      case "html": this.#html(p); break;
+      case "parts": this.#parts(p); break;
+      case "raw": this.#raw(this.current); break;
+      default: break;
     }
   }
 
@@ -95,12 +112,9 @@ export class Viewer {
     }
     this.body.dataset.command = m.command;
     this.body.dataset.id = String(m.id);
-    this.#headers(p);
-    this.#text(p);
-    this.#html(p);
-    this.#parts(p);
-    this.#raw(m);
+    document.getElementById("tab-html").hidden = !p?.html;
     if (this.tab === "html" && !p?.html) this.tab = "headers";
+    this.stale = new Set(["headers", "text", "html", "parts", "raw"]);
     this.select(this.tab);
   }
 
@@ -169,9 +183,7 @@ export class Viewer {
   }
 
   #html(p) {
-    const tab = document.getElementById("tab-html");
     const panel = document.getElementById("panel-html");
-    tab.hidden = !p?.html;
     if (!p?.html) {
       panel.replaceChildren();
       return;
@@ -224,7 +236,7 @@ export class Viewer {
         f.textContent = part.filename;
         li.append(" ", f);
       }
-      li.append(` · ${formatBytes(part.size)}`);
+      if (part.size > 0) li.append(` · ${formatBytes(part.size)}`);
       ul.append(li);
     }
     const nodes = [ul];
@@ -292,13 +304,15 @@ const URL_ATTRS = ["src", "href", "action", "formaction", "background", "poster"
  * text and what was removed, for the student to see.
  */
 export function inertHtml(html) {
-  const doc = new DOMParser().parseFromString(html, "text/html");
+  // <base> is renamed before parsing: a parsed document inherits the page's CSP
+  // (base-uri 'none'), and Chromium would log the refused base URL as an error.
+  const doc = new DOMParser().parseFromString(html.replace(/<base\b/gi, "<x-popwire-base"), "text/html");
   const removed = { scripts: 0, handlers: 0, remote: 0, forms: 0, links: 0 };
   for (const n of doc.querySelectorAll("script")) {
     removed.scripts++;
     n.remove();
   }
-  for (const n of doc.querySelectorAll("iframe, frame, frameset, object, embed, applet, base, link, meta, portal, noscript")) {
+  for (const n of doc.querySelectorAll("iframe, frame, frameset, object, embed, applet, base, x-popwire-base, link, meta, portal, noscript")) {
     if (!["META", "NOSCRIPT"].includes(n.tagName)) removed.remote++;
     n.remove();
   }
@@ -330,8 +344,7 @@ export function inertHtml(html) {
         } else if (name === "src" && n.tagName === "IMG" && value.startsWith("data:image/")) {
           // an inline image: allowed by the frame's CSP (img-src data:)
         } else if (name === "action" || name === "formaction") {
-          removed.forms++;
-          n.removeAttribute(attr.name);
+          n.removeAttribute(attr.name); // counted with its form below
         } else if (name === "href" && n.tagName === "A") {
           removed.links++;
           n.setAttribute("title", attr.value);
@@ -342,6 +355,17 @@ export function inertHtml(html) {
         }
       }
     }
+  }
+  // Forms become plain boxes: nothing can be submitted (the sandbox would refuse it anyway).
+  for (const form of doc.querySelectorAll("form")) {
+    const box = doc.createElement("div");
+    box.className = "popwire-inert-form";
+    box.append(...form.childNodes);
+    form.replaceWith(box);
+    removed.forms++;
+  }
+  for (const b of doc.querySelectorAll("button, input[type=submit], input[type=image]")) {
+    b.setAttribute("type", "button");
   }
   const head = doc.head || doc.documentElement.insertBefore(doc.createElement("head"), doc.body);
   const csp = doc.createElement("meta");

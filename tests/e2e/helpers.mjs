@@ -99,8 +99,14 @@ export async function openPage(page, query = "") {
   await page.waitForSelector('html[data-ready="true"]', { timeout: 15000 });
 }
 
-export async function screenshot(page, name) {
+export async function screenshot(page, name, { top = true } = {}) {
   mkdirSync(SCREENSHOTS, { recursive: true });
+  if (top) {
+    // Each column scrolls on its own: show their beginnings.
+    await page.evaluate(() => {
+      for (const el of document.querySelectorAll("#session-panel, #maildrop-panel")) el.scrollTop = 0;
+    });
+  }
   const file = path.join(SCREENSHOTS, name);
   await page.screenshot({ path: file });
   return file;

@@ -30,6 +30,7 @@ for (const lang of ["en", "ar", "fa"]) {
     const dir = await page.evaluate(() => document.dir);
     assert.equal(dir, lang === "en" ? "ltr" : "rtl");
     assert.equal(await page.textContent("#connect-btn"), strings["connect.connect"]);
+    assert.equal(await page.title(), strings["app.title"]);
 
     // Columns mirror in RTL: the session panel is at the start side (left in LTR, right in RTL).
     const box = async (sel) => page.locator(sel).boundingBox();
@@ -111,13 +112,25 @@ for (const lang of ["en", "ar", "fa"]) {
 
     if (lang === "en") {
       // Exports use the masked text, never the secret.
-      for (const id of ["#export-text", "#export-json"]) {
+      // (Message 1 itself quotes "C: PASS pop3" in its body: only the command lines count.)
+      const save = async (id) => {
         const [download] = await Promise.all([page.waitForEvent("download"), page.click(id)]);
-        const text = readFileSync(await download.path(), "utf8");
-        assert.ok(text.includes("PASS ••••"), `${id}: PASS masked`);
-        assert.ok(!text.includes("PASS pop3"), `${id}: no secret`);
-        assert.ok(text.includes("RETR 1"), `${id}: has the session`);
-      }
+        return readFileSync(await download.path(), "utf8");
+      };
+      const text = await save("#export-text");
+      const passLines = text.split("\n").filter((l) => /^\d\d\.\d{3} C: PASS /.test(l));
+      assert.equal(passLines.length, 1);
+      assert.match(passLines[0], /C: PASS •+$/);
+      assert.ok(text.includes("C: RETR 1"), "the text export has the session");
+      const json = JSON.parse(await save("#export-json"));
+      const entries = json.sessions.flatMap((x) => x.entries);
+      const pass = entries.filter((e) => e.explain.key === "cmd.PASS");
+      assert.equal(pass.length, 1);
+      assert.match(pass[0].text, /^PASS •+$/);
+      assert.ok(entries.every((e) => !("bytes" in e)), "no raw bytes in the JSON export");
+      assert.ok(entries.some((e) => e.text === "RETR 1"));
+      await page.click("#copy-btn");
+      await page.waitForFunction((t) => document.getElementById("status-live").textContent === t, strings["transcript.copied"]);
     }
 
     // Scroll the transcript to the top for a readable screenshot of the whole session's start.

@@ -1,0 +1,75 @@
+// The page's own strings (`ui.*` in www/i18n/{en,ar,fa}.json), without a browser: every key
+// the page uses exists in English, Arabic and Persian with the same {placeholders}; no
+// English text is left in ar/fa; and no key is unused. (The engine's keys are checked
+// against explainKeys() by tests/i18n.rs.)
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const www = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../www");
+const load = (lang) => JSON.parse(readFileSync(path.join(www, "i18n", `${lang}.json`), "utf8")).ui;
+const en = load("en");
+const placeholders = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+/** Strings that are protocol or symbols, the same in every language. */
+const SAME_EVERYWHERE = new Set(["cert.version", "maildrop.number"]);
+
+/** Keys built at run time: `${prefix}${x}` for each x. */
+const DYNAMIC = {
+  "guide.": ["connect", "capa", "login", "stat", "list", "uidl", "top", "retr", "dele", "quit", "done"]
+    .flatMap((s) => ["title", "what", "look", "do"].map((f) => `${s}.${f}`)),
+  "transcript.dir-": ["client", "server", "info"],
+  "viewer.removed-": ["scripts", "handlers", "remote", "forms", "links"],
+  "error.bridge.": ["unknown-target", "connect-failed", "origin", "busy", "too-large", "idle", "tls-failed"],
+  "error.": ["state.title", "input.title", "limit.title", "protocol.title"],
+};
+
+function usedKeys() {
+  const used = new Set();
+  const html = readFileSync(path.join(www, "index.html"), "utf8");
+  for (const m of html.matchAll(/data-i18n(?:-[a-z-]+)?="([^"]+)"/g)) used.add(m[1]);
+  for (const file of readdirSync(www).filter((f) => f.endsWith(".js"))) {
+    const js = readFileSync(path.join(www, file), "utf8");
+    for (const m of js.matchAll(/\bt\(\s*"([^"]+)"/g)) used.add(m[1]);
+    // message specs: title: ["error.x", …], text: ["…"], hint: ["…"]
+    for (const m of js.matchAll(/\[\s*"((?:error|cmdline|connect|guide|maildrop|transcript|viewer)\.[\w.-]+)"/g)) used.add(m[1]);
+    for (const m of js.matchAll(/"([a-z0-9]+(?:[.-][\w-]+)+)"/g)) if (m[1] in en) used.add(m[1]);
+  }
+  for (const [prefix, names] of Object.entries(DYNAMIC)) for (const n of names) used.add(`${prefix}${n}`);
+  return used;
+}
+
+test("every ui key the page uses exists in en, ar and fa", () => {
+  const used = usedKeys();
+  for (const lang of ["en", "ar", "fa"]) {
+    const dict = load(lang);
+    const missing = [...used].filter((k) => !(k in dict));
+    assert.deepEqual(missing, [], `${lang}.json lacks ui keys`);
+  }
+});
+
+test("ar and fa have exactly the English keys, the same placeholders, and no English left", () => {
+  for (const lang of ["ar", "fa"]) {
+    const dict = load(lang);
+    assert.deepEqual(Object.keys(dict).sort(), Object.keys(en).sort(), `${lang}: the same keys as en`);
+    for (const [key, text] of Object.entries(dict)) {
+      assert.ok(text.trim(), `${lang}: ${key} is empty`);
+      assert.deepEqual(placeholders(text), placeholders(en[key]), `${lang}: ${key} placeholders`);
+      // Protocol words alone ("CAPA", "STAT") are the same in every language.
+      const protocol = SAME_EVERYWHERE.has(key) || /^[A-Z0-9 #]+$/.test(en[key]);
+      if (!protocol) {
+        assert.notEqual(text, en[key], `${lang}: ${key} is still English`);
+        assert.match(text, /[\u0600-\u06FF]/, `${lang}: ${key} has no Arabic script`);
+      }
+    }
+  }
+});
+
+test("no unused ui keys", () => {
+  const used = usedKeys();
+  const unused = Object.keys(en).filter((k) => !used.has(k));
+  assert.deepEqual(unused, []);
+});
