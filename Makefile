@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: help demo test setup lint test-native test-wasm-engine test-browser build-wasm pkg bench fuzz
+.PHONY: help demo test setup lint test-native test-wasm-engine test-browser test-e2e build-wasm pkg bench fuzz
 
 help:
 	@echo "make demo   build everything and start the page with the embedded demo POP3 server"
@@ -22,7 +22,7 @@ demo: setup pkg
 	target/release/popwire-bridge --demo --listen $(LISTEN) --www www
 
 ## Install what is needed, then run every test.
-test: setup lint test-native test-wasm-engine build-wasm test-browser
+test: setup lint test-native test-wasm-engine build-wasm test-browser test-e2e
 	@echo "all tests passed"
 
 setup:
@@ -44,6 +44,11 @@ test-wasm-engine:
 # The JS API in headless Chromium against a bridge + demo server on port 0.
 test-browser:
 	bash scripts/test-browser.sh
+
+# The page end to end: Playwright (playwright-core + Debian's chromium) clicks through whole
+# sessions in three languages against a bridge on port 0; screenshots in target/e2e-screenshots/.
+test-e2e:
+	bash scripts/test-e2e.sh
 
 # A wasm build break fails the tests; this also builds www/pkg (the page's module).
 build-wasm: pkg

@@ -32,7 +32,8 @@ fi
 if [ ! -f www/pkg/popwire.js ] || [ ! -f www/pkg/popwire_bg.wasm ]; then
   bash scripts/build-pkg.sh
 fi
-cargo build --release -p popwire-bridge
+# The debug build: `cargo test --workspace` has just built it, and tests need no LTO.
+cargo build -p popwire-bridge
 
 # The `silent` target: accepts connections, never speaks.
 python3 - "$work/silent.port" <<'PY' &
@@ -58,7 +59,7 @@ cat > "$work/bridge.toml" <<'TOML'
 max_delivery_size = 67108864
 TOML
 
-target/release/popwire-bridge \
+target/debug/popwire-bridge \
   --config "$work/bridge.toml" \
   --listen 127.0.0.1:0 --www www \
   --demo --demo-pop3 127.0.0.1:0 --demo-pop3s 127.0.0.1:0 \

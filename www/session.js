@@ -68,7 +68,6 @@ export class Session extends EventTarget {
       error.elapsedMs = performance.now() - started;
       throw error;
     }
-    const greetingAt = Math.round(performance.now() - started);
     this.client = client;
     this.target = target;
     this.greeting = client.greeting;
@@ -76,10 +75,8 @@ export class Session extends EventTarget {
     this.saslPending = false;
     this.state = client.state;
     this.emit("connected", { greeting: this.greeting, tls: this.tls, target });
-    // connect() resolves once the greeting has arrived, before a transcript callback can be
-    // registered: the entries of the first moments (the bridge's `connected`, implicit TLS,
-    // the greeting) are rebuilt here from what the client exposes, and flagged as such.
-    for (const entry of this.#openingEntries(target, greetingAt)) this.emit("transcript", entry);
+    // onTranscript first hands over the entries made before it (the bridge's `connected`,
+    // implicit TLS, the greeting), then each new one.
     client.onTranscript((entry) => {
       if (generation !== this.generation) return;
       if (entry.dir === "server" && !entry.explain?.key?.startsWith("body.")) {
@@ -100,33 +97,6 @@ export class Session extends EventTarget {
     });
     this.emit("state", this.state);
     return client;
-  }
-
-  #openingEntries(target, atMs) {
-    const encoder = new TextEncoder();
-    const entries = [];
-    const info = (text, key) => ({
-      seq: entries.length + 1, dir: "info", text, bytes: new Uint8Array(0), atMs: 0,
-      masked: false, truncated: false, totalBytes: 0,
-      explain: { key, rfc: explainRfc(key) ?? "" }, reconstructed: true,
-    });
-    entries.push(info(`the bridge connected to target ${target}`, "info.bridge"));
-    if (this.tls) {
-      const t = this.tls;
-      entries.push(info(
-        `${t.version} ${t.cipher}, certificate ${t.verified ? "verified" : "NOT verified"}, server ${t.peer?.subject ?? ""}`,
-        "info.tls-implicit",
-      ));
-    }
-    const line = `+OK ${this.greeting?.text ?? ""}`;
-    const key = this.greeting?.apopTimestamp ? "greeting.apop" : "greeting.ok";
-    const bytes = encoder.encode(`${line}\r\n`);
-    entries.push({
-      seq: entries.length + 1, dir: "server", text: line, bytes, atMs,
-      masked: false, truncated: false, totalBytes: bytes.length,
-      explain: { key, rfc: explainRfc(key) ?? "" }, reconstructed: true,
-    });
-    return entries;
   }
 
   /** Runs a typed command through the API. */

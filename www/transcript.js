@@ -424,7 +424,6 @@ export class Transcript {
     extra.replaceChildren();
     if (key === "body.CAPA") extra.append(this.#capabilities(e.text));
     if (rec.rttMs != null) extra.append(el("p", "muted", t("transcript.rtt-long", { ms: rec.rttMs })));
-    if (e.reconstructed && e.dir === "server") extra.append(el("p", "muted", t("transcript.reconstructed")));
     const a = body.querySelector(".explain-rfc a");
     const ref = e.explain?.rfc || "";
     a.textContent = ref;

@@ -21,6 +21,9 @@ use crate::{Client, ClientConfig, CommandHandle, Event, Pop3Error};
 
 type Resolvers = (Function, Function);
 
+/// Most transcript entries kept for an `onTranscript` registered late.
+const EARLY_TRANSCRIPT_CAP: usize = 256;
+
 /// What a pending promise resolves with once its command completes.
 enum Pending {
     /// Resolve with the reply.
@@ -37,6 +40,9 @@ struct Inner {
     origin_ms: f64,
     pending: HashMap<CommandHandle, Pending>,
     on_transcript: Option<Function>,
+    /// Entries made before `onTranscript` was called (the bridge's `connected`, implicit TLS,
+    /// the greeting: `connect()` resolves only after them); handed over on registration.
+    early_transcript: Vec<JsValue>,
     on_state: Option<Function>,
     on_progress: Option<Function>,
     greeting: JsValue,
@@ -131,6 +137,7 @@ impl Pop3Client {
                 origin_ms: now_ms(),
                 pending: HashMap::new(),
                 on_transcript: None,
+                early_transcript: Vec::new(),
                 on_state: None,
                 on_progress: None,
                 greeting: JsValue::NULL,
@@ -161,14 +168,22 @@ impl Pop3Client {
         promise
     }
 
-    /// Calls `callback(entry)` for every transcript entry from now on.
+    /// Calls `callback(entry)` for every transcript entry: first, at once, those made before
+    /// this call (the opening of the session, which `connect()` waits for), then each new one.
     #[wasm_bindgen(js_name = onTranscript)]
     pub fn on_transcript(
         &self,
         #[wasm_bindgen(unchecked_param_type = "(entry: TranscriptEntry) => void")]
         callback: Function,
     ) {
-        self.shared.inner.borrow_mut().on_transcript = Some(callback);
+        let early = {
+            let mut inner = self.shared.inner.borrow_mut();
+            inner.on_transcript = Some(callback.clone());
+            std::mem::take(&mut inner.early_transcript)
+        };
+        for entry in early {
+            let _ = callback.call1(&JsValue::NULL, &entry);
+        }
     }
 
     /// Calls `callback(state)` on every state change.
@@ -528,12 +543,15 @@ fn dispatch(shared: &Rc<Shared>, event: Event) {
     {
         let mut inner = shared.inner.borrow_mut();
         match event {
-            Event::Transcript(entry) => {
-                call = inner
-                    .on_transcript
-                    .clone()
-                    .map(|f| (f, convert::to_js(&entry)));
-            }
+            Event::Transcript(entry) => match inner.on_transcript.clone() {
+                Some(f) => call = Some((f, convert::to_js(&entry))),
+                // Kept for the first onTranscript (bounded: only the opening is expected here).
+                None if inner.early_transcript.len() < EARLY_TRANSCRIPT_CAP => {
+                    let entry = convert::to_js(&entry);
+                    inner.early_transcript.push(entry);
+                }
+                None => {}
+            },
             Event::StateChanged(state) => {
                 call = inner
                     .on_state
