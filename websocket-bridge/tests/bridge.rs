@@ -757,3 +757,23 @@ async fn the_demo_server_answers_pipelined_commands_in_order_across_a_held_faile
     assert!(status[8].starts_with("+OK"), "QUIT: {status:?}");
     assert!(out.len() > 2 * SAMPLES[6].len());
 }
+
+#[tokio::test]
+async fn page_files_are_gzipped_when_the_browser_accepts_it() {
+    let h = start(demo_config()).await;
+    let page = "<!doctype html><p>popwire</p>\n".repeat(200);
+    std::fs::write(h.www.path().join("index.html"), &page).unwrap();
+    let plain = http(h.http(), "GET", "/", &[], b"").await;
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.body, page.as_bytes());
+    assert!(plain.header("content-encoding").is_none());
+    let gzipped = http(h.http(), "GET", "/", &[("Accept-Encoding", "gzip")], b"").await;
+    assert_eq!(gzipped.status, 200);
+    assert_eq!(gzipped.header("content-encoding"), Some("gzip"));
+    assert!(gzipped.body.starts_with(&[0x1f, 0x8b]), "a gzip stream");
+    assert!(gzipped.body.len() < page.len() / 10);
+    assert!(
+        gzipped.header("content-security-policy").is_some(),
+        "headers still set"
+    );
+}
