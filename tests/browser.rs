@@ -309,7 +309,11 @@ async fn the_transcript_is_complete_ordered_masked_and_explained() {
     ok(&c, "stat", &[]).await;
     ok(&c, "quit", &[]).await;
     let entries = entries.borrow();
-    assert_eq!(get(&entries[0], "seq").as_f64(), Some(0.0), "the opening entries are handed over");
+    assert_eq!(
+        get(&entries[0], "seq").as_f64(),
+        Some(0.0),
+        "the opening entries are handed over"
+    );
     let seqs: Vec<u32> = entries
         .iter()
         .map(|e| get(e, "seq").as_f64().unwrap() as u32)
