@@ -8,14 +8,8 @@ cd "$(dirname "$0")/.."
 size_mib=${SIZE_MIB:-50}
 runs=${RUNS:-5}
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 bash scripts/build-pkg.sh >/dev/null
 cargo build --release -p popwire-bridge --bin popwire-bridge --example ws_retr 2>/dev/null
@@ -43,12 +37,8 @@ mkdir -p "$work/www"
 cp benches/browser/*.html benches/browser/*.js "$work/www/"
 cp -r www/pkg "$work/www/pkg"
 
-target/release/popwire-bridge --listen 127.0.0.1:0 --www "$work/www" \
-  --demo --maildir "$work/mail" --demo-pop3 127.0.0.1:0 --demo-pop3s 127.0.0.1:0 \
-  --ready-file "$work/ready.json" 2>"$work/bridge.log" &
-pids+=($!)
-for _ in $(seq 1 300); do [ -s "$work/ready.json" ] && break; sleep 0.1; done
-http=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["http"])' "$work/ready.json")
+start_bridge target/release/popwire-bridge --www "$work/www" \
+  --demo --maildir "$work/mail" --demo-pop3 127.0.0.1:0 --demo-pop3s 127.0.0.1:0
 
 echo "RETR of one ${size_mib} MiB message through popwire-bridge at $http, median of $runs runs after a warm-up"
 

@@ -8,23 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
-wait_for_file() {
-  for _ in $(seq 1 300); do
-    [ -s "$1" ] && return 0
-    sleep 0.1
-  done
-  echo "timed out waiting for $1" >&2
-  return 1
-}
 
 if [ ! -d node_modules/playwright-core ]; then
   npm ci --no-audit --no-fund
@@ -36,22 +22,7 @@ fi
 cargo build -p popwire-bridge
 
 # The `silent` target: accepts connections, never speaks.
-python3 - "$work/silent.port" <<'PY' &
-import os, socket, sys
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-s.listen(64)
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write(str(s.getsockname()[1]))
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-held = []
-while True:
-    conn, _ = s.accept()
-    held.append(conn)
-PY
-pids+=($!)
-wait_for_file "$work/silent.port"
-silent_port=$(cat "$work/silent.port")
+start_silent_target
 
 # Deliveries up to 64 MiB (default 1 MiB): the 50 MB RETR of the main-thread measurement.
 cat > "$work/bridge.toml" <<'TOML'
@@ -59,15 +30,9 @@ cat > "$work/bridge.toml" <<'TOML'
 max_delivery_size = 67108864
 TOML
 
-target/debug/popwire-bridge \
-  --config "$work/bridge.toml" \
-  --listen 127.0.0.1:0 --www www \
+start_bridge target/debug/popwire-bridge --config "$work/bridge.toml" --www www \
   --demo --demo-pop3 127.0.0.1:0 --demo-pop3s 127.0.0.1:0 \
-  --target "silent=127.0.0.1:${silent_port}" \
-  --ready-file "$work/ready.json" >"$work/bridge.log" 2>&1 &
-pids+=($!)
-wait_for_file "$work/ready.json"
-http=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["http"])' "$work/ready.json")
+  --target "silent=127.0.0.1:${silent_port}"
 echo "bridge listening on $http (log: $work/bridge.log while the tests run)"
 
 mkdir -p target/e2e-screenshots
