@@ -5,6 +5,15 @@ set -euo pipefail
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
+# apt-get as root: directly when we are root, else through sudo.
+apt_install() {
+  local run=()
+  [ "$(id -u)" -eq 0 ] || run=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${run[@]}" apt-get update -qq
+  "${run[@]}" apt-get install -y -qq "$@"
+}
+
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is missing: install Rust with rustup first (https://rustup.rs)" >&2
   exit 1
@@ -45,7 +54,7 @@ if command -v node >/dev/null 2>&1; then
   say "node $(node --version): present"
 else
   say "installing Node.js (runs the engine's wasm32 tests)"
-  apt-get update -qq && apt-get install -y -qq nodejs
+  apt_install nodejs npm
 fi
 
 # npm tools: binaryen's wasm-opt (never Debian's, see TOOLCHAIN.md) and playwright-core.
@@ -62,9 +71,7 @@ if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&
   say "chromium $(chromium --version 2>/dev/null | awk '{print $2}') and chromedriver: present"
 else
   say "installing chromium and chromium-driver"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq chromium chromium-driver
+  apt_install chromium chromium-driver
 fi
 
 # curl and Python's poplib: real clients for the demo server's tests.
@@ -72,7 +79,7 @@ if command -v curl >/dev/null 2>&1; then
   say "curl: present"
 else
   say "installing curl"
-  apt-get update -qq && apt-get install -y -qq curl
+  apt_install curl
 fi
 
 if command -v wasm-pack >/dev/null 2>&1; then
