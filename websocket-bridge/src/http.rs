@@ -109,7 +109,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             post(deliver).layer(DefaultBodyLimit::max(limit)),
         );
     }
+    // `*.gz` next to a file (scripts/build-pkg.sh writes one for the wasm module) is served
+    // as is to browsers that accept gzip; other files are compressed on the fly.
     let files = ServeDir::new(&state.www)
+        .precompressed_gzip()
         .append_index_html_on_directories(true)
         .fallback(not_found.with_state(Arc::clone(&state)));
     // The page's files go out gzipped when the browser accepts it (the wasm module shrinks

@@ -777,3 +777,25 @@ async fn page_files_are_gzipped_when_the_browser_accepts_it() {
         "headers still set"
     );
 }
+
+#[tokio::test]
+async fn a_precompressed_file_is_served_as_is() {
+    let h = start(demo_config()).await;
+    std::fs::write(h.www.path().join("big.js"), "x".repeat(5000)).unwrap();
+    std::fs::write(h.www.path().join("big.js.gz"), b"\x1f\x8bPRECOMPRESSED").unwrap();
+    let r = http(
+        h.http(),
+        "GET",
+        "/big.js",
+        &[("Accept-Encoding", "gzip")],
+        b"",
+    )
+    .await;
+    assert_eq!(r.header("content-encoding"), Some("gzip"));
+    assert_eq!(
+        r.body, b"\x1f\x8bPRECOMPRESSED",
+        "the .gz file itself, not a recompression"
+    );
+    let plain = http(h.http(), "GET", "/big.js", &[], b"").await;
+    assert_eq!(plain.body.len(), 5000);
+}
