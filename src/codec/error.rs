@@ -40,26 +40,6 @@ pub enum ProtocolError {
         /// The offending line, lossily decoded.
         line: String,
     },
-    /// The greeting was a `-ERR`: the server refuses the session.
-    #[error("the server refused the connection: {text}")]
-    RejectedGreeting {
-        /// The server's text.
-        text: String,
-    },
-    /// The server sent bytes while no reply was expected.
-    #[error("the server sent {bytes} octets no command asked for")]
-    Unsolicited {
-        /// How many octets arrived.
-        bytes: usize,
-    },
-    /// A single-line reply to a command that must answer in one line was not parseable.
-    #[error("malformed {what} reply: {line:?}")]
-    BadReply {
-        /// The command whose reply is malformed.
-        what: &'static str,
-        /// The offending line, lossily decoded.
-        line: String,
-    },
 }
 
 /// A size or count cap was exceeded. The session stays in sync where it can.
