@@ -28,12 +28,12 @@ const ARGS = [
 ];
 
 /** Chromium with a fresh user-data-dir; `close()` removes the profile. */
-export async function launch({ viewport = { width: 1440, height: 900 }, reducedMotion } = {}) {
+export async function launch({ viewport = { width: 1440, height: 900 }, reducedMotion, extraArgs = [] } = {}) {
   const profile = mkdtempSync(path.join(tmpdir(), "popwire-e2e-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: [...ARGS, ...extraArgs],
     viewport,
     reducedMotion,
     acceptDownloads: true,
