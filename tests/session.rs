@@ -619,3 +619,17 @@ fn typed_auth_without_credentials_cancels_a_challenge() {
     h.server("-ERR cancelled\n");
     assert_eq!(h.err(auth).kind(), "protocol");
 }
+
+#[test]
+fn the_streaming_body_is_visible_while_it_arrives() {
+    let mut h = logged_in();
+    assert!(h.client.streaming_body().is_none());
+    let retr = h.client.retr(1).unwrap();
+    h.feed(b"+OK\r\nfirst line\r\n..second");
+    let (handle, so_far) = h.client.streaming_body().unwrap();
+    assert_eq!(handle, retr);
+    assert_eq!(so_far, b"first line\r\n.second");
+    h.feed(b"\r\n.\r\n");
+    assert!(h.client.streaming_body().is_none());
+    assert_eq!(h.ok(retr), &Reply::Message(b"first line\r\n.second\r\n".to_vec()));
+}

@@ -232,6 +232,18 @@ impl Client {
         self.closed_by.as_ref()
     }
 
+    /// The multi-line body being read right now, decoded so far (dot-stuffing removed), with
+    /// the handle of its command; `None` when no body is streaming or it outgrew the cap. A
+    /// transport can mirror a large RETR as it arrives instead of copying it all at the end.
+    pub fn streaming_body(&self) -> Option<(CommandHandle, &[u8])> {
+        let read = self
+            .body
+            .as_ref()
+            .filter(|read| !read.decoder.is_over_limit())?;
+        let head = self.in_flight.front()?;
+        Some((head.handle, &read.body))
+    }
+
     /// Whether the server accepted `UTF8` (RFC 6856).
     pub fn is_utf8(&self) -> bool {
         self.utf8

@@ -16,10 +16,21 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
 
 use super::convert::{self, get, BridgeError};
 use crate::auth::{AuthError, Mechanism};
-use crate::client::SessionState;
+use crate::client::{Progress, Reply, SessionState};
 use crate::{Client, ClientConfig, CommandHandle, Event, Pop3Error};
 
 type Resolvers = (Function, Function);
+
+/// Largest message mirrored into a JS array while it streams (larger ones are copied at the end).
+const MIRROR_MAX: u64 = 1 << 30;
+
+/// A RETR/TOP body copied into a JS array as it arrives, so that the end of a large RETR does
+/// not block the page with one big copy out of wasm memory.
+struct Mirror {
+    handle: CommandHandle,
+    array: Uint8Array,
+    copied: usize,
+}
 
 /// Most transcript entries kept for an `onTranscript` registered late.
 const EARLY_TRANSCRIPT_CAP: usize = 256;
@@ -53,6 +64,7 @@ struct Inner {
     stls_waiting: Option<Resolvers>,
     quit_waiting: Vec<(Resolvers, JsValue)>,
     bridge_error: Option<BridgeError>,
+    mirror: Option<Mirror>,
     ws_closed: bool,
     /// The armed timer and the engine deadline (ms) it fires at.
     timer_id: Option<(i32, u64)>,
@@ -147,6 +159,7 @@ impl Pop3Client {
                 stls_waiting: None,
                 quit_waiting: Vec::new(),
                 bridge_error: None,
+                mirror: None,
                 ws_closed: false,
                 timer_id: None,
                 handlers: None,
@@ -559,6 +572,7 @@ fn dispatch(shared: &Rc<Shared>, event: Event) {
                     .map(|f| (f, JsValue::from_str(state.as_str())));
             }
             Event::Progress(progress) => {
+                mirror_progress(&mut inner, &progress);
                 call = inner
                     .on_progress
                     .clone()
@@ -577,8 +591,12 @@ fn dispatch(shared: &Rc<Shared>, event: Event) {
             Event::Completed { handle, result } => {
                 let bridge = inner.bridge_error.clone();
                 let pending = inner.pending.remove(&handle);
+                let mirror = inner.mirror.take().filter(|m| m.handle == handle);
                 let value = result
-                    .map(convert::reply)
+                    .map(|reply| match (reply, mirror) {
+                        (Reply::Message(body), Some(m)) => finish_mirror(m, body),
+                        (reply, _) => convert::reply(reply),
+                    })
                     .map_err(|e| convert::pop3_error(&e, bridge.as_ref()));
                 call = match (pending, value) {
                     (Some(Pending::Reply((resolve, _))), Ok(v)) => Some((resolve, v)),
@@ -638,6 +656,51 @@ fn dispatch(shared: &Rc<Shared>, event: Event) {
         let _ = f.call1(&JsValue::NULL, &value);
     }
     drop(release);
+}
+
+/// Copies what arrived of a streaming body with a known size (LIST's) into its JS mirror.
+fn mirror_progress(inner: &mut Inner, progress: &Progress) {
+    let Some(expected) = progress.expected.filter(|&n| n <= MIRROR_MAX) else {
+        return;
+    };
+    if inner
+        .mirror
+        .as_ref()
+        .map_or(true, |m| m.handle != progress.handle)
+    {
+        let array = Uint8Array::new_with_length(expected as u32);
+        inner.mirror = Some(Mirror {
+            handle: progress.handle,
+            array,
+            copied: 0,
+        });
+    }
+    let Inner { client, mirror, .. } = inner;
+    let (Some(m), Some((handle, body))) = (mirror.as_mut(), client.streaming_body()) else {
+        return;
+    };
+    let end = body.len().min(m.array.length() as usize);
+    if handle == m.handle && end > m.copied {
+        m.array
+            .subarray(m.copied as u32, end as u32)
+            .copy_from(&body[m.copied..end]);
+        m.copied = end;
+    }
+}
+
+/// The RETR/TOP result from its mirror (only the last chunk left to copy), or from the body
+/// itself when the size LIST gave was not the size that came.
+fn finish_mirror(mut m: Mirror, body: Vec<u8>) -> JsValue {
+    if body.len() != m.array.length() as usize || m.copied > body.len() {
+        return convert::message(&body);
+    }
+    if m.copied < body.len() {
+        m.array
+            .subarray(m.copied as u32, body.len() as u32)
+            .copy_from(&body[m.copied..]);
+        m.copied = body.len();
+    }
+    convert::message_from(m.array)
 }
 
 /// Re-arms the one timer for the engine's next deadline (reply timeout, greeting timeout).

@@ -142,6 +142,11 @@ pub(crate) fn message(bytes: &[u8]) -> JsValue {
     message_data(Uint8Array::from(bytes))
 }
 
+/// `{ bytes, text }` around a JS array that already holds the message.
+pub(crate) fn message_from(bytes: Uint8Array) -> JsValue {
+    message_data(bytes)
+}
+
 /// A list of strings as a JS array.
 pub(crate) fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Array {
     items.into_iter().map(JsValue::from_str).collect()
