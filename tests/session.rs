@@ -631,5 +631,8 @@ fn the_streaming_body_is_visible_while_it_arrives() {
     assert_eq!(so_far, b"first line\r\n.second");
     h.feed(b"\r\n.\r\n");
     assert!(h.client.streaming_body().is_none());
-    assert_eq!(h.ok(retr), &Reply::Message(b"first line\r\n.second\r\n".to_vec()));
+    assert_eq!(
+        h.ok(retr),
+        &Reply::Message(b"first line\r\n.second\r\n".to_vec())
+    );
 }
