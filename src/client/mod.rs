@@ -123,6 +123,18 @@ impl Request {
         }
     }
 
+    /// A progress report for this request's streaming reply.
+    fn progress(&self, received: u64, expected: Option<u64>) -> Progress {
+        let command = self.command();
+        Progress {
+            handle: self.handle,
+            command: command.map(Command::name).unwrap_or_default(),
+            id: command.and_then(Command::message_number),
+            received,
+            expected,
+        }
+    }
+
     fn is_raw(&self) -> bool {
         !matches!(self.kind, RequestKind::Typed { .. })
     }
@@ -888,14 +900,8 @@ impl Client {
         let received = read.decoder.decoded_len();
         if read.reported > 0 && received != read.reported {
             // A streamed body's last chunk: report it too, so a progress bar reaches its end.
-            let command = req.command();
-            self.events.push_back(Event::Progress(Progress {
-                handle: req.handle,
-                command: command.map(Command::name).unwrap_or_default(),
-                id: command.and_then(Command::message_number),
-                received,
-                expected: read.expected,
-            }));
+            let progress = req.progress(received, read.expected);
+            self.events.push_back(Event::Progress(progress));
         }
         let keyword = req.keyword();
         let total = read.decoder.wire_len();
@@ -1072,14 +1078,7 @@ impl Client {
         let Some(head) = self.in_flight.front() else {
             return;
         };
-        let command = head.command();
-        let progress = Progress {
-            handle: head.handle,
-            command: command.map(Command::name).unwrap_or_default(),
-            id: command.and_then(Command::message_number),
-            received,
-            expected,
-        };
+        let progress = head.progress(received, expected);
         self.events.push_back(Event::Progress(progress));
     }
 

@@ -139,7 +139,7 @@ extern "C" {
 
 /// `{ bytes: Uint8Array, text }` for RETR and TOP.
 pub(crate) fn message(bytes: &[u8]) -> JsValue {
-    message_data(Uint8Array::from(bytes))
+    message_from(Uint8Array::from(bytes))
 }
 
 /// `{ bytes, text }` around a JS array that already holds the message.
