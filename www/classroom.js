@@ -23,20 +23,20 @@ export function applySavedDisplay() {
   html.dataset.projector = load(PROJECTOR_KEY) === "on" ? "on" : "off";
 }
 
-export function toggleTheme(force) {
+/** Flips (or sets, with `force`) an on/off setting kept on <html data-…> and remembered. */
+function toggleSetting(attribute, storageKey, [on, off], force) {
   const html = document.documentElement;
-  const dark = force ?? html.dataset.theme !== "dark";
-  html.dataset.theme = dark ? "dark" : "light";
-  save(THEME_KEY, html.dataset.theme);
+  html.dataset[attribute] = (force ?? html.dataset[attribute] !== on) ? on : off;
+  save(storageKey, html.dataset[attribute]);
   syncToggles();
 }
 
+export function toggleTheme(force) {
+  toggleSetting("theme", THEME_KEY, ["dark", "light"], force);
+}
+
 export function toggleProjector(force) {
-  const html = document.documentElement;
-  const on = force ?? html.dataset.projector !== "on";
-  html.dataset.projector = on ? "on" : "off";
-  save(PROJECTOR_KEY, html.dataset.projector);
-  syncToggles();
+  toggleSetting("projector", PROJECTOR_KEY, ["on", "off"], force);
 }
 
 function syncToggles() {

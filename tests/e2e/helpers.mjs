@@ -162,3 +162,15 @@ export function figure(name, value, note = "") {
   writeFileSync(FIGURES, `${JSON.stringify(all, null, 2)}\n`);
   console.log(`FIGURE ${name}: ${typeof value === "object" ? JSON.stringify(value) : value}${note ? ` (${note})` : ""}`);
 }
+
+/** Opens the page as `user`, connects, runs CAPA and the login through the guide, then LIST. */
+export async function openLoggedIn(page, user) {
+  await openPage(page);
+  await setUser(page, user);
+  await page.click("#connect-btn");
+  await guide(page, "capa");
+  await guide(page, "login");
+  await waitState(page, "TRANSACTION");
+  await page.click('.command-button[data-command="LIST"]');
+  await waitRow(page, "body.LIST");
+}

@@ -7,28 +7,17 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  launch, openPage, freshUser, setUser, guide, waitRow, waitState, screenshot, deliver, figure,
+  launch, openLoggedIn, freshUser, waitRow, waitState, screenshot, deliver, figure,
 } from "./helpers.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-async function login(page, user) {
-  await openPage(page);
-  await setUser(page, user);
-  await page.click("#connect-btn");
-  await guide(page, "capa");
-  await guide(page, "login");
-  await waitState(page, "TRANSACTION");
-  await page.click('.command-button[data-command="LIST"]');
-  await waitRow(page, "body.LIST");
-}
-
 test("the progress bar shows while the 1 MB sample streams", async () => {
   const page = await browser.page();
   browser.watch.reset();
-  await login(page, freshUser("large"));
+  await openLoggedIn(page, freshUser("large"));
   await page.evaluate(() => {
     const box = document.getElementById("progress");
     const bar = document.getElementById("progress-bar");
@@ -86,7 +75,7 @@ test("a 50 MB RETR: the longest main-thread block (figure)", async () => {
     return;
   }
   const id = delivered.json.id;
-  await login(page, user);
+  await openLoggedIn(page, user);
   const runs = [];
   for (let run = 0; run < 3; run++) {
     await page.evaluate(() => {

@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  launch, openPage, freshUser, setUser, guide, waitRow, waitState, screenshot, deliver,
+  launch, openLoggedIn, freshUser, waitState, screenshot, deliver,
 } from "./helpers.mjs";
 
 let browser;
@@ -56,14 +56,7 @@ test("HTML mail never runs: sandboxed frame, strict CSP, scripts and remote load
   assert.equal(delivered.status, 201, delivered.text);
   const hostileId = delivered.json.id;
 
-  await openPage(page);
-  await setUser(page, user);
-  await page.click("#connect-btn");
-  await guide(page, "capa");
-  await guide(page, "login");
-  await waitState(page, "TRANSACTION");
-  await page.click('.command-button[data-command="LIST"]');
-  await waitRow(page, "body.LIST");
+  await openLoggedIn(page, user);
 
   for (const id of [4, hostileId]) {
     await page.click(`#maildrop tr[data-id="${id}"] button[data-action="RETR"]`);
