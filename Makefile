@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: help demo test setup lint test-native test-wasm-engine test-browser test-e2e build-wasm pkg bench fuzz
+.PHONY: help demo test setup setup-demo lint test-native test-wasm-engine test-browser test-e2e build-wasm pkg bench fuzz
 
 help:
 	@echo "make demo   build everything and start the page with the embedded demo POP3 server"
@@ -13,7 +13,7 @@ help:
 	@echo "make fuzz   run the decoder fuzz targets (needs cargo-fuzz; see fuzz/README.md)"
 
 ## Build everything and start the page with the embedded demo server.
-demo: setup pkg
+demo: setup-demo pkg
 	$(CARGO) build --release -p popwire-bridge
 	@echo
 	@echo "  popwire is at http://$(LISTEN)/  (demo POP3 server: 127.0.0.1:1110 plain, 127.0.0.1:1995 TLS)"
@@ -26,7 +26,11 @@ test: setup lint test-native test-wasm-engine build-wasm test-browser test-e2e
 	@echo "all tests passed"
 
 setup:
-	@bash scripts/setup.sh
+	@bash scripts/setup.sh test
+
+# Only what the demo needs: no chromium, no wasm-pack.
+setup-demo:
+	@bash scripts/setup.sh demo
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -1,7 +1,16 @@
 #!/usr/bin/env bash
-# Installs what the tests need, idempotently: skips whatever is already there.
-# Later layers (wasm-bindgen-cli, chromium, npm packages) are added here as they land.
+# Installs what `make demo` or `make test` needs, idempotently: skips whatever is already there.
+#   scripts/setup.sh demo   the wasm32 target, wasm-bindgen-cli, Node.js and the npm tools
+#                           (binaryen's wasm-opt): what building www/pkg and the bridge needs;
+#   scripts/setup.sh test   (the default) all of that, plus rustfmt, clippy, Debian's chromium
+#                           and chromium-driver, curl and wasm-pack for the tests.
 set -euo pipefail
+
+mode=${1:-test}
+case "$mode" in
+  demo | test) ;;
+  *) echo "usage: scripts/setup.sh [demo|test]" >&2; exit 2 ;;
+esac
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
@@ -26,14 +35,6 @@ else
   rustup target add wasm32-unknown-unknown
 fi
 
-for component in rustfmt clippy; do
-  if rustup component list --installed 2>/dev/null | grep -q "^$component"; then
-    say "$component: present"
-  else
-    say "adding $component"
-    rustup component add "$component"
-  fi
-done
 
 # wasm-bindgen-cli must match the wasm-bindgen version in Cargo.lock exactly.
 # (No --locked: the served index lacks one of its locked dependencies; see TOOLCHAIN.md.)
@@ -65,6 +66,22 @@ else
   say "installing npm packages (npm ci)"
   npm ci --no-audit --no-fund
 fi
+
+if [ "$mode" = demo ]; then
+  say "ready for make demo"
+  exit 0
+fi
+
+# --- what only the tests need ---
+
+for component in rustfmt clippy; do
+  if rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+    say "$component: present"
+  else
+    say "adding $component"
+    rustup component add "$component"
+  fi
+done
 
 # Headless Chromium and its driver for the browser and page tests (Debian's; never a download).
 if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then
