@@ -8,7 +8,8 @@
 //! loop {
 //!     // One reply per call: the next buffered command is answered only once the previous
 //!     // reply was taken, so a client pipelining many RETRs never makes the server hold more
-//!     // than one reply.
+//!     // than one reply. Call it again only after writing what it returned: that next call
+//!     // (with the time the write finished) tells the session the bytes went out.
 //!     while let Some(bytes) = session.poll_transmit(now_ms, &store) { socket.write(bytes) }
 //!     while let Some(event) = session.poll_event() { StartTls → upgrade, then tls_established();
 //!                                                    Close → close the socket }
@@ -22,6 +23,22 @@
 //! UIDL, QUIT), CAPA and response codes (RFC 2449, 3206), SASL PLAIN / LOGIN / CRAM-MD5
 //! (RFC 5034), STLS (RFC 2595) and UTF8 (RFC 6856). Deletions happen only in the UPDATE state
 //! after QUIT; a dropped connection or an autologout deletes nothing.
+//!
+//! # Rules worth knowing
+//!
+//! - **Autologout** (RFC 1939 §3): the timer counts from the last byte received *or sent* (a
+//!   long RETR is activity, and so is the moment it finished going out). When it fires the
+//!   session closes without a response ([`ServerEvent::Close`] with reason `"autologout"`).
+//! - **PASS only right after USER** (RFC 1939 §7): any other line in between — CAPA, UTF8, an
+//!   unknown or over-long line — forgets the user name, and PASS then gets `-ERR`.
+//! - **STLS is a clean cut** (RFC 2595 §4): the user name of an earlier USER and UTF8 mode are
+//!   forgotten; pipelined plaintext behind STLS is discarded.
+//! - **A fresh CRAM-MD5 challenge each time** (RFC 2195 §2): the session's `nonce` (from the
+//!   caller, unique per connection) plus a per-session attempt counter:
+//!   `<nonce.attempt@hostname>`, never the APOP timestamp `<nonce@hostname>`.
+//! - **One framer, no resets**: lines are framed with the largest cap (a SASL response's) and
+//!   each phase checks its own cap on the framed line, so the rest of an over-long line is
+//!   skipped to its end whatever the phase switches to meanwhile.
 
 mod store;
 
@@ -126,11 +143,20 @@ pub struct ServerSession {
     config: ServerConfig,
     phase: Phase,
     timestamp: String,
+    /// The caller's nonce: the APOP timestamp and every CRAM-MD5 challenge are built from it.
+    nonce: String,
+    /// AUTH attempts so far: each CRAM-MD5 challenge carries the next number.
+    sasl_attempts: u64,
+    /// Frames every line at the largest cap ([`MAX_SASL_RESPONSE_LINE`]); never replaced, so
+    /// skipping the rest of an over-long line survives any phase change.
     framer: LineFramer,
     inbuf: Vec<u8>,
     outbuf: Vec<u8>,
     events: VecDeque<ServerEvent>,
+    /// When a byte last went in or out: the autologout timer counts from here.
     last_activity_ms: u64,
+    /// `poll_transmit` returned bytes; the next call means they were written.
+    handed_out: bool,
     /// A delayed reply (a failed login) and when it may go out; input waits until then.
     held: Option<(u64, Vec<u8>)>,
     awaiting_tls: bool,
@@ -141,8 +167,12 @@ pub struct ServerSession {
 }
 
 impl ServerSession {
-    /// A session for a connection accepted at `now_ms`. `nonce` makes the APOP timestamp unique
-    /// (e.g. a counter and the time); the greeting is queued at once.
+    /// A session for a connection accepted at `now_ms`; the greeting is queued at once.
+    ///
+    /// `nonce` must be unique per connection (e.g. process id, a counter and the time, as the
+    /// bridge does): the APOP timestamp is `<nonce@hostname>` and the n-th CRAM-MD5 challenge of
+    /// the session `<nonce.n@hostname>`, so no challenge repeats, within a session or across
+    /// sessions. It should not contain `@`, `<`, `>` or spaces.
     pub fn new(config: ServerConfig, now_ms: u64, nonce: &str) -> ServerSession {
         let timestamp = format!("<{nonce}@{}>", config.hostname);
         let tls = config.tls_active;
@@ -150,11 +180,14 @@ impl ServerSession {
             config,
             phase: Phase::Authorization { user: None },
             timestamp,
-            framer: LineFramer::new(MAX_COMMAND_LINE),
+            nonce: nonce.to_owned(),
+            sasl_attempts: 0,
+            framer: LineFramer::new(MAX_SASL_RESPONSE_LINE),
             inbuf: Vec::new(),
             outbuf: Vec::new(),
             events: VecDeque::new(),
             last_activity_ms: now_ms,
+            handed_out: false,
             held: None,
             awaiting_tls: false,
             tls,
@@ -179,12 +212,29 @@ impl ServerSession {
     /// The next bytes to write, if any: what is queued, else the reply to the next buffered
     /// command (one command per call). Nothing while a failed-login reply is held back or while
     /// TLS is being set up.
+    ///
+    /// Sending is activity for the autologout timer: returning bytes restarts it, and so does
+    /// the next call after bytes were returned (the caller writes them before asking again, so
+    /// `now_ms` is then when the write finished).
     pub fn poll_transmit(&mut self, now_ms: u64, store: &dyn Mailstore) -> Option<Vec<u8>> {
+        if std::mem::take(&mut self.handed_out) {
+            self.touch(now_ms);
+        }
         if self.outbuf.is_empty() && self.sending.is_none() {
             self.process_one(now_ms, store);
         }
         self.fill_body();
-        (!self.outbuf.is_empty()).then(|| std::mem::take(&mut self.outbuf))
+        if self.outbuf.is_empty() {
+            return None;
+        }
+        self.touch(now_ms);
+        self.handed_out = true;
+        Some(std::mem::take(&mut self.outbuf))
+    }
+
+    /// Restarts the autologout timer at `now_ms` (never moves it back).
+    fn touch(&mut self, now_ms: u64) {
+        self.last_activity_ms = self.last_activity_ms.max(now_ms);
     }
 
     /// Stuffs the next chunk of a streaming message into the output.
@@ -248,7 +298,7 @@ impl ServerSession {
                 if let Some((_, bytes)) = self.held.take() {
                     self.outbuf.extend_from_slice(&bytes);
                 }
-                self.last_activity_ms = now_ms;
+                self.touch(now_ms);
                 return;
             }
         }
@@ -257,8 +307,11 @@ impl ServerSession {
                 .last_activity_ms
                 .saturating_add(self.config.autologout_ms)
         {
-            // RFC 1939 §3: an autologout closes without entering UPDATE: nothing is deleted.
-            self.err(None, "autologout: idle for too long, nothing was deleted");
+            // RFC 1939 §3: an autologout closes the connection without a response and without
+            // entering UPDATE: nothing is deleted. Nothing half-built goes out either.
+            self.outbuf.clear();
+            self.sending = None;
+            self.held = None;
             self.close(store, "autologout");
         }
     }
@@ -284,7 +337,7 @@ impl ServerSession {
             // Plaintext after STLS, before TLS, is never executed (RFC 2595 §4).
             return;
         }
-        self.last_activity_ms = now_ms;
+        self.touch(now_ms);
         self.inbuf.extend_from_slice(bytes);
     }
 
@@ -296,21 +349,26 @@ impl ServerSession {
                 break;
             };
             pos += used;
+            // The framer's cap is the largest (a SASL response's); a command has its own.
+            let limit = match self.phase {
+                Phase::Sasl { .. } => MAX_SASL_RESPONSE_LINE,
+                _ => MAX_COMMAND_LINE,
+            };
             match item {
-                LineItem::Line { line, .. } => {
+                LineItem::Line { line, raw, .. } if raw.len() <= limit => {
                     let line = line.to_vec();
                     self.handle_line(now_ms, &line, store);
                     break;
                 }
-                LineItem::TooLong { .. } => {
-                    let limit = self.framer.max_len();
+                LineItem::Line { .. } | LineItem::TooLong { .. } => {
+                    // The framer skips whatever is left of the line to its LF, and it is never
+                    // replaced, so the rest is not taken for a command whatever the phase now.
+                    self.forget_user();
                     self.err(
                         None,
                         &format!("line too long: the limit is {limit} octets with CRLF"),
                     );
-                    if matches!(self.phase, Phase::Sasl { .. }) {
-                        self.end_sasl();
-                    }
+                    self.end_sasl();
                     break;
                 }
                 LineItem::Skipped { .. } => {}
@@ -329,16 +387,27 @@ impl ServerSession {
             self.sasl_response(now_ms, line, store);
             return;
         }
+        // RFC 1939 §7: PASS "may only be given ... immediately after a successful USER command":
+        // whatever this line is, the user name of an earlier USER is used by it or forgotten.
+        let user = self.forget_user();
         let command = match Command::parse(line, self.utf8) {
             Ok(command) => command,
             Err(e) => return self.err(None, &e.to_string()),
         };
         match std::mem::replace(&mut self.phase, Phase::Closed) {
-            Phase::Authorization { user } => self.authorization(now_ms, command, user, store),
+            Phase::Authorization { .. } => self.authorization(now_ms, command, user, store),
             Phase::Transaction { user, messages } => {
                 self.transaction(command, user, messages, store)
             }
             other => self.phase = other,
+        }
+    }
+
+    /// Takes the user name of a USER waiting for its PASS, if any.
+    fn forget_user(&mut self) -> Option<String> {
+        match &mut self.phase {
+            Phase::Authorization { user } => user.take(),
+            _ => None,
         }
     }
 
@@ -380,6 +449,9 @@ impl ServerSession {
                     self.err(None, "STLS is not available on this port");
                 } else {
                     self.ok("begin TLS negotiation now");
+                    // RFC 2595 §4: nothing learnt from the client before TLS is kept. The user of
+                    // an earlier USER is already forgotten (this line is not PASS); UTF8 mode too.
+                    self.utf8 = false;
                     self.awaiting_tls = true;
                     self.events.push_back(ServerEvent::StartTls);
                 }
@@ -398,7 +470,6 @@ impl ServerSession {
                     other.name()
                 );
                 self.err(None, &text);
-                self.phase = Phase::Authorization { user };
             }
         }
     }
@@ -477,7 +548,13 @@ impl ServerSession {
                 Err(_) => return self.err(None, "the initial response is not base64"),
             },
         };
-        let mut sasl = SaslServer::new(mechanism, self.timestamp.clone().into_bytes());
+        // RFC 2195 §2: a fresh challenge for every attempt, never the APOP timestamp.
+        self.sasl_attempts += 1;
+        let challenge = format!(
+            "<{}.{}@{}>",
+            self.nonce, self.sasl_attempts, self.config.hostname
+        );
+        let mut sasl = SaslServer::new(mechanism, challenge.into_bytes());
         let step = sasl.start(initial.as_deref());
         self.sasl_step(now_ms, sasl, step, store);
     }
@@ -513,7 +590,6 @@ impl ServerSession {
                     .extend_from_slice(auth::encode_base64(&challenge).as_bytes());
                 self.outbuf.extend_from_slice(b"\r\n");
                 self.phase = Phase::Sasl { sasl };
-                self.framer = LineFramer::new(MAX_SASL_RESPONSE_LINE);
             }
             Ok(ServerStep::Verify { user, proof }) => self.login(now_ms, &user, &proof, store),
             Err(e) => {
@@ -528,11 +604,11 @@ impl ServerSession {
         }
     }
 
+    /// Leaves a SASL exchange (if in one) for AUTHORIZATION. The framer stays as it is.
     fn end_sasl(&mut self) {
         if matches!(self.phase, Phase::Sasl { .. }) {
             self.phase = Phase::Authorization { user: None };
         }
-        self.framer = LineFramer::new(MAX_COMMAND_LINE);
     }
 
     // ----- TRANSACTION ------------------------------------------------------------------------
@@ -684,15 +760,17 @@ impl ServerSession {
 
     // ----- Replies ----------------------------------------------------------------------------
 
+    /// The capability list. USER, SASL and UTF8 are "both / no" in RFC 2449 §6 and RFC 6856 §2
+    /// (announced in both states, no difference), so they are listed in TRANSACTION too. `UTF8
+    /// USER` (RFC 6856 §2): after UTF8, USER and PASS take UTF-8 names and passwords (compared
+    /// as they are; no SASLprep).
     fn capa(&mut self, authorization: bool) {
         let mut body = String::new();
-        body.push_str("TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\nUTF8\r\n");
-        body.push_str("EXPIRE NEVER\r\nLOGIN-DELAY 0\r\n");
-        if authorization {
-            body.push_str("USER\r\nSASL PLAIN LOGIN CRAM-MD5\r\n");
-            if self.config.stls_available && !self.tls {
-                body.push_str("STLS\r\n");
-            }
+        body.push_str("TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
+        body.push_str("UTF8 USER\r\nEXPIRE NEVER\r\nLOGIN-DELAY 0\r\n");
+        body.push_str("USER\r\nSASL PLAIN LOGIN CRAM-MD5\r\n");
+        if authorization && self.config.stls_available && !self.tls {
+            body.push_str("STLS\r\n");
         }
         body.push_str(&format!(
             "IMPLEMENTATION {}\r\n",

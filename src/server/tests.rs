@@ -487,3 +487,295 @@ fn a_large_retr_streams_in_chunks_and_the_next_command_waits_for_it() {
         b"+OK still here\r\n"
     );
 }
+
+/// A bare server fed raw lines, for the tests that look at the exact wire.
+struct Raw<'a> {
+    server: ServerSession,
+    store: &'a MemStore,
+    now: u64,
+}
+
+impl<'a> Raw<'a> {
+    fn new(store: &'a MemStore, config: ServerConfig) -> Raw<'a> {
+        let mut raw = Raw {
+            server: ServerSession::new(config, 0, "1896.697170952"),
+            store,
+            now: 0,
+        };
+        let greeting = raw.drain();
+        assert!(greeting.starts_with("+OK"), "{greeting}");
+        raw
+    }
+
+    /// Everything the server sends now, every reply it can build.
+    fn drain(&mut self) -> String {
+        let mut out = Vec::new();
+        while let Some(bytes) = self.server.poll_transmit(self.now, self.store) {
+            out.extend_from_slice(&bytes);
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    fn say(&mut self, bytes: &[u8]) -> String {
+        self.server.feed(self.now, bytes);
+        self.drain()
+    }
+
+    fn login(&mut self) {
+        assert!(self.say(b"USER alice\r\n").starts_with("+OK"));
+        assert!(self.say(b"PASS pop3\r\n").starts_with("+OK"));
+    }
+}
+
+#[test]
+fn capa_lists_user_sasl_and_utf8_user_in_both_states() {
+    let store = MemStore::with("alice", &[PLAIN]);
+    let mut raw = Raw::new(&store, ServerConfig::default());
+    let check = |capa: &str, state: &str| {
+        let lines: Vec<&str> = capa.split("\r\n").collect();
+        // RFC 2449 §6.5, §6.6 and RFC 6856 §2: announced in both states, no difference.
+        for cap in ["USER", "SASL PLAIN LOGIN CRAM-MD5", "UTF8 USER"] {
+            assert!(lines.contains(&cap), "{cap} missing in {state}: {capa}");
+        }
+        assert!(!lines.contains(&"UTF8"), "bare UTF8 in {state}: {capa}");
+    };
+    check(&raw.say(b"CAPA\r\n"), "AUTHORIZATION");
+    raw.login();
+    check(&raw.say(b"CAPA\r\n"), "TRANSACTION");
+}
+
+#[test]
+fn utf8_user_is_what_the_server_does_utf8_names_after_utf8() {
+    let store = MemStore::with("ålice", &[PLAIN]);
+    let mut raw = Raw::new(&store, ServerConfig::default());
+    assert!(raw.say("USER ålice\r\n".as_bytes()).starts_with("-ERR"));
+    assert!(raw.say(b"UTF8\r\n").starts_with("+OK"));
+    assert!(raw.say("USER ålice\r\n".as_bytes()).starts_with("+OK"));
+    assert!(raw.say("PASS pöp3\r\n".as_bytes()).is_empty(), "held -ERR");
+    raw.now += 1000;
+    raw.server.handle_timeout(raw.now, &store);
+    assert!(raw.drain().starts_with("-ERR [AUTH]"));
+    assert!(raw.say("USER ålice\r\n".as_bytes()).starts_with("+OK"));
+    assert!(raw.say(b"PASS pop3\r\n").starts_with("+OK"));
+}
+
+#[test]
+fn autologout_sends_nothing_and_closes() {
+    let store = MemStore::with("alice", &[PLAIN]);
+    let mut raw = Raw::new(
+        &store,
+        ServerConfig {
+            autologout_ms: 1000,
+            ..ServerConfig::default()
+        },
+    );
+    raw.login();
+    assert!(raw.say(b"DELE 1\r\n").starts_with("+OK"));
+    raw.server.poll_event();
+    raw.now = raw.server.poll_timeout().unwrap();
+    raw.server.handle_timeout(raw.now, &store);
+    assert!(raw.server.is_closed());
+    // RFC 1939 §3: "the session is closed without ... and the server does not send a response".
+    assert_eq!(raw.drain(), "", "no response to an autologout");
+    assert_eq!(
+        raw.server.poll_event(),
+        Some(ServerEvent::Close {
+            reason: "autologout"
+        })
+    );
+    assert_eq!(store.count("alice"), 1, "nothing deleted");
+    assert!(store.locked.lock().unwrap().is_empty());
+}
+
+#[test]
+fn sending_a_long_retr_restarts_the_autologout_timer() {
+    let line = b"a line of a large message, long enough to matter\r\n";
+    let mut big = b"Subject: big\r\n\r\n".to_vec();
+    while big.len() < 3 * BODY_CHUNK {
+        big.extend_from_slice(line);
+    }
+    let store = MemStore::with("alice", &[&big]);
+    let mut server = ServerSession::new(
+        ServerConfig {
+            autologout_ms: 1000,
+            ..ServerConfig::default()
+        },
+        0,
+        "n",
+    );
+    server.poll_transmit(0, &store);
+    server.feed(0, b"USER alice\r\nPASS pop3\r\nRETR 1\r\n");
+    server.poll_transmit(0, &store);
+    server.poll_transmit(0, &store);
+    // A slow client: every chunk takes 900 ms to write, far longer than the input was ago.
+    let mut now = 0;
+    let mut chunks = 0;
+    loop {
+        now += 900;
+        server.handle_timeout(now, &store);
+        assert!(!server.is_closed(), "autologout while sending, at {now} ms");
+        if server.poll_transmit(now, &store).is_none() {
+            break;
+        }
+        chunks += 1;
+    }
+    assert!(chunks >= 3, "{chunks} chunks");
+    // The last chunk was written at `now`: the client gets the full timer to react.
+    assert_eq!(server.poll_timeout(), Some(now + 1000));
+    server.handle_timeout(now + 999, &store);
+    assert!(!server.is_closed(), "autologout right after a long RETR");
+    server.handle_timeout(now + 1000, &store);
+    assert!(server.is_closed());
+}
+
+/// The base64-decoded challenge of a `+ ` line.
+fn challenge(reply: &str) -> String {
+    let encoded = reply
+        .strip_prefix("+ ")
+        .and_then(|r| r.strip_suffix("\r\n"))
+        .unwrap_or_else(|| panic!("not a challenge: {reply:?}"));
+    String::from_utf8(auth::decode_base64(encoded.as_bytes()).unwrap()).unwrap()
+}
+
+#[test]
+fn each_cram_md5_attempt_gets_a_fresh_challenge() {
+    let store = MemStore::with("alice", &[PLAIN]);
+    let mut raw = Raw::new(&store, ServerConfig::default());
+    let timestamp = raw.server.timestamp().to_owned();
+    let mut seen = vec![timestamp.clone()];
+    for _ in 0..3 {
+        let c = challenge(&raw.say(b"AUTH CRAM-MD5\r\n"));
+        assert!(c.starts_with("<1896.697170952.") && c.ends_with("@popwire.test>"));
+        assert!(!seen.contains(&c), "{c} repeats one of {seen:?}");
+        seen.push(c);
+        assert!(raw.say(b"*\r\n").starts_with("-ERR"));
+    }
+    // Another session with another nonce never meets these challenges either.
+    let mut other = ServerSession::new(ServerConfig::default(), 0, "1896.697170953");
+    other.poll_transmit(0, &store);
+    other.feed(0, b"AUTH CRAM-MD5\r\n");
+    let reply = String::from_utf8(other.poll_transmit(0, &store).unwrap()).unwrap();
+    assert!(!seen.contains(&challenge(&reply)));
+    // And the fresh challenge is the one the answer is checked against.
+    let c = challenge(&raw.say(b"AUTH CRAM-MD5\r\n"));
+    let answer = format!("alice {}", auth::cram_md5_digest("pop3", c.as_bytes()));
+    let line = format!("{}\r\n", auth::encode_base64(answer.as_bytes()));
+    assert!(raw.say(line.as_bytes()).starts_with("+OK"), "{c}");
+}
+
+#[test]
+fn the_tail_of_an_over_long_sasl_line_is_never_a_command_at_any_split() {
+    let store = MemStore::with("alice", &[PLAIN]);
+    // The long line ends in something that would be a command if it were parsed.
+    let mut long = vec![b'A'; MAX_SASL_RESPONSE_LINE + 300];
+    long.extend_from_slice(b"QUIT\r\n");
+    let len = long.len();
+    for split in [
+        1,
+        MAX_COMMAND_LINE,
+        MAX_SASL_RESPONSE_LINE - 1,
+        MAX_SASL_RESPONSE_LINE,
+        MAX_SASL_RESPONSE_LINE + 1,
+        MAX_SASL_RESPONSE_LINE + 300,
+        len - 2,
+        len - 1,
+    ] {
+        let mut raw = Raw::new(&store, ServerConfig::default());
+        assert_eq!(raw.say(b"AUTH PLAIN\r\n"), "+ \r\n");
+        let mut out = raw.say(&long[..split]);
+        out += &raw.say(&long[split..]);
+        out += &raw.say(b"NOOP\r\n");
+        let replies: Vec<&str> = out.split_terminator("\r\n").collect();
+        assert_eq!(replies.len(), 2, "split at {split}: {replies:?}");
+        assert!(replies[0].starts_with("-ERR line too long"), "{split}");
+        assert!(
+            replies[1].starts_with("-ERR NOOP is not valid in the AUTHORIZATION state"),
+            "split at {split}: the next line is a command again: {replies:?}"
+        );
+        assert!(!raw.server.is_closed());
+    }
+}
+
+#[test]
+fn the_tail_of_an_over_long_command_line_is_skipped_too() {
+    let store = MemStore::with("alice", &[PLAIN]);
+    let mut long = b"USER ".to_vec();
+    long.extend(std::iter::repeat(b'a').take(MAX_SASL_RESPONSE_LINE + 10));
+    long.extend_from_slice(b"\r\n");
+    for split in [
+        10,
+        MAX_COMMAND_LINE + 1,
+        MAX_SASL_RESPONSE_LINE + 1,
+        long.len() - 1,
+    ] {
+        let mut raw = Raw::new(&store, ServerConfig::default());
+        let mut out = raw.say(&long[..split]);
+        out += &raw.say(&long[split..]);
+        out += &raw.say(b"NOOP\r\n");
+        let replies: Vec<&str> = out.split_terminator("\r\n").collect();
+        assert_eq!(replies.len(), 2, "split at {split}: {replies:?}");
+        assert!(replies[0].starts_with("-ERR line too long: the limit is 255"));
+        assert!(replies[1].starts_with("-ERR NOOP is not valid"));
+    }
+}
+
+#[test]
+fn pass_is_valid_only_right_after_user() {
+    let store = MemStore::with("alice", &[PLAIN]);
+    let long = [b"NOOP ".as_slice(), &[b'x'; 300], b"\r\n"].concat();
+    let between: [&[u8]; 8] = [
+        b"CAPA\r\n",
+        b"UTF8\r\n",
+        b"NOOP\r\n",
+        b"STAT\r\n",
+        b"HELLO\r\n",
+        b"AUTH BOGUS\r\n",
+        b"STLS\r\n",
+        &long,
+    ];
+    for line in between {
+        let mut raw = Raw::new(&store, ServerConfig::default());
+        assert!(raw.say(b"USER alice\r\n").starts_with("+OK"));
+        raw.say(line);
+        let reply = raw.say(b"PASS pop3\r\n");
+        assert!(
+            reply.starts_with("-ERR send USER first"),
+            "PASS after USER, {}: {reply}",
+            String::from_utf8_lossy(&line[..line.len().min(20)])
+        );
+    }
+    // Right after USER it works; a repeated USER replaces the name.
+    let mut raw = Raw::new(&store, ServerConfig::default());
+    assert!(raw.say(b"USER bob\r\n").starts_with("+OK"));
+    raw.login();
+}
+
+#[test]
+fn stls_forgets_the_user_and_utf8_mode() {
+    let store = MemStore::with("alice", &[PLAIN]);
+    let mut raw = Raw::new(
+        &store,
+        ServerConfig {
+            stls_available: true,
+            ..ServerConfig::default()
+        },
+    );
+    assert!(raw.say(b"UTF8\r\n").starts_with("+OK"));
+    assert!(raw.say(b"USER alice\r\n").starts_with("+OK"));
+    assert_eq!(raw.say(b"STLS\r\n"), "+OK begin TLS negotiation now\r\n");
+    raw.server.tls_established();
+    // RFC 2595 §4: nothing the client said before TLS carries over.
+    assert!(raw
+        .say(b"PASS pop3\r\n")
+        .starts_with("-ERR send USER first"));
+    let reply = raw.say("USER ålice\r\n".as_bytes());
+    assert!(
+        reply.starts_with("-ERR"),
+        "UTF8 mode survived STLS: {reply}"
+    );
+    assert!(
+        raw.say(b"UTF8\r\n").starts_with("+OK"),
+        "UTF8 may be given again"
+    );
+    raw.login();
+}
