@@ -76,9 +76,13 @@ pub struct Cli {
     /// Allow --idle-timeout-secs of 600 or less (for tests).
     #[arg(long)]
     pub allow_short_idle: bool,
-    /// The demo server's autologout timer [default: 600].
+    /// The demo server's autologout timer; at least 600 (RFC 1939 §3: 10 minutes) unless
+    /// --demo-testing-timers [default: 600].
     #[arg(long, value_name = "SECS")]
     pub demo_autologout_secs: Option<u64>,
+    /// FOR TESTS ONLY: allow a --demo-autologout-secs below 600, which RFC 1939 forbids.
+    #[arg(long)]
+    pub demo_testing_timers: bool,
 }
 
 fn parse_target(spec: &str) -> Result<Target, String> {
@@ -112,6 +116,7 @@ impl Cli {
             idle_timeout_secs: self.idle_timeout_secs,
             allow_short_idle: self.allow_short_idle,
             demo_autologout_secs: self.demo_autologout_secs,
+            demo_testing_timers: self.demo_testing_timers,
         };
         config::build(file, overrides)
     }
@@ -159,5 +164,24 @@ mod tests {
         assert!(config.demo.is_some());
         assert!(Cli::try_parse_from(["popwire-bridge", "--target", "nope"]).is_err());
         assert!(Cli::try_parse_from(["popwire-bridge", "--tls-cert", "c.pem"]).is_err());
+    }
+
+    #[test]
+    fn a_short_demo_autologout_needs_the_testing_flag() {
+        let parse = |extra: &[&str]| {
+            let mut args = vec!["popwire-bridge", "--demo", "--demo-autologout-secs", "5"];
+            args.extend_from_slice(extra);
+            Cli::try_parse_from(args).unwrap().into_config()
+        };
+        let err = parse(&[]).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("--demo-testing-timers"),
+            "{err:#}"
+        );
+        let (_, config) = parse(&["--demo-testing-timers"]).unwrap();
+        assert_eq!(config.demo.unwrap().autologout.as_secs(), 5);
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("--demo-testing-timers"), "{help}");
+        assert!(help.contains("FOR TESTS ONLY"), "{help}");
     }
 }

@@ -34,7 +34,8 @@
 //! pop3 = "127.0.0.1:1110"
 //! pop3s = "127.0.0.1:1995"
 //! # maildir = "/srv/mail"
-//! autologout_secs = 600
+//! autologout_secs = 600     # at least 600 (RFC 1939 §3) ...
+//! # testing_timers = true    # ... unless this is set: for tests only
 //! password = "pop3"
 //!
 //! [demo.passwords]
@@ -57,8 +58,9 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DEMO_POP3: &str = "127.0.0.1:1110";
 /// The demo server's implicit-TLS port unless told otherwise.
 pub const DEFAULT_DEMO_POP3S: &str = "127.0.0.1:1995";
-/// RFC 1939 §3: a server's autologout timer is at least 10 minutes; the bridge's idle timeout
-/// must exceed it so that the server's own autologout reply reaches the page.
+/// RFC 1939 §3: a server's autologout timer is at least 10 minutes (the demo server's too,
+/// unless `--demo-testing-timers`); the bridge's idle timeout must exceed it so that the
+/// server's own autologout (it closes the connection) reaches the page first.
 pub const RFC1939_AUTOLOGOUT_SECS: u64 = 600;
 
 /// Everything the bridge needs besides its listener.
@@ -449,6 +451,8 @@ pub struct FileDemo {
     pub maildir: Option<PathBuf>,
     /// `--demo-autologout-secs`.
     pub autologout_secs: Option<u64>,
+    /// `--demo-testing-timers` (for tests only).
+    pub testing_timers: Option<bool>,
     /// Everyone's password (default `pop3`).
     pub password: Option<String>,
     /// Milliseconds a failed login's `-ERR` is held back (default 1000).
@@ -514,6 +518,8 @@ pub struct Overrides {
     pub allow_short_idle: bool,
     /// `--demo-autologout-secs`.
     pub demo_autologout_secs: Option<u64>,
+    /// `--demo-testing-timers`: allow an autologout below 10 minutes (tests only).
+    pub demo_testing_timers: bool,
 }
 
 /// Builds the listen address and the [`Config`] from an optional file and the command line.
@@ -627,6 +633,15 @@ pub fn build(file: Option<FileConfig>, cli: Overrides) -> anyhow::Result<(Socket
         };
         if demo.autologout.is_zero() {
             bail!("--demo-autologout-secs must be at least 1");
+        }
+        let testing_timers = cli.demo_testing_timers || fd.testing_timers.unwrap_or(false);
+        if demo.autologout.as_secs() < RFC1939_AUTOLOGOUT_SECS && !testing_timers {
+            bail!(
+                "--demo-autologout-secs must be at least {RFC1939_AUTOLOGOUT_SECS} (RFC 1939 §3: \
+                 the autologout timer is at least 10 minutes), got {}; --demo-testing-timers \
+                 permits it for tests",
+                demo.autologout.as_secs()
+            );
         }
         if demo.failed_login_delay >= demo.autologout {
             bail!("the demo's failed-login delay must be shorter than its autologout timer");
@@ -758,6 +773,41 @@ mod tests {
             build(None, cli).unwrap().1.limits.idle_timeout,
             Duration::from_secs(5)
         );
+    }
+
+    #[test]
+    fn a_demo_autologout_below_ten_minutes_needs_the_testing_flag() {
+        let cli = Overrides {
+            demo: true,
+            demo_autologout_secs: Some(599),
+            ..Overrides::default()
+        };
+        let err = build(None, cli.clone()).unwrap_err().to_string();
+        assert!(err.contains("--demo-testing-timers"), "{err}");
+        let at_least = Overrides {
+            demo_autologout_secs: Some(600),
+            ..cli.clone()
+        };
+        assert!(build(None, at_least).is_ok());
+        let testing = Overrides {
+            demo_testing_timers: true,
+            ..cli
+        };
+        let demo = build(None, testing).unwrap().1.demo.unwrap();
+        assert_eq!(demo.autologout, Duration::from_secs(599));
+        // The file says the same.
+        let file: FileConfig =
+            toml::from_str("[demo]\nenabled = true\nautologout_secs = 5\n").unwrap();
+        assert!(build(Some(file), Overrides::default()).is_err());
+        let file: FileConfig =
+            toml::from_str("[demo]\nenabled = true\nautologout_secs = 5\ntesting_timers = true\n")
+                .unwrap();
+        let demo = build(Some(file), Overrides::default())
+            .unwrap()
+            .1
+            .demo
+            .unwrap();
+        assert_eq!(demo.autologout, Duration::from_secs(5));
     }
 
     #[test]
