@@ -88,7 +88,9 @@ async fn handshake(tcp: TcpStream, shared: &Shared) -> Option<Conn> {
 
 /// Drives the session. The session answers one buffered command per `poll_transmit`, and each
 /// reply is written before the next is built, so a client pipelining many RETRs never makes the
-/// server hold more than one reply; input is read only while the session `wants_input()`.
+/// server hold more than one reply; input is read only while the session `wants_input()`. The
+/// call after a write, with `now()` taken then, tells the session the bytes went out: its
+/// autologout timer counts output too. An autologout closes without a response.
 async fn drive(
     mut conn: Conn,
     session: &mut ServerSession,
