@@ -125,7 +125,8 @@ pub(crate) async fn handler(
     let permit = match state.sessions.try_acquire(client) {
         Ok(permit) => permit,
         Err(cap) => {
-            tracing::info!(%client, target_name = %target.target.name, "bridge session refused: busy");
+            tracing::info!(%client, target_name = %target.target.name, max = cap.max(),
+                "bridge session refused: busy; raise {} to allow more", cap.flag());
             let message = cap.to_string();
             return ws.on_upgrade(move |socket| refuse(socket, Code::Busy, message));
         }

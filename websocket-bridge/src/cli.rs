@@ -57,10 +57,11 @@ pub struct Cli {
     /// Write {"http","pop3","pop3s"} (the bound addresses) here once listening.
     #[arg(long, value_name = "FILE")]
     pub ready_file: Option<PathBuf>,
-    /// Bridge sessions at once [default: 256].
+    /// Bridge sessions at once, all clients together [default: 512].
     #[arg(long, value_name = "N")]
     pub max_sessions: Option<usize>,
-    /// Bridge sessions at once per client address (IPv6: per /64) [default: 16].
+    /// Bridge sessions at once per client address (IPv6: per /64); a classroom behind one NAT
+    /// address counts as one client [default: 128].
     #[arg(long, value_name = "N")]
     pub max_sessions_per_ip: Option<usize>,
     /// Largest WebSocket frame/message from the page, in bytes [default: 1048576].

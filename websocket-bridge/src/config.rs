@@ -13,8 +13,8 @@
 //! # ready_file = "ready.json"
 //!
 //! [limits]
-//! max_sessions = 256
-//! max_sessions_per_ip = 16
+//! max_sessions = 512
+//! max_sessions_per_ip = 128
 //! max_frame = 1048576
 //! connect_timeout_secs = 10
 //! idle_timeout_secs = 900
@@ -107,7 +107,9 @@ impl Default for Config {
 pub struct Limits {
     /// Bridge sessions at once, all clients together.
     pub max_sessions: usize,
-    /// Bridge sessions at once from one client address (an IPv6 client counts per /64).
+    /// Bridge sessions at once from one client address (an IPv6 client counts per /64). A
+    /// school's classroom usually reaches the bridge from one NAT address, so the default
+    /// (128) fits 40 students with two tabs each plus reconnects; see the bridge's README.
     pub max_sessions_per_ip: usize,
     /// Largest WebSocket frame or message the page may send, in bytes.
     pub max_frame: usize,
@@ -122,8 +124,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_sessions: 256,
-            max_sessions_per_ip: 16,
+            max_sessions: 512,
+            max_sessions_per_ip: 128,
             max_frame: 1024 * 1024,
             connect_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(900),

@@ -18,16 +18,37 @@ pub enum CapExceeded {
     PerClient(usize),
 }
 
+impl CapExceeded {
+    /// The flag that sets this cap (for the refusal message and the log line).
+    pub fn flag(self) -> &'static str {
+        match self {
+            CapExceeded::Total(_) => "--max-sessions",
+            CapExceeded::PerClient(_) => "--max-sessions-per-ip",
+        }
+    }
+
+    /// The cap that was reached.
+    pub fn max(self) -> usize {
+        match self {
+            CapExceeded::Total(n) | CapExceeded::PerClient(n) => n,
+        }
+    }
+}
+
 impl std::fmt::Display for CapExceeded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let flag = self.flag();
         match self {
             CapExceeded::Total(n) => write!(
                 f,
-                "the bridge is busy: it already carries {n} sessions (its limit); try again later"
+                "the bridge is busy: it already carries {n} sessions (its limit); try again \
+                 later, or whoever runs the bridge can raise the limit with {flag}"
             ),
             CapExceeded::PerClient(n) => write!(
                 f,
-                "too many sessions from your address: {n} at once is the limit; close one first"
+                "too many sessions from your address: {n} at once is the limit (a whole class \
+                 behind one NAT address shares it); close one first, or whoever runs the \
+                 bridge can raise the limit with {flag}"
             ),
         }
     }

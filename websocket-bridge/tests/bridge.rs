@@ -716,8 +716,8 @@ async fn the_limits_defaults_are_sane() {
     let l = Limits::default();
     assert!(l.idle_timeout > Duration::from_secs(600));
     assert_eq!(l.max_frame, 1 << 20);
-    assert_eq!(l.max_sessions, 256);
-    assert_eq!(l.max_sessions_per_ip, 16);
+    assert_eq!(l.max_sessions, 512);
+    assert_eq!(l.max_sessions_per_ip, 128);
 }
 
 use futures_util::SinkExt;
@@ -798,4 +798,41 @@ async fn a_precompressed_file_is_served_as_is() {
     );
     let plain = http(h.http(), "GET", "/big.js", &[], b"").await;
     assert_eq!(plain.body.len(), 5000);
+}
+
+/// A class of 40 behind one NAT address, two tabs each, gets in with the default caps; past the
+/// cap the refusal tells the instructor which flag to raise.
+#[tokio::test]
+async fn a_classroom_behind_one_address_fits_the_default_caps() {
+    let config = demo_config();
+    let per_ip = config.limits.max_sessions_per_ip;
+    assert!(per_ip >= 80, "40 students with two tabs each: {per_ip}");
+    let h = start(config).await;
+    let mut open_sessions = Vec::new();
+    for _ in 0..80 {
+        open_sessions.push(session(&h, "demo").await);
+    }
+    // Every one of them is a live POP3 session.
+    for (i, ws) in open_sessions.iter_mut().enumerate() {
+        let reply = ws.login(&format!("student{i}")).await;
+        assert!(reply.starts_with("+OK"), "{reply}");
+        assert!(ws.cmd("NOOP").await.starts_with("+OK"));
+    }
+    while open_sessions.len() < per_ip {
+        open_sessions.push(session(&h, "demo").await);
+    }
+    let mut over = open(&h.url("/bridge?target=demo"), None).await.unwrap();
+    let message = over.expect_refusal("busy").await;
+    assert!(message.contains("your address"), "{message}");
+    assert!(message.contains("--max-sessions-per-ip"), "{message}");
+    assert!(message.contains(&per_ip.to_string()), "{message}");
+
+    let mut config = demo_config();
+    config.limits.max_sessions = 1;
+    let h = start(config).await;
+    let _a = session(&h, "demo").await;
+    let mut b = open(&h.url("/bridge?target=demo"), None).await.unwrap();
+    let message = b.expect_refusal("busy").await;
+    assert!(message.contains("--max-sessions"), "{message}");
+    assert!(!message.contains("--max-sessions-per-ip"), "{message}");
 }
