@@ -513,7 +513,7 @@ fn multiline_vectors_at_every_three_chunk_split() {
                 h.feed(b"+OK\r\n"); // the NOOP after it must still match
                 match (h.ok(handle), expected) {
                     (Reply::Raw(raw), Reply::List(entries)) => {
-                        assert_eq!(raw.lines.len(), entries.len(), "vector {i} cuts {a},{b}")
+                        assert_eq!(raw.line_count(), entries.len(), "vector {i} cuts {a},{b}")
                     }
                     (got, want) => assert_eq!(got, want, "vector {i} cuts {a},{b}"),
                 }

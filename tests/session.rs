@@ -205,20 +205,23 @@ fn oversize_body_is_a_limit_error_and_the_next_reply_still_matches() {
 }
 
 #[test]
-fn bad_uidl_and_list_lines_are_protocol_errors() {
+fn bad_uidl_and_list_lines_are_skipped_and_reported() {
     let mut h = logged_in();
     let uidl = h.client.uidl(None).unwrap();
     h.server(&format!("+OK\n1 {}\n.\n", "a".repeat(71)));
-    assert!(matches!(
-        h.err(uidl),
-        Pop3Error::Protocol(ProtocolError::BadUniqueId { .. })
-    ));
+    assert_eq!(h.ok(uidl), &Reply::Uidl(vec![]));
     let list = h.client.list(None).unwrap();
     h.server("+OK\n1 many\n.\n");
-    assert!(matches!(
-        h.err(list),
-        Pop3Error::Protocol(ProtocolError::BadNumber { .. })
-    ));
+    assert_eq!(h.ok(list), &Reply::List(vec![]));
+    let warnings: Vec<_> = h
+        .transcript()
+        .into_iter()
+        .filter(|t| t.explain.key == "warn.bad-listing")
+        .map(|t| t.text.clone())
+        .collect();
+    assert_eq!(warnings.len(), 2);
+    assert!(warnings[0].contains("unique-id"), "{}", warnings[0]);
+    assert!(warnings[1].contains("size in octets"), "{}", warnings[1]);
 }
 
 #[test]

@@ -47,6 +47,13 @@ pub enum Pop3Error {
         /// The timeout that expired.
         after_ms: u64,
     },
+    /// The transport did not report TLS within the configured time after `+OK` to STLS
+    /// ([`crate::ClientConfig::tls_timeout_ms`]).
+    #[error("the TLS handshake after STLS did not finish within {after_ms} ms")]
+    TlsTimeout {
+        /// The timeout that expired.
+        after_ms: u64,
+    },
     /// The connection closed before the reply arrived.
     #[error("the connection closed: {reason}")]
     Closed {
@@ -64,7 +71,7 @@ impl Pop3Error {
             Pop3Error::Input(_) | Pop3Error::Credentials(_) => "input",
             Pop3Error::Limit(_) => "limit",
             Pop3Error::Protocol(_) => "protocol",
-            Pop3Error::Timeout { .. } => "timeout",
+            Pop3Error::Timeout { .. } | Pop3Error::TlsTimeout { .. } => "timeout",
             Pop3Error::Closed { .. } => "network",
         }
     }
@@ -89,7 +96,7 @@ impl Pop3Error {
             Pop3Error::Credentials(_) => "error.sasl",
             Pop3Error::Limit(_) => "error.limit",
             Pop3Error::Protocol(_) => "error.protocol",
-            Pop3Error::Timeout { .. } => "error.timeout",
+            Pop3Error::Timeout { .. } | Pop3Error::TlsTimeout { .. } => "error.timeout",
             Pop3Error::Closed { .. } => "error.network",
         })
     }

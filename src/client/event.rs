@@ -1,5 +1,7 @@
 //! What the session reports: events, replies, the greeting and progress.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::error::Pop3Error;
@@ -38,8 +40,12 @@ pub struct Progress {
 }
 
 /// The reply to a raw command sent with [`crate::Client::send_raw`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// A multi-line body is kept as one byte buffer (its octets as decoded), not one `String` per
+/// line, so its memory is bounded by the body cap however many lines it has; [`RawReply::lines`]
+/// splits it on demand. It serialises as `{ ok, continuation, text, code, lines }`, `lines` being
+/// the body's lines as strings (lossily decoded, without line ends).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawReply {
     /// `+OK` (or a `+` continuation).
     pub ok: bool,
@@ -49,8 +55,49 @@ pub struct RawReply {
     pub text: String,
     /// The response code, if any.
     pub code: Option<ResponseCode>,
-    /// The lines of a multi-line body, unstuffed, without line ends.
-    pub lines: Vec<String>,
+    /// The multi-line body, unstuffed, line ends kept; empty for a single-line reply.
+    pub body: Vec<u8>,
+}
+
+impl RawReply {
+    /// The lines of the multi-line body, without line ends (CRLF or a bare LF), lossily decoded.
+    pub fn lines(&self) -> impl Iterator<Item = Cow<'_, str>> {
+        body_lines(&self.body).map(String::from_utf8_lossy)
+    }
+
+    /// How many lines the multi-line body has.
+    pub fn line_count(&self) -> usize {
+        body_lines(&self.body).count()
+    }
+}
+
+impl Serialize for RawReply {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        /// The lines, streamed: no `Vec<String>` is built to serialise them.
+        struct Lines<'a>(&'a RawReply);
+        impl Serialize for Lines<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.lines())
+            }
+        }
+        let mut s = serializer.serialize_struct("RawReply", 5)?;
+        s.serialize_field("ok", &self.ok)?;
+        s.serialize_field("continuation", &self.continuation)?;
+        s.serialize_field("text", &self.text)?;
+        s.serialize_field("code", &self.code)?;
+        s.serialize_field("lines", &Lines(self))?;
+        s.end()
+    }
+}
+
+/// The lines of a decoded body, without their line ends (CRLF or a bare LF).
+pub(crate) fn body_lines(body: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let body = body.strip_suffix(b"\n").unwrap_or(body);
+    let empty = body.is_empty();
+    body.split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(move |_| !empty)
 }
 
 /// A successful reply to a queued command.
@@ -61,15 +108,18 @@ pub enum Reply {
     Status(StatusLine),
     /// STAT.
     Stat(Stat),
-    /// LIST without argument.
+    /// LIST without argument: the well-formed scan listings. A malformed line does not lose the
+    /// others: it is skipped and reported in the transcript as `warn.bad-listing` (the first
+    /// few one by one with the [`crate::codec::ProtocolError`] text, then how many more).
     List(Vec<ListEntry>),
-    /// LIST n.
+    /// LIST n; a reply about another message than n is [`crate::codec::ProtocolError::WrongMessageNumber`].
     ListOne(ListEntry),
-    /// UIDL without argument.
+    /// UIDL without argument: the well-formed unique-id listings; malformed lines are skipped
+    /// and reported as for [`Reply::List`].
     Uidl(Vec<UidlEntry>),
-    /// UIDL n.
+    /// UIDL n; checked to be about message n, as for [`Reply::ListOne`].
     UidlOne(UidlEntry),
-    /// CAPA.
+    /// CAPA; malformed (empty) lines are skipped and reported as for [`Reply::List`].
     Capabilities(Vec<Capability>),
     /// LANG without argument: one line per language.
     Languages(Vec<String>),

@@ -31,15 +31,16 @@ use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
 
 pub use error::Pop3Error;
+use event::body_lines;
 pub use event::{CommandHandle, Event, Greeting, Progress, RawReply, Reply};
 pub use state::SessionState;
 
 use crate::auth::{self, Mechanism, SaslClient};
 use crate::codec::{
-    check_line, find_apop_timestamp, parse_capa_line, parse_list_line, parse_stat, parse_uidl_line,
-    BodyDecoder, Capability, Command, CommandError, Continuation, Keyword, LimitError, LineFramer,
-    LineItem, ProtocolError, StatusLine, DEFAULT_MAX_BODY, MAX_COMMAND_LINE, MAX_RESPONSE_LINE,
-    MAX_SASL_RESPONSE_LINE,
+    check_line, check_sasl_response, find_apop_timestamp, parse_capa_line, parse_list_line,
+    parse_stat, parse_uidl_line, BodyDecoder, Capability, Command, Continuation, Keyword,
+    LimitError, LineFramer, LineItem, ProtocolError, Status, StatusLine, DEFAULT_MAX_BODY,
+    MAX_COMMAND_LINE, MAX_RESPONSE_LINE, MAX_SASL_CHALLENGE_LINE,
 };
 use crate::explain::{
     self, body_key, command_key, reply_key, Direction, Explain, TranscriptEntry, BODY_KEEP, MASK,
@@ -56,6 +57,10 @@ pub struct ClientConfig {
     pub max_queued: usize,
     /// Pipeline commands when the server advertises PIPELINING.
     pub pipelining: bool,
+    /// How long to wait, after `+OK` to STLS, for the transport to report TLS
+    /// ([`Client::tls_established`]), in ms; then the session closes with
+    /// [`Pop3Error::TlsTimeout`].
+    pub tls_timeout_ms: u64,
 }
 
 impl Default for ClientConfig {
@@ -65,6 +70,7 @@ impl Default for ClientConfig {
             max_body: DEFAULT_MAX_BODY,
             max_queued: 1024,
             pipelining: true,
+            tls_timeout_ms: 30_000,
         }
     }
 }
@@ -149,6 +155,36 @@ struct BodyRead {
     wire_kept: Vec<u8>,
     reported: u64,
     expected: Option<u64>,
+    /// The status line was over-long: the body is read only to stay in step, then the command
+    /// fails with this error.
+    failure: Option<Pop3Error>,
+}
+
+/// How an over-long reply line began, which says whether a multi-line body follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LongLine {
+    /// `+OK `: a multi-line command's body follows.
+    Ok,
+    /// `-ERR `: nothing follows.
+    Err,
+    /// `+ `: a SASL challenge.
+    Continuation,
+    /// Anything else.
+    Unknown,
+}
+
+impl LongLine {
+    fn of(start: &[u8]) -> LongLine {
+        if start.starts_with(b"+OK ") {
+            LongLine::Ok
+        } else if start.starts_with(b"-ERR ") {
+            LongLine::Err
+        } else if start.starts_with(b"+ ") {
+            LongLine::Continuation
+        } else {
+            LongLine::Unknown
+        }
+    }
 }
 
 /// A POP3 client session. See the [module documentation](self) for the driving loop.
@@ -251,7 +287,7 @@ impl Client {
         let read = self
             .body
             .as_ref()
-            .filter(|read| !read.decoder.is_over_limit())?;
+            .filter(|read| !read.decoder.is_over_limit() && read.failure.is_none())?;
         let head = self.in_flight.front()?;
         Some((head.handle, &read.body))
     }
@@ -289,7 +325,9 @@ impl Client {
     /// Checks a line as [`Client::send_raw`] would, without sending it.
     pub fn check(&self, line: &str) -> Result<(), Pop3Error> {
         if self.raw_sasl {
-            check_sasl_response(line).map(|_| ())
+            check_sasl_response(line)
+                .map(|_| ())
+                .map_err(Pop3Error::from)
         } else {
             check_line(line, self.utf8)
                 .map(|_| ())
@@ -459,15 +497,21 @@ impl Client {
     /// Sends a line as a person typed it. Malformed lines are refused with [`Pop3Error::Input`]
     /// and nothing is sent; a well-formed command that is invalid in this state **is** sent, so
     /// that the server's `-ERR` can be seen. The reply, `-ERR` included, comes as
-    /// [`Reply::Raw`]. After a `+` challenge the next line is a SASL response (base64, `=` or `*`).
+    /// [`Reply::Raw`].
+    ///
+    /// After a `+` challenge to a hand-typed AUTH the next line is the SASL response (base64,
+    /// `*` to cancel, or an empty line for an empty response, RFC 5034 §4). It goes out before
+    /// anything queued earlier: commands queued behind the AUTH wait until the exchange ends
+    /// (`+OK` or `-ERR`), and typed commands are refused while the response is awaited.
     pub fn send_raw(&mut self, line: &str) -> Result<CommandHandle, Pop3Error> {
         if self.raw_sasl {
             let text = check_sasl_response(line)?;
-            self.raw_sasl = false;
             let mut bytes = text.as_bytes().to_vec();
             bytes.extend_from_slice(b"\r\n");
             let secret = (text != "*").then_some(0..text.len());
-            return self.enqueue(RequestKind::RawSaslResponse, bytes, secret);
+            let handle = self.enqueue_at(RequestKind::RawSaslResponse, bytes, secret, true)?;
+            self.raw_sasl = false;
+            return Ok(handle);
         }
         let checked = check_line(line, self.utf8)?;
         let bytes = checked.encode();
@@ -487,6 +531,17 @@ impl Client {
         bytes: Vec<u8>,
         secret: Option<Range<usize>>,
     ) -> Result<CommandHandle, Pop3Error> {
+        self.enqueue_at(kind, bytes, secret, false)
+    }
+
+    /// Queues a request at the back, or at the front (a SASL response overtakes what waits).
+    fn enqueue_at(
+        &mut self,
+        kind: RequestKind,
+        bytes: Vec<u8>,
+        secret: Option<Range<usize>>,
+        front: bool,
+    ) -> Result<CommandHandle, Pop3Error> {
         if self.state == SessionState::Closed {
             return Err(Pop3Error::Closed {
                 reason: "the session is closed".into(),
@@ -500,13 +555,22 @@ impl Client {
         }
         let handle = CommandHandle(self.next_handle);
         self.next_handle += 1;
-        self.pending.push_back(Request {
+        let request = Request {
             handle,
             kind,
             bytes,
             secret,
             failure: None,
-        });
+        };
+        if request.keyword() != Some(Keyword::Pass) {
+            // RFC 1939 §7: PASS only immediately after USER; anything else in between ends that.
+            self.awaiting_pass = false;
+        }
+        if front {
+            self.pending.push_front(request);
+        } else {
+            self.pending.push_back(request);
+        }
         Ok(handle)
     }
 
@@ -529,26 +593,47 @@ impl Client {
         self.events.pop_front()
     }
 
-    /// When [`Client::handle_timeout`] should be called next (absolute ms), if a reply is awaited.
+    /// When [`Client::handle_timeout`] should be called next (absolute ms), if something is
+    /// awaited: the greeting, a reply ([`ClientConfig::reply_timeout_ms`] after the last octet),
+    /// or, after `+OK` to STLS, the TLS handshake ([`ClientConfig::tls_timeout_ms`]).
     pub fn poll_timeout(&self) -> Option<u64> {
+        if self.state == SessionState::Closed {
+            return None;
+        }
+        if self.awaiting_tls {
+            return Some(
+                self.timer_base_ms
+                    .saturating_add(self.config.tls_timeout_ms),
+            );
+        }
         let waiting = self.greeting.is_none() || !self.in_flight.is_empty();
-        (waiting && self.state != SessionState::Closed && !self.awaiting_tls).then(|| {
+        waiting.then(|| {
             self.timer_base_ms
                 .saturating_add(self.config.reply_timeout_ms)
         })
     }
 
-    /// Tells the session the time; if the awaited reply is overdue every open command fails
-    /// with [`Pop3Error::Timeout`] and the session closes.
+    /// Tells the session the time; if what it awaits is overdue every open command fails with
+    /// [`Pop3Error::Timeout`] (a reply or the greeting) or [`Pop3Error::TlsTimeout`] (the TLS
+    /// handshake after STLS) and the session closes.
     pub fn handle_timeout(&mut self, now_ms: u64) {
         self.now_ms = now_ms;
         if self
             .poll_timeout()
             .is_some_and(|deadline| now_ms >= deadline)
         {
-            let after_ms = self.config.reply_timeout_ms;
-            self.info("error.timeout", format!("no reply within {after_ms} ms"));
-            self.shut_down(Pop3Error::Timeout { after_ms });
+            if self.awaiting_tls {
+                let after_ms = self.config.tls_timeout_ms;
+                self.info(
+                    "error.timeout",
+                    format!("TLS was not up within {after_ms} ms of +OK to STLS"),
+                );
+                self.shut_down(Pop3Error::TlsTimeout { after_ms });
+            } else {
+                let after_ms = self.config.reply_timeout_ms;
+                self.info("error.timeout", format!("no reply within {after_ms} ms"));
+                self.shut_down(Pop3Error::Timeout { after_ms });
+            }
         }
     }
 
@@ -566,7 +651,8 @@ impl Client {
     }
 
     /// The transport finished the TLS handshake after STLS; `description` (version, cipher,
-    /// certificate) goes into the transcript. Sending resumes. CAPA must be asked again.
+    /// certificate) goes into the transcript. Sending resumes. What was learned before TLS
+    /// (capabilities, UTF8 mode, a USER awaiting PASS) is forgotten: CAPA must be asked again.
     pub fn tls_established(&mut self, now_ms: u64, description: &str) {
         self.now_ms = now_ms;
         self.tls = true;
@@ -576,7 +662,7 @@ impl Client {
             self.info("info.tls", description.to_owned());
             self.info(
                 "info.capa-reset",
-                "capabilities forgotten: send CAPA again".to_owned(),
+                "capabilities, UTF8 mode and USER forgotten: send CAPA again".to_owned(),
             );
         } else {
             // Implicit TLS (port 995): the connection was encrypted from its first octet.
@@ -606,15 +692,16 @@ impl Client {
         if bytes.is_empty() || self.state == SessionState::Closed {
             return;
         }
-        self.timer_base_ms = now_ms;
         if self.awaiting_tls {
             // Bytes after +OK to STLS but before TLS: never trust them (RFC 2595 §4 / CVE-2011-0411).
+            // They do not push the handshake deadline out either.
             self.info(
                 "warn.stls-discarded",
                 format!("{} octets before TLS discarded", bytes.len()),
             );
             return;
         }
+        self.timer_base_ms = now_ms;
         if self.inbuf.is_empty() {
             // The common case: decode straight from the caller's bytes, keep only the tail.
             let used = self.process(bytes);
@@ -638,9 +725,15 @@ impl Client {
     fn process(&mut self, input: &[u8]) -> usize {
         let mut pos = 0;
         while pos < input.len() && self.state != SessionState::Closed && !self.awaiting_tls {
-            if let Some(read) = self.body.as_mut() {
+            // A body starts after its status line; if that line was over-long, after its end.
+            let in_body = !self.framer.is_resynchronising();
+            if let Some(read) = self.body.as_mut().filter(|_| in_body) {
                 let rest = &input[pos..];
                 let progress = read.decoder.decode(rest, &mut read.body);
+                if read.failure.is_some() {
+                    // The body of an over-long status line: read only to stay in step.
+                    read.body.clear();
+                }
                 let keep = BODY_KEEP
                     .saturating_sub(read.wire_kept.len())
                     .min(progress.consumed);
@@ -652,14 +745,21 @@ impl Client {
                     break;
                 }
             } else {
+                let cap = if self.head_in_sasl() {
+                    MAX_SASL_CHALLENGE_LINE
+                } else {
+                    MAX_RESPONSE_LINE
+                };
+                self.framer.set_max_len(cap);
                 let Some((item, used)) = self.framer.next_line(&input[pos..]) else {
                     break;
                 };
                 let line = match item {
                     LineItem::Line { line, raw, bare_lf } => {
-                        Some((line.to_vec(), raw.to_vec(), bare_lf))
+                        Ok((line.to_vec(), raw.to_vec(), bare_lf))
                     }
-                    LineItem::TooLong { .. } => None,
+                    // The framer saw at least `cap` octets of the line: its start is here.
+                    LineItem::TooLong { .. } => Err(LongLine::of(&input[pos..])),
                     LineItem::Skipped { .. } => {
                         pos += used;
                         continue;
@@ -667,7 +767,7 @@ impl Client {
                 };
                 pos += used;
                 match line {
-                    Some((line, raw, bare_lf)) => {
+                    Ok((line, raw, bare_lf)) => {
                         self.handle_line(&line, raw, bare_lf);
                         if self.awaiting_tls && pos < input.len() {
                             let dropped = input.len() - pos;
@@ -678,7 +778,7 @@ impl Client {
                             );
                         }
                     }
-                    None => self.line_too_long(),
+                    Err(start) => self.line_too_long(start),
                 }
             }
         }
@@ -687,14 +787,70 @@ impl Client {
 
     // ----- Reading replies --------------------------------------------------------------------
 
-    fn line_too_long(&mut self) {
+    /// Whether the request awaiting a reply is in a SASL exchange, where `+` lines may come.
+    fn head_in_sasl(&self) -> bool {
+        self.in_flight.front().is_some_and(|head| {
+            matches!(
+                head.kind,
+                RequestKind::Typed {
+                    command: Command::Auth { .. },
+                    ..
+                } | RequestKind::Raw {
+                    command: Command::Auth { .. }
+                } | RequestKind::RawSaslResponse
+            )
+        })
+    }
+
+    /// A reply line over the cap was dropped. The command awaiting it fails, and the session
+    /// stays in step: a multi-line reply's body (after an over-long `+OK`) is read to its
+    /// terminator and dropped, never taken as the replies of the commands after it; when the
+    /// line's start does not say whether a body follows, the session closes.
+    fn line_too_long(&mut self, start: LongLine) {
         let limit = self.framer.max_len();
-        self.info(
-            "warn.line-too-long",
-            format!("a reply line over {limit} octets was dropped"),
-        );
         let err = Pop3Error::Limit(LimitError::LineTooLong { limit });
-        if self.greeting.is_none() {
+        let multiline = self
+            .in_flight
+            .front()
+            .and_then(Request::command)
+            .is_some_and(Command::expects_multiline);
+        let skip_body = multiline && start == LongLine::Ok;
+        let cancel = start == LongLine::Continuation && self.head_in_sasl();
+        let text = if skip_body {
+            format!("a reply line over {limit} octets was dropped; its multi-line body is skipped")
+        } else {
+            format!("a reply line over {limit} octets was dropped")
+        };
+        self.info("warn.line-too-long", text);
+        if self.greeting.is_none() || self.in_flight.is_empty() {
+            if self.greeting.is_none() {
+                self.shut_down(err);
+            }
+            return;
+        }
+        if cancel {
+            // An over-long challenge: cancel the exchange (RFC 5034 §4); its -ERR ends the AUTH.
+            if let Some(head) = self.in_flight.front_mut() {
+                head.failure = Some(err);
+            }
+            self.client_entry(b"*\r\n", None, explain::known("sasl.cancel"));
+            self.outbuf.extend_from_slice(b"*\r\n");
+        } else if skip_body {
+            self.body = Some(BodyRead {
+                decoder: BodyDecoder::new(self.config.max_body),
+                status: StatusLine {
+                    status: Status::Ok,
+                    code: None,
+                    text: String::new(),
+                },
+                body: Vec::new(),
+                wire_kept: Vec::new(),
+                reported: 0,
+                expected: None,
+                failure: Some(err),
+            });
+        } else if multiline && start != LongLine::Err {
+            // Neither +OK nor -ERR: whether a body follows is unknowable, so is every later reply.
             self.shut_down(err);
         } else if let Some(req) = self.in_flight.pop_front() {
             self.complete(req.handle, Err(err));
@@ -722,19 +878,16 @@ impl Client {
             );
             return;
         };
-        let in_sasl = matches!(
-            head.kind,
-            RequestKind::Typed {
-                command: Command::Auth { .. },
-                ..
-            } | RequestKind::Raw {
-                command: Command::Auth { .. }
-            } | RequestKind::RawSaslResponse
-        );
-        if in_sasl {
+        if self.head_in_sasl() {
             if let Some(cont) = Continuation::parse(line) {
                 self.server_entry(raw, explain::known("sasl.challenge"));
                 self.handle_challenge(cont);
+                return;
+            }
+            if raw.len() > MAX_RESPONSE_LINE {
+                // Only `+` lines may be longer than 512 octets (RFC 5034 §4), not status lines.
+                self.framer.set_max_len(MAX_RESPONSE_LINE);
+                self.line_too_long(LongLine::of(line));
                 return;
             }
         }
@@ -784,6 +937,7 @@ impl Client {
                 wire_kept: Vec::new(),
                 reported: 0,
                 expected,
+                failure: None,
             });
         } else if let Some(req) = self.in_flight.pop_front() {
             self.finish_single(req, status);
@@ -842,14 +996,9 @@ impl Client {
                     Err(_) => Err(ProtocolError::BadChallenge),
                 };
                 let (line, explain, masked) = match answer {
-                    Ok(raw) => {
-                        let text = if raw.is_empty() {
-                            "=".to_owned()
-                        } else {
-                            auth::encode_base64(&raw)
-                        };
-                        (text, "sasl.response", true)
-                    }
+                    // An empty response is an empty line: `=` is only for an empty *initial*
+                    // response on the AUTH line (RFC 5034 §4).
+                    Ok(raw) => (auth::encode_base64(&raw), "sasl.response", true),
                     Err(err) => {
                         // Cancel the exchange (RFC 5034 §4); the -ERR that follows reports `err`.
                         head.failure = Some(err.into());
@@ -884,7 +1033,7 @@ impl Client {
                         continuation: true,
                         text,
                         code: None,
-                        lines: Vec::new(),
+                        body: Vec::new(),
                     };
                     self.complete(req.handle, Ok(Reply::Raw(reply)));
                 }
@@ -923,6 +1072,11 @@ impl Client {
                 format!("{bare} body lines ended with LF alone, not CRLF"),
             );
         }
+        if let Some(err) = read.failure {
+            self.complete(req.handle, Err(err));
+            self.after_reply_removed();
+            return;
+        }
         if read.decoder.is_over_limit() {
             let limit = self.config.max_body;
             self.info(
@@ -934,7 +1088,11 @@ impl Client {
             return;
         }
         let status = read.status;
-        let body = read.body;
+        let mut body = read.body;
+        if body.capacity() > body.len() + body.len() / 4 + 64 {
+            // Kept in a reply: give back what doubling the buffer left over.
+            body.shrink_to_fit();
+        }
         let result = match &req.kind {
             RequestKind::Raw { command } => {
                 self.apply_side_effects(command, &status, Some(&body));
@@ -943,19 +1101,64 @@ impl Client {
                     continuation: false,
                     text: status.text,
                     code: status.code,
-                    lines: body_lines(&body)
-                        .map(|l| String::from_utf8_lossy(l).into_owned())
-                        .collect(),
+                    body,
                 }))
             }
             RequestKind::Typed { command, .. } => {
                 self.apply_side_effects(command, &status, Some(&body));
-                typed_body_reply(command, body)
+                Ok(self.typed_body_reply(command, body))
             }
             RequestKind::RawSaslResponse => Ok(Reply::Message(body)),
         };
         self.complete(req.handle, result);
         self.after_reply_removed();
+    }
+
+    /// The typed reply of a multi-line body. LIST, UIDL and CAPA keep their well-formed lines
+    /// and report each malformed one as `warn.bad-listing` (the first [`BAD_LINES_REPORTED`]
+    /// one by one, then how many more), so one bad line does not lose the rest.
+    fn typed_body_reply(&mut self, command: &Command, body: Vec<u8>) -> Reply {
+        match command {
+            Command::Retr(_) | Command::Top { .. } => Reply::Message(body),
+            Command::List(None) => Reply::List(self.parse_listing(&body, parse_list_line)),
+            Command::Uidl(None) => Reply::Uidl(self.parse_listing(&body, parse_uidl_line)),
+            Command::Capa => Reply::Capabilities(self.parse_listing(&body, parse_capa_line)),
+            _ => Reply::Languages(
+                body_lines(&body)
+                    .map(|l| String::from_utf8_lossy(l).into_owned())
+                    .collect(),
+            ),
+        }
+    }
+
+    fn parse_listing<T>(
+        &mut self,
+        body: &[u8],
+        parse: fn(&[u8]) -> Result<T, ProtocolError>,
+    ) -> Vec<T> {
+        let mut entries = Vec::new();
+        let mut bad = 0usize;
+        for (number, line) in body_lines(body).enumerate() {
+            match parse(line) {
+                Ok(entry) => entries.push(entry),
+                Err(err) => {
+                    bad += 1;
+                    if bad <= BAD_LINES_REPORTED {
+                        let mut text = format!("line {}: {err}", number + 1);
+                        truncate_text(&mut text, 200);
+                        self.info("warn.bad-listing", text);
+                    }
+                }
+            }
+        }
+        if bad > BAD_LINES_REPORTED {
+            let more = bad - BAD_LINES_REPORTED;
+            self.info(
+                "warn.bad-listing",
+                format!("{more} more malformed lines skipped ({bad} in all)"),
+            );
+        }
+        entries
     }
 
     fn finish_single(&mut self, req: Request, status: StatusLine) {
@@ -972,7 +1175,7 @@ impl Client {
                 continuation: false,
                 text: status.text,
                 code: status.code,
-                lines: Vec::new(),
+                body: Vec::new(),
             }))
         } else if let Some(err) = req.failure {
             Err(err)
@@ -986,10 +1189,12 @@ impl Client {
                 Some(Command::Stat) => parse_stat(status.text.as_bytes())
                     .map(Reply::Stat)
                     .map_err(Into::into),
-                Some(Command::List(Some(_))) => parse_list_line(status.text.as_bytes())
+                Some(&Command::List(Some(asked))) => parse_list_line(status.text.as_bytes())
+                    .and_then(|entry| same_message(asked, entry.id).map(|()| entry))
                     .map(Reply::ListOne)
                     .map_err(Into::into),
-                Some(Command::Uidl(Some(_))) => parse_uidl_line(status.text.as_bytes())
+                Some(&Command::Uidl(Some(asked))) => parse_uidl_line(status.text.as_bytes())
+                    .and_then(|entry| same_message(asked, entry.id).map(|()| entry))
                     .map(Reply::UidlOne)
                     .map_err(Into::into),
                 _ => Ok(Reply::Status(status)),
@@ -1006,7 +1211,15 @@ impl Client {
     fn apply_side_effects(&mut self, command: &Command, status: &StatusLine, body: Option<&[u8]>) {
         let ok = status.is_ok();
         match command {
-            Command::User(_) => self.awaiting_pass = ok,
+            // PASS must come right after USER (RFC 1939 §7): not if anything was queued since.
+            Command::User(_) => {
+                self.awaiting_pass = ok
+                    && self.in_flight.is_empty()
+                    && self
+                        .pending
+                        .iter()
+                        .all(|r| r.keyword() == Some(Keyword::Pass));
+            }
             Command::Pass(_) | Command::Apop { .. } | Command::Auth { .. } => {
                 self.awaiting_pass = false;
                 if ok {
@@ -1023,8 +1236,12 @@ impl Client {
                 });
             }
             Command::Stls if ok => {
+                // RFC 2595 §4: what was learned before TLS is forgotten and re-established.
                 self.awaiting_tls = true;
                 self.capabilities = None;
+                self.utf8 = false;
+                self.awaiting_pass = false;
+                self.timer_base_ms = self.now_ms;
                 self.events.push_back(Event::StartTls);
             }
             Command::Utf8 if ok => {
@@ -1066,7 +1283,7 @@ impl Client {
     }
 
     fn report_progress(&mut self) {
-        let Some(read) = self.body.as_mut() else {
+        let Some(read) = self.body.as_mut().filter(|read| read.failure.is_none()) else {
             return;
         };
         let received = read.decoder.decoded_len();
@@ -1087,6 +1304,11 @@ impl Client {
     fn flush_pending(&mut self) {
         while let Some(next) = self.pending.front() {
             if self.greeting.is_none() || self.awaiting_tls || self.state == SessionState::Closed {
+                return;
+            }
+            if self.raw_sasl && !matches!(next.kind, RequestKind::RawSaslResponse) {
+                // A hand-typed AUTH got a challenge: the next line on the wire is the student's
+                // SASL response, so nothing queued earlier may go out before it.
                 return;
             }
             if let Some(last) = self.in_flight.back() {
@@ -1228,35 +1450,18 @@ impl Client {
     }
 }
 
-/// Validates a hand-typed SASL response: base64, `=` (empty) or `*` (cancel), RFC 5034 §4.
-fn check_sasl_response(line: &str) -> Result<&str, Pop3Error> {
-    let text = line
-        .strip_suffix("\r\n")
-        .or_else(|| line.strip_suffix('\n'))
-        .unwrap_or(line);
-    if let Some(position) = text.bytes().position(|b| b < 0x20 || b == 0x7F) {
-        let name = if text.as_bytes()[position] == b'\r' {
-            "CR"
-        } else {
-            "LF"
-        };
-        return Err(CommandError::ControlCharacter {
-            position,
-            name: name.into(),
+/// How many malformed lines of one LIST / UIDL / CAPA body are reported one by one.
+const BAD_LINES_REPORTED: usize = 5;
+
+/// Cuts `text` to at most `max` octets (on a character boundary), marking the cut with `…`.
+fn truncate_text(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
         }
-        .into());
-    }
-    if text.len() + 2 > MAX_SASL_RESPONSE_LINE {
-        return Err(CommandError::TooLong {
-            len: text.len() + 2,
-            limit: MAX_SASL_RESPONSE_LINE,
-        }
-        .into());
-    }
-    if text == "*" || crate::codec::is_sasl_base64(text) {
-        Ok(text)
-    } else {
-        Err(CommandError::BadBase64.into())
+        text.truncate(end);
+        text.push('…');
     }
 }
 
@@ -1265,37 +1470,11 @@ fn strip_line_end(bytes: &[u8]) -> &[u8] {
     bytes.strip_suffix(b"\r").unwrap_or(bytes)
 }
 
-/// The lines of a decoded body, without their line ends (CRLF or a bare LF).
-fn body_lines(body: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let body = body.strip_suffix(b"\n").unwrap_or(body);
-    let empty = body.is_empty();
-    body.split(|&b| b == b'\n')
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-        .filter(move |_| !empty)
-}
-
-fn typed_body_reply(command: &Command, body: Vec<u8>) -> Result<Reply, Pop3Error> {
-    Ok(match command {
-        Command::Retr(_) | Command::Top { .. } => Reply::Message(body),
-        Command::List(None) => Reply::List(
-            body_lines(&body)
-                .map(parse_list_line)
-                .collect::<Result<_, _>>()?,
-        ),
-        Command::Uidl(None) => Reply::Uidl(
-            body_lines(&body)
-                .map(parse_uidl_line)
-                .collect::<Result<_, _>>()?,
-        ),
-        Command::Capa => Reply::Capabilities(
-            body_lines(&body)
-                .map(parse_capa_line)
-                .collect::<Result<_, _>>()?,
-        ),
-        _ => Reply::Languages(
-            body_lines(&body)
-                .map(|l| String::from_utf8_lossy(l).into_owned())
-                .collect(),
-        ),
-    })
+/// RFC 1939 §5/§7: the `+OK` to `LIST n` / `UIDL n` must be about message n.
+fn same_message(asked: u32, got: u32) -> Result<(), ProtocolError> {
+    if asked == got {
+        Ok(())
+    } else {
+        Err(ProtocolError::WrongMessageNumber { asked, got })
+    }
 }

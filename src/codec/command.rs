@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::error::CommandError;
-use super::MAX_COMMAND_LINE;
+use super::{MAX_COMMAND_LINE, MAX_SASL_RESPONSE_LINE};
 
 /// Every command keyword popwire knows, from RFC 1939, 2449, 2595, 5034 and 6856.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -337,22 +337,53 @@ fn control_name(b: u8) -> String {
     }
 }
 
+/// Refuses a CR, LF or other control character (and DEL) inside a line, naming the first one.
+fn check_controls(line: &[u8]) -> Result<(), CommandError> {
+    match line.iter().position(|&b| b < 0x20 || b == 0x7F) {
+        Some(position) => Err(CommandError::ControlCharacter {
+            position,
+            name: control_name(line[position]),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a line longer than `limit` octets once CRLF is added.
+fn check_length(line: &[u8], limit: usize) -> Result<(), CommandError> {
+    if line.len() + 2 > limit {
+        return Err(CommandError::TooLong {
+            len: line.len() + 2,
+            limit,
+        });
+    }
+    Ok(())
+}
+
+/// Checks a SASL response line a person typed after a `+` challenge (RFC 5034 §4): base64, `*`
+/// to cancel, or an empty line for an empty response (`=` stands for empty only as an initial
+/// response on the AUTH line, so it is refused here). One trailing CRLF (or LF) is tolerated;
+/// control characters and lines over [`MAX_SASL_RESPONSE_LINE`] octets with CRLF are refused,
+/// exactly as [`check_line`] refuses them in commands. Returns the line without its line end.
+pub fn check_sasl_response(line: &str) -> Result<&str, CommandError> {
+    let text = line
+        .strip_suffix("\r\n")
+        .or_else(|| line.strip_suffix('\n'))
+        .unwrap_or(line);
+    check_controls(text.as_bytes())?;
+    check_length(text.as_bytes(), MAX_SASL_RESPONSE_LINE)?;
+    if text.is_empty() || text == "*" || (text != "=" && is_sasl_base64(text)) {
+        Ok(text)
+    } else {
+        Err(CommandError::BadBase64)
+    }
+}
+
 fn check_line_bytes(line: &[u8], utf8: bool) -> Result<Command, CommandError> {
     if line.is_empty() {
         return Err(CommandError::Empty);
     }
-    if let Some(position) = line.iter().position(|&b| b < 0x20 || b == 0x7F) {
-        return Err(CommandError::ControlCharacter {
-            position,
-            name: control_name(line[position]),
-        });
-    }
-    if line.len() + 2 > MAX_COMMAND_LINE {
-        return Err(CommandError::TooLong {
-            len: line.len() + 2,
-            limit: MAX_COMMAND_LINE,
-        });
-    }
+    check_controls(line)?;
+    check_length(line, MAX_COMMAND_LINE)?;
     if !line.is_ascii() && !utf8 {
         return Err(CommandError::NonAscii);
     }
@@ -685,6 +716,49 @@ mod tests {
         ));
         assert_eq!(err("USER علی"), CommandError::NonAscii);
         assert!(check_line("USER علی", true).is_ok());
+    }
+
+    #[test]
+    fn sasl_responses_share_the_command_checks() {
+        assert_eq!(check_sasl_response("dGlt\r\n"), Ok("dGlt"));
+        assert_eq!(check_sasl_response("*"), Ok("*"));
+        assert_eq!(
+            check_sasl_response(""),
+            Ok(""),
+            "an empty line is an empty response"
+        );
+        assert_eq!(check_sasl_response("\r\n"), Ok(""));
+        assert_eq!(
+            check_sasl_response("="),
+            Err(CommandError::BadBase64),
+            "'=' is only for an empty initial response (RFC 5034 §4)"
+        );
+        assert_eq!(
+            check_sasl_response("not base64!"),
+            Err(CommandError::BadBase64)
+        );
+        for (line, name, position) in [
+            ("dG\tlt", "TAB", 2),
+            ("\0", "NUL", 0),
+            ("a\rb", "CR", 1),
+            ("ab\ncd", "LF", 2),
+            ("\x1b[2J", "0x1B", 0),
+            ("ab\x7f", "0x7F", 2),
+        ] {
+            assert_eq!(
+                check_sasl_response(line),
+                Err(CommandError::ControlCharacter {
+                    position,
+                    name: name.into()
+                }),
+                "{line:?}"
+            );
+        }
+        let long = "A".repeat(MAX_SASL_RESPONSE_LINE - 1);
+        assert!(matches!(
+            check_sasl_response(&long),
+            Err(CommandError::TooLong { .. })
+        ));
     }
 
     #[test]

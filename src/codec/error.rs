@@ -32,6 +32,14 @@ pub enum ProtocolError {
         /// The offending line, lossily decoded.
         line: String,
     },
+    /// The `+OK` to `LIST n` or `UIDL n` is about another message than the one asked for.
+    #[error("asked about message {asked}, the reply is about message {got} (RFC 1939 §5)")]
+    WrongMessageNumber {
+        /// The message number the command named.
+        asked: u32,
+        /// The message number the reply named.
+        got: u32,
+    },
     /// A multi-line reply line that cannot be parsed as what the command returns.
     #[error("malformed {what} line: {line:?}")]
     BadListing {
@@ -137,8 +145,9 @@ pub enum CommandError {
         /// What was typed.
         text: String,
     },
-    /// A SASL initial response or continuation response that is not base64 (or `=` / `*`).
-    #[error("a SASL response must be base64, '=' for empty, or '*' to cancel (RFC 5034 §4)")]
+    /// A SASL response that is not base64, `*`, or the empty response (`=` as an initial
+    /// response, an empty line after a challenge).
+    #[error("a SASL response must be base64 or '*' to cancel; an empty response is '=' on the AUTH line, an empty line after a challenge (RFC 5034 §4)")]
     BadBase64,
     /// Non-ASCII text before `UTF8` was accepted (RFC 6856 §2).
     #[error("non-ASCII characters need the UTF8 command first (RFC 6856 §2)")]

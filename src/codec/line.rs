@@ -51,6 +51,11 @@ impl LineFramer {
         self.max_len
     }
 
+    /// Changes the cap for the lines that follow (e.g. a larger one for SASL challenges).
+    pub fn set_max_len(&mut self, max_len: usize) {
+        self.max_len = max_len.max(2);
+    }
+
     /// Whether the framer is skipping the rest of an over-long line.
     pub fn is_resynchronising(&self) -> bool {
         self.discarding

@@ -12,8 +12,7 @@ mod multiline;
 mod reply;
 mod status;
 
-pub(crate) use command::is_sasl_base64;
-pub use command::{check_line, Command, CommandLine, Keyword};
+pub use command::{check_line, check_sasl_response, Command, CommandLine, Keyword};
 pub use error::{CommandError, LimitError, ProtocolError};
 pub use line::{LineFramer, LineItem};
 pub use multiline::{stuff_body, stuff_lines, BodyDecoder, BodyProgress};
@@ -23,8 +22,12 @@ pub use reply::{
 };
 pub use status::{Continuation, ResponseCode, Status, StatusLine};
 
-/// Longest status line, greeting or SASL `+` line, CRLF included (RFC 2449 §4).
+/// Longest status line or greeting, CRLF included (RFC 2449 §4).
 pub const MAX_RESPONSE_LINE: usize = 512;
+/// Longest SASL `+` challenge line accepted, CRLF included. RFC 5034 §4 exempts continuation
+/// lines from the 512-octet limit and sets none; popwire accepts 16 KiB (room for GSSAPI or SCRAM
+/// tokens) so that a hostile server still cannot make a line cost unbounded memory.
+pub const MAX_SASL_CHALLENGE_LINE: usize = 16 * 1024;
 /// Longest command line, CRLF included (RFC 2449 §4).
 pub const MAX_COMMAND_LINE: usize = 255;
 /// Longest SASL response line a client sends after a `+` challenge (RFC 5034 sets no limit; we do).

@@ -110,18 +110,34 @@ pub fn parse_capa_line(line: &[u8]) -> Result<Capability, ProtocolError> {
     })
 }
 
-/// Finds the APOP timestamp `<…>` in a greeting's text (RFC 1939 §7), brackets included.
-/// It must hold no space, no `<` and only printable ASCII; otherwise there is none.
+/// Finds the APOP timestamp in a greeting's text (RFC 1939 §7), brackets included. The timestamp
+/// has msg-id syntax (RFC 822: `<local@domain>`), so the first `<…>` of that shape is taken:
+/// printable ASCII, no space, no `<`, and an `@` with text on both sides. Other bracketed text
+/// (e.g. `<v5.1 beta>` before it) is skipped; without a msg-id-shaped `<…>` there is none.
 pub fn find_apop_timestamp(text: &str) -> Option<String> {
-    let start = text.find('<')?;
-    let len = text[start..].find('>')?;
-    let stamp = &text[start..=start + len];
-    let inner = &stamp[1..stamp.len() - 1];
-    let ok = !inner.is_empty()
-        && inner
-            .bytes()
-            .all(|b| (0x21..=0x7E).contains(&b) && b != b'<');
-    ok.then(|| stamp.to_owned())
+    let mut rest = text;
+    while let Some(start) = rest.find('<') {
+        let candidate = &rest[start..];
+        let close = candidate.find('>')?;
+        let inner = &candidate[1..close];
+        if is_msg_id(inner) {
+            return Some(candidate[..=close].to_owned());
+        }
+        // Try the next `<`: it may start inside this candidate (`<<a@b>`).
+        rest = &candidate[1..];
+    }
+    None
+}
+
+/// `local@domain` with no space, `<`, `>` or control character, both parts non-empty.
+fn is_msg_id(inner: &str) -> bool {
+    let printable = inner
+        .bytes()
+        .all(|b| (0x21..=0x7E).contains(&b) && b != b'<' && b != b'>');
+    match inner.rsplit_once('@') {
+        Some((local, domain)) => printable && !local.is_empty() && !domain.is_empty(),
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -185,5 +201,25 @@ mod tests {
         assert_eq!(find_apop_timestamp("ready <>"), None);
         assert_eq!(find_apop_timestamp("ready <a b>"), None);
         assert_eq!(find_apop_timestamp("ready <unclosed"), None);
+        assert_eq!(find_apop_timestamp("ready <no-at-sign>"), None);
+        assert_eq!(find_apop_timestamp("ready <@host> <user@>"), None);
+    }
+
+    #[test]
+    fn apop_timestamp_is_the_msg_id_shaped_one() {
+        // RFC 1939 §7: the timestamp has msg-id syntax; other bracketed text is not it.
+        assert_eq!(
+            find_apop_timestamp("<v5.1 beta> POP3 ready <1896.697170952@dbc.mtview.ca.us>")
+                .as_deref(),
+            Some("<1896.697170952@dbc.mtview.ca.us>")
+        );
+        assert_eq!(
+            find_apop_timestamp("POP3 <v5.1> ready <1.2@h>").as_deref(),
+            Some("<1.2@h>")
+        );
+        assert_eq!(
+            find_apop_timestamp("x <<1.2@h>").as_deref(),
+            Some("<1.2@h>")
+        );
     }
 }

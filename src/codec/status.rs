@@ -30,22 +30,51 @@ pub enum ResponseCode {
     Auth,
     /// `[UTF8]`: UTF-8 mode is required or active (RFC 6856 §2).
     Utf8,
-    /// Any other code, kept as sent (e.g. `SYS/TEMP/QUOTA` levels beyond the first two).
+    /// A known code with further levels popwire does not know, e.g. `SYS/TEMP/QUOTA`: it means
+    /// what its nearest known ancestor means (RFC 2449 §8: a client ignores levels it does not
+    /// know). `text` is the whole code as sent.
+    Detailed {
+        /// The nearest known ancestor, e.g. [`ResponseCode::SysTemp`] for `SYS/TEMP/QUOTA`.
+        known: Box<ResponseCode>,
+        /// The code as sent, every level included.
+        text: String,
+    },
+    /// Any other code, kept as sent (e.g. `X-FOO`, or `SYS/FOO`: `SYS` alone is not a code).
     Other(String),
 }
 
 impl ResponseCode {
-    /// Parses the text between the brackets.
+    /// Parses the text between the brackets. A code with levels beyond a known one (RFC 2449 §8)
+    /// becomes [`ResponseCode::Detailed`] around the nearest known ancestor.
     pub fn from_text(text: &str) -> ResponseCode {
-        match text.to_ascii_uppercase().as_str() {
+        if let Some(code) = ResponseCode::exact(text) {
+            return code;
+        }
+        // The longest known ancestor: `A/B/C` tries `A/B`, then `A`.
+        let mut prefix = text;
+        while let Some((parent, _)) = prefix.rsplit_once('/') {
+            if let Some(known) = ResponseCode::exact(parent) {
+                return ResponseCode::Detailed {
+                    known: Box::new(known),
+                    text: text.to_owned(),
+                };
+            }
+            prefix = parent;
+        }
+        ResponseCode::Other(text.to_owned())
+    }
+
+    /// The codes popwire knows, by their exact (case-insensitive) text.
+    fn exact(text: &str) -> Option<ResponseCode> {
+        Some(match text.to_ascii_uppercase().as_str() {
             "IN-USE" => ResponseCode::InUse,
             "LOGIN-DELAY" => ResponseCode::LoginDelay,
             "SYS/TEMP" => ResponseCode::SysTemp,
             "SYS/PERM" => ResponseCode::SysPerm,
             "AUTH" => ResponseCode::Auth,
             "UTF8" => ResponseCode::Utf8,
-            _ => ResponseCode::Other(text.to_owned()),
-        }
+            _ => return None,
+        })
     }
 
     /// The code as written on the wire.
@@ -57,20 +86,30 @@ impl ResponseCode {
             ResponseCode::SysPerm => "SYS/PERM",
             ResponseCode::Auth => "AUTH",
             ResponseCode::Utf8 => "UTF8",
-            ResponseCode::Other(text) => text,
+            ResponseCode::Detailed { text, .. } | ResponseCode::Other(text) => text,
         }
     }
 
-    /// The stable explanation key, `code.IN-USE` etc.; unknown codes share `code.other`.
-    pub fn explain_key(&self) -> &'static str {
+    /// What the code means to a client: the nearest known code (`SYS/TEMP` for
+    /// `SYS/TEMP/QUOTA`), or the code itself.
+    pub fn meaning(&self) -> &ResponseCode {
         match self {
+            ResponseCode::Detailed { known, .. } => known.meaning(),
+            other => other,
+        }
+    }
+
+    /// The stable explanation key, `code.IN-USE` etc.; a detailed code has its known ancestor's
+    /// key, unknown codes share `code.other`.
+    pub fn explain_key(&self) -> &'static str {
+        match self.meaning() {
             ResponseCode::InUse => "code.IN-USE",
             ResponseCode::LoginDelay => "code.LOGIN-DELAY",
             ResponseCode::SysTemp => "code.SYS/TEMP",
             ResponseCode::SysPerm => "code.SYS/PERM",
             ResponseCode::Auth => "code.AUTH",
             ResponseCode::Utf8 => "code.UTF8",
-            ResponseCode::Other(_) => "code.other",
+            ResponseCode::Detailed { .. } | ResponseCode::Other(_) => "code.other",
         }
     }
 }
@@ -233,6 +272,36 @@ mod tests {
         let l = StatusLine::parse(b"-ERR [X-FOO/BAR] odd").unwrap();
         assert_eq!(l.code, Some(ResponseCode::Other("X-FOO/BAR".into())));
         assert_eq!(l.code.as_ref().unwrap().explain_key(), "code.other");
+    }
+
+    #[test]
+    fn hierarchical_codes_keep_their_parents_meaning() {
+        // RFC 2449 §8: levels a client does not know are ignored; the code means its parent.
+        let l = StatusLine::parse(b"-ERR [SYS/TEMP/QUOTA] over quota, try later").unwrap();
+        let code = l.code.unwrap();
+        assert_eq!(code.as_str(), "SYS/TEMP/QUOTA", "the full text is kept");
+        assert_eq!(code.meaning(), &ResponseCode::SysTemp);
+        assert_eq!(code.explain_key(), "code.SYS/TEMP");
+        assert_eq!(l.text, "over quota, try later");
+        let deep = ResponseCode::from_text("auth/expired/x-y");
+        assert_eq!(deep.meaning(), &ResponseCode::Auth);
+        assert_eq!(deep.as_str(), "auth/expired/x-y");
+        assert_eq!(
+            ResponseCode::from_text("IN-USE/OTHER-HOST").explain_key(),
+            "code.IN-USE"
+        );
+        // SYS alone is no code: SYS/FOO has no known ancestor.
+        assert_eq!(
+            ResponseCode::from_text("SYS/FOO"),
+            ResponseCode::Other("SYS/FOO".into())
+        );
+        assert_eq!(
+            ResponseCode::from_text("SYS/FOO").explain_key(),
+            "code.other"
+        );
+        let mut out = Vec::new();
+        StatusLine::encode(Status::Err, Some(&deep), "x", &mut out);
+        assert_eq!(out, b"-ERR [auth/expired/x-y] x\r\n");
     }
 
     #[test]

@@ -166,6 +166,7 @@ static TABLE: &[(&str, &str)] = &[
     ("warn.line-too-long", "RFC 2449 §4"),
     ("warn.stls-discarded", "RFC 2595 §4"),
     ("warn.unsolicited", "RFC 1939 §3"),
+    ("warn.bad-listing", "RFC 1939 §5"),
     // Events.
     ("info.tls", "RFC 2595 §4"),
     ("info.tls-implicit", "RFC 8314 §3.3"),
