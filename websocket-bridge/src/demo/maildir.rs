@@ -3,53 +3,59 @@
 //! # What happens on disk
 //!
 //! - **Login** ([`Mailstore::lock`]): the maildrop is locked within the process (a set of
-//!   locked users) and across processes (the file `DIR/<user>/.popwire.lock`, made with
-//!   `create_new`). Leftovers in `DIR/<user>/.popwire-trash/` are purged: only committed
-//!   deletions ever go there. Messages in `new/` are renamed into `cur/` with the `:2,` info
-//!   suffix, then `cur/` is listed in the order of the files' modification times (then names).
+//!   locked users) and across processes by an exclusive kernel lock (`flock`, through
+//!   [`File::try_lock`]) on `DIR/<user>/.popwire.lock`, held open for the whole session. The
+//!   kernel drops that lock with the process, so a killed bridge never locks anyone out: a
+//!   restarted one serves the user at once. The lock file itself stays (removing it could let
+//!   two processes lock two different files of the same name). Leftovers in
+//!   `DIR/<user>/.popwire-trash/` are purged: only committed deletions ever go there. Messages
+//!   in `new/` are renamed into `cur/` with the `:2,` info suffix (under a fresh unique name
+//!   if `cur/` already has that one), then `cur/` is listed in the order of the files'
+//!   modification times (then names).
 //! - **QUIT** ([`Mailstore::commit`]): each deleted message is `rename`d into the trash (the same
-//!   directory tree, so the rename is atomic) and then removed. Whenever the process is killed,
-//!   a message is either whole in `cur/` or in the trash; messages not marked for deletion are
-//!   never renamed, written or removed. Both locks are released, even when a deletion failed.
+//!   directory tree, so the rename is atomic) and then removed. A message that another mail
+//!   program renamed meanwhile (its flags changed: `x:2,` → `x:2,S`) is found again by its unique
+//!   name in `cur/` or `new/`; one that cannot be found makes the answer `-ERR some deleted
+//!   messages not removed` (RFC 1939 §6). Whenever the process is killed, a message is either
+//!   whole in `cur/` or in the trash, and no message is ever copied, so nothing is duplicated;
+//!   messages not marked for deletion are never written or removed. Both locks are released,
+//!   even when a deletion failed.
 //! - **Dropped connection, autologout** ([`Mailstore::release`]): both locks are released and
 //!   nothing else is touched.
-//!
-//! # Stale locks
-//!
-//! A lock file left behind by a killed process is taken over once its modification time is
-//! [`STALE_LOCK_AGE`] (30 minutes) old. The store refreshes the modification time of the lock
-//! files it holds at most once a minute whenever any of its sessions reads a message or any
-//! login happens, so a lock in use is not mistaken for a stale one; a session that only sends
-//! NOOPs for half an hour in an otherwise silent process can lose its cross-process lock to
-//! another process (it still deletes only what its own user marked).
 //!
 //! # Unique-ids and sizes
 //!
 //! The unique-id of a message is the unique part of its Maildir name (before the first `:`)
 //! when that is 1–70 characters of 0x21–0x7E (RFC 1939 §7); otherwise (non-UTF-8, spaces, too
-//! long) it is the first 32 hex digits of the SHA-256 of that part. Sizes count the message as
-//! [`Mailstore::read`] returns it: with bare LF line ends turned into CRLF (existing CRLF and
-//! lone CR kept).
+//! long) it is the first 32 hex digits of the SHA-256 of that part. Flag changes by other mail
+//! programs keep it. Two files of `cur/` with the same unique part (which Maildir forbids) would
+//! share one unique-id, and the survivor would inherit it once the other is deleted, so at
+//! login every such file but the first (by modification time, then name) is renamed to a fresh
+//! unique name (32 hex digits of the SHA-256 of its whole old name), which is then its
+//! unique-id for good.
+//!
+//! Sizes count the message exactly as RETR sends it before byte-stuffing: bare LF line ends
+//! become CRLF (existing CRLF and lone CR kept), and a last line without LF gets CRLF.
+//! [`Mailstore::read`] reads the file once, into the buffer the server streams from, converting
+//! in place; messages over [`MaildirStore::max_message_size`] (default
+//! [`DEFAULT_MAX_MESSAGE_SIZE`]) are refused with `-ERR`.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{self, ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use popwire::server::{Mailstore, MailstoreError, MessageInfo};
 use sha2::{Digest, Sha256};
 
-/// A lock file whose modification time is at least this old is taken over at login: the
-/// process that made it was killed (the store refreshes the lock files it holds).
-pub const STALE_LOCK_AGE: Duration = Duration::from_secs(30 * 60);
+/// The largest message RETR and TOP serve unless [`MaildirStore::with_max_message_size`] says
+/// otherwise (the engine's default body cap).
+pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 64 * 1024 * 1024;
 
-/// How often the lock files held by this process get a fresh modification time.
-const LOCK_REFRESH_EVERY: Duration = Duration::from_secs(60);
 /// The cross-process lock file inside a user's Maildir.
 const LOCK_FILE: &str = ".popwire.lock";
 /// Where deleted messages pass through on their way out (inside the user's Maildir).
@@ -61,30 +67,36 @@ const MAX_UID_LEN: usize = 70;
 /// Hex digits of a hashed unique-id.
 const HASHED_UID_LEN: usize = 32;
 
-/// Makes every lock token of this process different.
-static TOKEN_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 /// Maildir accounts under one root directory: `root/<user>/{cur,new}`.
 pub struct MaildirStore {
     root: PathBuf,
     passwords: HashMap<String, String>,
-    default_password: String,
-    stale_lock_age: Duration,
+    default_password: Option<String>,
+    max_message_size: u64,
     /// The maildrops this process holds locked, with their listing.
     sessions: Mutex<HashMap<String, Held>>,
     /// Per user: CRLF sizes of the files seen at the last login (kept to avoid re-reading).
     sizes: Mutex<HashMap<String, HashMap<OsString, CachedSize>>>,
-    /// When the held lock files were last refreshed.
-    last_refresh: Mutex<Option<Instant>>,
 }
 
 /// A maildrop locked by this process.
 #[derive(Debug, Default)]
 struct Held {
-    /// The content of our lock file (empty while the lock is being taken).
-    token: String,
-    /// unique-id → the message's file in `cur/`.
-    files: HashMap<String, PathBuf>,
+    /// The open lock file holding the kernel lock (`None` while the lock is being taken).
+    lock: Option<File>,
+    /// unique-id → the message.
+    files: HashMap<String, Listed>,
+}
+
+/// A message of a locked maildrop.
+#[derive(Debug, Clone)]
+struct Listed {
+    /// Its file in `cur/` at login.
+    path: PathBuf,
+    /// The unique part of its name (before the first `:`), to find it again once renamed.
+    unique: Vec<u8>,
+    /// Its size as sent (CRLF line ends, a final CRLF).
+    size: u64,
 }
 
 /// The CRLF size of a file, valid while its length and modification time stay the same.
@@ -95,8 +107,8 @@ struct CachedSize {
     crlf_size: u64,
 }
 
-/// A listed maildrop: the messages in order, and unique-id → file.
-type Listing = (Vec<MessageInfo>, HashMap<String, PathBuf>);
+/// A listed maildrop: the messages in order, and unique-id → message.
+type Listing = (Vec<MessageInfo>, HashMap<String, Listed>);
 
 /// A message file found in `cur/`.
 struct Entry {
@@ -106,13 +118,37 @@ struct Entry {
     len: u64,
 }
 
+/// Why a message could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The file is gone (another program removed or renamed it).
+    #[error("is no longer in the maildrop")]
+    Vanished,
+    /// The message is larger than the store serves.
+    #[error("is {size} octets, over this server's limit of {max} octets")]
+    TooLarge {
+        /// Its size as it would be sent.
+        size: u64,
+        /// The limit ([`MaildirStore::max_message_size`]).
+        max: u64,
+    },
+    /// The file changed since login, so the size announced then would be wrong.
+    #[error("changed on disk since the maildrop was opened")]
+    Changed,
+    /// Reading failed.
+    #[error("cannot be read")]
+    Io,
+}
+
 impl fmt::Debug for MaildirStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Never the passwords.
         f.debug_struct("MaildirStore")
             .field("root", &self.root)
             .field("users_with_own_password", &self.passwords.len())
-            .field("stale_lock_age", &self.stale_lock_age)
+            .field("default_password", &self.default_password.is_some())
+            .field("max_message_size", &self.max_message_size)
             .field(
                 "locked_maildrops",
                 &lock_ignoring_poison(&self.sessions).len(),
@@ -140,18 +176,31 @@ impl MaildirStore {
         Ok(MaildirStore {
             root,
             passwords,
-            default_password,
-            stale_lock_age: STALE_LOCK_AGE,
+            default_password: Some(default_password),
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             sessions: Mutex::new(HashMap::new()),
             sizes: Mutex::new(HashMap::new()),
-            last_refresh: Mutex::new(None),
         })
     }
 
-    /// Takes over lock files at least `age` old instead of [`STALE_LOCK_AGE`].
-    pub fn with_stale_lock_age(mut self, age: Duration) -> MaildirStore {
-        self.stale_lock_age = age;
+    /// With `true`, only the users `passwords` names can log in (a password file was given);
+    /// with `false` (the default), everyone else has the default password.
+    pub fn listed_users_only(mut self, only: bool) -> MaildirStore {
+        if only {
+            self.default_password = None;
+        }
         self
+    }
+
+    /// Serves messages of at most `max` octets (as sent); larger ones get `-ERR`.
+    pub fn with_max_message_size(mut self, max: u64) -> MaildirStore {
+        self.max_message_size = max;
+        self
+    }
+
+    /// The largest message served, in octets as sent.
+    pub fn max_message_size(&self) -> u64 {
+        self.max_message_size
     }
 
     /// The root directory (canonical).
@@ -172,120 +221,32 @@ impl MaildirStore {
         lock_ignoring_poison(&self.sessions)
     }
 
-    /// Gives the lock files of the maildrops held by this process a fresh modification time,
-    /// at most once every [`LOCK_REFRESH_EVERY`].
-    fn refresh_held_locks(&self) {
-        {
-            let mut last = lock_ignoring_poison(&self.last_refresh);
-            if last.is_some_and(|t| t.elapsed() < LOCK_REFRESH_EVERY) {
-                return;
-            }
-            *last = Some(Instant::now());
-        }
-        let users: Vec<String> = self
-            .sessions()
-            .iter()
-            .filter(|(_, held)| !held.token.is_empty())
-            .map(|(user, _)| user.clone())
-            .collect();
-        for user in users {
-            let path = self.root.join(user).join(LOCK_FILE);
-            // Opened without create: a lock file that vanished is not made again.
-            if let Ok(file) = OpenOptions::new().write(true).open(path) {
-                let _ = file.set_modified(SystemTime::now());
-            }
-        }
-    }
-
     /// Takes the cross-process lock and lists the maildrop (the in-process lock is held).
-    fn lock_on_disk(&self, user: &str, dir: &Path) -> Result<(String, Listing), MailstoreError> {
-        let token = self.acquire_lock_file(dir)?;
-        match self.open_maildrop(user, dir) {
-            Ok(listing) => Ok((token, listing)),
-            Err(e) => {
-                release_lock_file(dir, &token);
-                Err(e)
-            }
-        }
-    }
-
-    /// Creates `dir/.popwire.lock` with `create_new`, taking over a stale one.
-    fn acquire_lock_file(&self, dir: &Path) -> Result<String, MailstoreError> {
-        let path = dir.join(LOCK_FILE);
-        let token = new_token();
-        for attempt in 0..2 {
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut file) => {
-                    if file.write_all(token.as_bytes()).is_err() {
-                        drop(file);
-                        let _ = fs::remove_file(&path);
-                        return Err(MailstoreError::Unavailable(
-                            "the maildrop's lock file cannot be written".into(),
-                        ));
-                    }
-                    return Ok(token);
-                }
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                    if attempt > 0 || !self.take_over_stale_lock(dir, &path) {
-                        return Err(MailstoreError::InUse);
-                    }
-                }
-                Err(_) => {
-                    return Err(MailstoreError::Unavailable(
-                        "the maildrop's lock file cannot be created".into(),
-                    ))
-                }
-            }
-        }
-        Err(MailstoreError::InUse)
-    }
-
-    /// Moves a stale lock file out of the way; true if the lock may be tried again.
-    ///
-    /// The lock file is renamed aside first (only one process can win that rename) and checked
-    /// again there, so a fresh lock made by another process in between is put back.
-    fn take_over_stale_lock(&self, dir: &Path, path: &Path) -> bool {
-        if !self.is_stale(path) {
-            return false;
-        }
-        let aside = dir.join(format!("{LOCK_FILE}.stale-{}", token_suffix()));
-        match fs::rename(path, &aside) {
-            Ok(()) => {}
-            // Released or taken over meanwhile: create_new decides.
-            Err(e) if e.kind() == ErrorKind::NotFound => return true,
-            Err(_) => return false,
-        }
-        if !self.is_stale(&aside) {
-            // Someone took it over between our look and the rename: give it back, unless
-            // another lock has appeared (hard_link never replaces).
-            let _ = fs::hard_link(&aside, path);
-            let _ = fs::remove_file(&aside);
-            return false;
-        }
-        let _ = fs::remove_file(&aside);
-        true
-    }
-
-    /// Whether the file's modification time is at least the stale age in the past.
-    fn is_stale(&self, path: &Path) -> bool {
-        fs::metadata(path)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|modified| modified.elapsed().ok())
-            .is_some_and(|age| age >= self.stale_lock_age)
+    fn lock_on_disk(&self, user: &str, dir: &Path) -> Result<(File, Listing), MailstoreError> {
+        let lock = acquire_lock_file(dir)?;
+        // On an error the lock file is closed, which drops the kernel lock.
+        let listing = self.open_maildrop(user, dir)?;
+        Ok((lock, listing))
     }
 
     /// Purges the trash, moves `new/` into `cur/` and lists `cur/`.
     fn open_maildrop(&self, user: &str, dir: &Path) -> Result<Listing, MailstoreError> {
         purge_trash(&dir.join(TRASH_DIR));
         let cur = dir.join("cur");
-        move_new_to_cur(&dir.join("new"), &cur);
+        let mut taken: HashSet<Vec<u8>> = list_cur(&cur)?
+            .iter()
+            .map(|e| unique_part(e.name.as_encoded_bytes()).to_vec())
+            .collect();
+        move_new_to_cur(&dir.join("new"), &cur, &mut taken);
         let mut entries = list_cur(&cur)?;
         entries.sort_by(|a, b| {
             a.modified
                 .cmp(&b.modified)
                 .then_with(|| a.name.as_encoded_bytes().cmp(b.name.as_encoded_bytes()))
         });
+        for entry in &entries {
+            taken.insert(unique_part(entry.name.as_encoded_bytes()).to_vec());
+        }
 
         let old_sizes = lock_ignoring_poison(&self.sizes)
             .remove(user)
@@ -293,14 +254,30 @@ impl MaildirStore {
         let mut new_sizes = HashMap::with_capacity(entries.len());
         let mut infos = Vec::with_capacity(entries.len());
         let mut files = HashMap::with_capacity(entries.len());
-        let mut used = HashSet::with_capacity(entries.len());
-        for entry in entries {
+        for mut entry in entries {
+            let mut uid = base_uid(unique_part(entry.name.as_encoded_bytes()));
+            if files.contains_key(&uid) {
+                // A second file with this unique-id: it gets a fresh unique name for good, so
+                // that the id never passes from one message to another.
+                match rename_to_fresh_name(&cur, &entry.name, &mut taken) {
+                    Some((name, path)) => {
+                        uid = base_uid(unique_part(name.as_encoded_bytes()));
+                        entry.name = name;
+                        entry.path = path;
+                    }
+                    // Not listed, and not touched.
+                    None => continue,
+                }
+                if files.contains_key(&uid) {
+                    continue;
+                }
+            }
             let cached = old_sizes
                 .get(&entry.name)
                 .filter(|c| c.len == entry.len && c.modified == entry.modified);
             let size = match cached {
                 Some(c) => c.crlf_size,
-                None => match crlf_size_of_file(&entry.path) {
+                None => match sent_size_of_file(&entry.path) {
                     Ok(size) => size,
                     // Vanished or unreadable: not listed, and not touched.
                     Err(_) => continue,
@@ -314,9 +291,14 @@ impl MaildirStore {
                     crlf_size: size,
                 },
             );
-            let uid = unique_uid(entry.name.as_encoded_bytes(), &used);
-            used.insert(uid.clone());
-            files.insert(uid.clone(), entry.path);
+            files.insert(
+                uid.clone(),
+                Listed {
+                    path: entry.path,
+                    unique: unique_part(entry.name.as_encoded_bytes()).to_vec(),
+                    size,
+                },
+            );
             infos.push(MessageInfo { uid, size });
         }
         lock_ignoring_poison(&self.sizes).insert(user.to_owned(), new_sizes);
@@ -327,16 +309,13 @@ impl MaildirStore {
 impl Mailstore for MaildirStore {
     fn secret(&self, user: &str) -> Option<String> {
         self.maildir(user)?;
-        Some(
-            self.passwords
-                .get(user)
-                .cloned()
-                .unwrap_or_else(|| self.default_password.clone()),
-        )
+        self.passwords
+            .get(user)
+            .or(self.default_password.as_ref())
+            .cloned()
     }
 
     fn lock(&self, user: &str) -> Result<Vec<MessageInfo>, MailstoreError> {
-        self.refresh_held_locks();
         let dir = self
             .maildir(user)
             .ok_or_else(|| MailstoreError::Failed("no such maildrop".into()))?;
@@ -350,8 +329,14 @@ impl Mailstore for MaildirStore {
         let result = self.lock_on_disk(user, &dir);
         let mut sessions = self.sessions();
         match result {
-            Ok((token, (infos, files))) => {
-                sessions.insert(user.to_owned(), Held { token, files });
+            Ok((lock, (infos, files))) => {
+                sessions.insert(
+                    user.to_owned(),
+                    Held {
+                        lock: Some(lock),
+                        files,
+                    },
+                );
                 Ok(infos)
             }
             Err(e) => {
@@ -362,34 +347,27 @@ impl Mailstore for MaildirStore {
     }
 
     fn read(&self, user: &str, uid: &str) -> Result<Arc<[u8]>, MailstoreError> {
-        self.refresh_held_locks();
-        let path = {
+        let listed = {
             let sessions = self.sessions();
             let held = sessions
                 .get(user)
-                .filter(|held| !held.token.is_empty())
+                .filter(|held| held.lock.is_some())
                 .ok_or_else(|| MailstoreError::Failed("the maildrop is not locked".into()))?;
             held.files.get(uid).cloned().ok_or_else(|| {
                 MailstoreError::Failed(format!("no message {uid} in the maildrop"))
             })?
         };
-        match fs::read(&path) {
-            Ok(bytes) => Ok(Arc::from(to_crlf(bytes))),
-            Err(e) if e.kind() == ErrorKind::NotFound => Err(MailstoreError::Failed(format!(
-                "message {uid} is no longer in the maildrop"
-            ))),
-            Err(_) => Err(MailstoreError::Failed(format!(
-                "message {uid} cannot be read"
-            ))),
-        }
+        read_message(&listed.path, listed.size, self.max_message_size)
+            .map_err(|e| MailstoreError::Failed(format!("message {uid} {e}")))
     }
 
     fn commit(&self, user: &str, deleted: &[String]) -> Result<(), MailstoreError> {
-        let held = self
+        let files = self
             .sessions()
             .get_mut(user)
-            .map(|held| (held.token.clone(), std::mem::take(&mut held.files)));
-        let Some((token, files)) = held else {
+            .filter(|held| held.lock.is_some())
+            .map(|held| std::mem::take(&mut held.files));
+        let Some(files) = files else {
             return Err(MailstoreError::Failed("the maildrop is not locked".into()));
         };
         let dir = self.root.join(user);
@@ -403,15 +381,13 @@ impl Mailstore for MaildirStore {
             }
             for uid in deleted {
                 match files.get(uid) {
-                    Some(path) if move_to_trash(path, &trash) => {}
+                    Some(listed) if remove_message(&dir, listed, &trash) => {}
                     _ => failed += 1,
                 }
             }
         }
-        // Released in any case: the lock file first, so that no session of this process finds
-        // the maildrop free while the file still says otherwise.
-        release_lock_file(&dir, &token);
-        self.sessions().remove(user);
+        // Released in any case (closing the lock file drops the kernel lock).
+        self.release(user);
         if failed > 0 {
             Err(MailstoreError::Unavailable(
                 "some deleted messages not removed".into(),
@@ -422,10 +398,11 @@ impl Mailstore for MaildirStore {
     }
 
     fn release(&self, user: &str) {
-        let held = self.sessions().get(user).map(|held| held.token.clone());
-        if let Some(token) = held {
-            release_lock_file(&self.root.join(user), &token);
-            self.sessions().remove(user);
+        let mut sessions = self.sessions();
+        if sessions.get(user).is_some_and(|held| held.lock.is_some()) {
+            // Closed under the mutex: no session of this process sees the maildrop free while
+            // the kernel lock is still held.
+            drop(sessions.remove(user));
         }
     }
 }
@@ -447,37 +424,38 @@ fn is_safe_user(user: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'+' | b'-'))
 }
 
-/// Something unique for a lock file: process id, time, counter.
-fn new_token() -> String {
-    format!(
-        "popwire-bridge pid {} {}\n",
-        std::process::id(),
-        token_suffix()
-    )
-}
-
-fn token_suffix() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let n = TOKEN_COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!(
-        "{}.{:09}-{}-{n}",
-        now.as_secs(),
-        now.subsec_nanos(),
-        std::process::id()
-    )
-}
-
-/// Removes the lock file if it is still ours.
-fn release_lock_file(dir: &Path, token: &str) {
-    if token.is_empty() {
-        return;
-    }
+/// Opens (or creates) `dir/.popwire.lock` and takes its exclusive kernel lock without waiting.
+fn acquire_lock_file(dir: &Path) -> Result<File, MailstoreError> {
     let path = dir.join(LOCK_FILE);
-    if fs::read_to_string(&path).is_ok_and(|content| content == token) {
-        let _ = fs::remove_file(&path);
+    // Never through a symbolic link (it could point anywhere).
+    if fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+        return Err(MailstoreError::Unavailable(
+            "the maildrop's lock file is not a regular file".into(),
+        ));
     }
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|_| {
+            MailstoreError::Unavailable("the maildrop's lock file cannot be opened".into())
+        })?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => return Err(MailstoreError::InUse),
+        Err(TryLockError::Error(_)) => {
+            return Err(MailstoreError::Unavailable(
+                "the maildrop cannot be locked".into(),
+            ))
+        }
+    }
+    // For people looking: who holds it. The lock, not this text, is what counts.
+    if file.set_len(0).is_ok() {
+        let _ = writeln!(file, "popwire-bridge pid {}", std::process::id());
+    }
+    Ok(file)
 }
 
 /// Dotfiles, and names whose unique part ends in `.tmp`, are not messages.
@@ -499,6 +477,11 @@ fn is_regular_file(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
 }
 
+/// Whether nothing at all is at `path` (not even a dangling symbolic link).
+fn is_free(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_err_and(|e| e.kind() == ErrorKind::NotFound)
+}
+
 /// Removes what an interrupted commit left in the trash (all of it was deleted at a QUIT).
 fn purge_trash(trash: &Path) {
     let Ok(entries) = fs::read_dir(trash) else {
@@ -512,8 +495,32 @@ fn purge_trash(trash: &Path) {
     }
 }
 
-/// Renames every message of `new/` to `cur/<name>:2,`; never replaces a file of `cur/`.
-fn move_new_to_cur(new: &Path, cur: &Path) {
+/// `name` with its unique part replaced by `part` (the info part, `:2,…`, kept).
+fn with_unique_part(name: &OsStr, part: &[u8]) -> OsString {
+    let bytes = name.as_encoded_bytes();
+    let info = &bytes[unique_part(bytes).len()..];
+    let mut out = Vec::with_capacity(part.len() + info.len());
+    out.extend_from_slice(part);
+    out.extend_from_slice(info);
+    os_string_from_bytes(out)
+}
+
+/// An `OsString` from bytes made of `as_encoded_bytes` pieces split at ASCII characters.
+#[cfg(unix)]
+fn os_string_from_bytes(bytes: Vec<u8>) -> OsString {
+    use std::os::unix::ffi::OsStringExt;
+    OsString::from_vec(bytes)
+}
+
+/// An `OsString` from bytes made of `as_encoded_bytes` pieces split at ASCII characters.
+#[cfg(not(unix))]
+fn os_string_from_bytes(bytes: Vec<u8>) -> OsString {
+    OsString::from(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Renames every message of `new/` to `cur/<name>:2,`, under a fresh unique part (`.dupN`
+/// added) when `taken` (the unique parts in `cur/`) already has its own; never replaces a file.
+fn move_new_to_cur(new: &Path, cur: &Path, taken: &mut HashSet<Vec<u8>>) {
     let Ok(entries) = fs::read_dir(new) else {
         return;
     };
@@ -523,25 +530,59 @@ fn move_new_to_cur(new: &Path, cur: &Path) {
         if is_hidden_or_temp(&name) || !is_regular_file(&from) {
             continue;
         }
-        let has_info = name.as_encoded_bytes().contains(&b':');
+        let bytes = name.as_encoded_bytes();
+        let part = unique_part(bytes);
+        let has_info = bytes.contains(&b':');
         // The only writer of cur/ is the lock holder, so "free, then rename" does not race.
-        let target = (0..100u32)
-            .map(|n| {
-                let mut target = name.clone();
-                if n > 0 {
-                    target.push(format!(".dup{n}"));
-                }
-                if !has_info {
-                    target.push(":2,");
-                }
-                cur.join(target)
-            })
-            .find(|path| fs::symlink_metadata(path).is_err());
-        if let Some(target) = target {
+        let target = (0..100u32).find_map(|n| {
+            let mut fresh = part.to_vec();
+            if n > 0 {
+                fresh.extend_from_slice(format!(".dup{n}").as_bytes());
+            }
+            if taken.contains(&fresh) {
+                return None;
+            }
+            let mut target = with_unique_part(&name, &fresh);
+            if !has_info {
+                target.push(":2,");
+            }
+            let path = cur.join(target);
+            is_free(&path).then_some((fresh, path))
+        });
+        if let Some((fresh, target)) = target {
             // Atomic: the message is in new/ or in cur/. On failure it stays in new/.
-            let _ = fs::rename(&from, &target);
+            if fs::rename(&from, &target).is_ok() {
+                taken.insert(fresh);
+            }
         }
     }
+}
+
+/// Renames `cur/<name>` to a fresh unique part (the hash of the whole name, `-N` added if
+/// needed) with the same info part; the new name and path, or `None` if it cannot be done.
+fn rename_to_fresh_name(
+    cur: &Path,
+    name: &OsStr,
+    taken: &mut HashSet<Vec<u8>>,
+) -> Option<(OsString, PathBuf)> {
+    let base = hashed(name.as_encoded_bytes());
+    let (fresh, new_name, path) = (1..100u32).find_map(|n| {
+        let fresh = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        if taken.contains(fresh.as_bytes()) {
+            return None;
+        }
+        let new_name = with_unique_part(name, fresh.as_bytes());
+        let path = cur.join(&new_name);
+        is_free(&path).then_some((fresh, new_name, path))
+    })?;
+    // Atomic: the message has its old name or its new one.
+    fs::rename(cur.join(name), &path).ok()?;
+    taken.insert(fresh.into_bytes());
+    Some((new_name, path))
 }
 
 /// The message files of `cur/`, unsorted.
@@ -571,26 +612,12 @@ fn list_cur(cur: &Path) -> Result<Vec<Entry>, MailstoreError> {
     Ok(found)
 }
 
-/// The unique part if it is a valid POP3 unique-id, else a hash of it; never one in `used`.
-fn unique_uid(name: &[u8], used: &HashSet<String>) -> String {
-    let part = unique_part(name);
-    let plain = std::str::from_utf8(part)
+/// The unique part if it is a valid POP3 unique-id, else a hash of it.
+fn base_uid(part: &[u8]) -> String {
+    std::str::from_utf8(part)
         .ok()
         .filter(|s| is_pop3_uid(s))
-        .map(str::to_owned);
-    let uid = plain.unwrap_or_else(|| hashed(part));
-    if !used.contains(&uid) {
-        return uid;
-    }
-    // Two files with the same unique part (different info): tell them apart by whole name.
-    let base = hashed(name);
-    let mut uid = base.clone();
-    let mut n = 1u64;
-    while used.contains(&uid) {
-        n += 1;
-        uid = format!("{base}-{n}");
-    }
-    uid
+        .map_or_else(|| hashed(part), str::to_owned)
 }
 
 /// 1–70 characters in 0x21–0x7E (RFC 1939 §7).
@@ -608,15 +635,15 @@ fn hashed(bytes: &[u8]) -> String {
     hex
 }
 
-/// The size of the file once bare LFs are CRLF, read in chunks.
-fn crlf_size_of_file(path: &Path) -> io::Result<u64> {
+/// The size of the file as RETR sends it (bare LFs as CRLF, a final CRLF), read in chunks.
+fn sent_size_of_file(path: &Path) -> io::Result<u64> {
     let mut file = File::open(path)?;
     let mut buf = vec![0u8; 64 * 1024];
     let mut size = 0u64;
     let mut prev = 0u8;
     loop {
         let n = match file.read(&mut buf) {
-            Ok(0) => return Ok(size),
+            Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
@@ -629,6 +656,11 @@ fn crlf_size_of_file(path: &Path) -> io::Result<u64> {
         }
         prev = chunk[n - 1];
     }
+    // A last line without LF is sent with CRLF.
+    if size > 0 && prev != b'\n' {
+        size += 2;
+    }
+    Ok(size)
 }
 
 /// The offsets of the bare LFs (an LF with no CR before it) in `bytes`.
@@ -636,42 +668,153 @@ fn bare_lfs(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
     memchr::memchr_iter(b'\n', bytes).filter(move |&i| i == 0 || bytes[i - 1] != b'\r')
 }
 
-/// Bare LF becomes CRLF; CRLF and lone CR stay as they are. A file that is CRLF already is
-/// returned as it is, without a copy.
-fn to_crlf(bytes: Vec<u8>) -> Vec<u8> {
-    let bare = bare_lfs(&bytes).count();
-    if bare == 0 {
-        return bytes;
+/// Reads the message at `path` whose size as sent was `size` at login: one read into the buffer
+/// the server streams from, converted in place. Refused beyond `max` octets.
+fn read_message(path: &Path, size: u64, max: u64) -> Result<Arc<[u8]>, ReadError> {
+    if size > max {
+        return Err(ReadError::TooLarge { size, max });
     }
-    let mut out = Vec::with_capacity(bytes.len() + bare);
-    let mut start = 0;
-    for lf in bare_lfs(&bytes) {
-        out.extend_from_slice(&bytes[start..lf]);
-        out.extend_from_slice(b"\r\n");
-        start = lf + 1;
+    let mut file = File::open(path).map_err(|e| match e.kind() {
+        ErrorKind::NotFound => ReadError::Vanished,
+        _ => ReadError::Io,
+    })?;
+    let len = file.metadata().map_err(|_| ReadError::Io)?.len();
+    if len > max {
+        return Err(ReadError::TooLarge { size: len, max });
     }
-    out.extend_from_slice(&bytes[start..]);
-    out
+    // The file only ever grows when converted: a longer one is not the message listed.
+    if len > size {
+        return Err(ReadError::Changed);
+    }
+    let (Ok(size), Ok(len)) = (usize::try_from(size), usize::try_from(len)) else {
+        return Err(ReadError::TooLarge { size, max });
+    };
+    let mut data: Arc<[u8]> = std::iter::repeat_n(0u8, size).collect();
+    let Some(buf) = Arc::get_mut(&mut data) else {
+        return Err(ReadError::Io);
+    };
+    let start = size - len;
+    file.read_exact(&mut buf[start..])
+        .map_err(|e| match e.kind() {
+            ErrorKind::UnexpectedEof => ReadError::Changed,
+            _ => ReadError::Io,
+        })?;
+    let mut more = [0u8; 1];
+    match file.read(&mut more) {
+        Ok(0) => {}
+        Ok(_) => return Err(ReadError::Changed),
+        Err(_) => return Err(ReadError::Io),
+    }
+    if !to_sent_form_in_place(buf, start) {
+        return Err(ReadError::Changed);
+    }
+    Ok(data)
 }
 
-/// Renames a message into the trash (atomic), then removes it there. True if it is gone from
-/// `cur/`; a file left in the trash is purged at the next login.
-fn move_to_trash(path: &Path, trash: &Path) -> bool {
-    let Some(name) = path.file_name() else {
-        return false;
-    };
-    let target = trash.join(name);
-    match fs::rename(path, &target) {
-        Ok(()) => {
-            let _ = fs::remove_file(&target);
-            true
+/// Converts the raw message in `buf[start..]` into its form as sent (bare LF → CRLF, a final
+/// CRLF if the last line has no LF), written from `buf[0]` on, in one forward pass. True if it
+/// fills `buf` exactly; false (contents unspecified) if the message needs more or less room.
+fn to_sent_form_in_place(buf: &mut [u8], start: usize) -> bool {
+    let end = buf.len();
+    if start == 0 {
+        // Nothing to add: true exactly when nothing needs adding.
+        return bare_lfs(buf).next().is_none() && buf.last().is_none_or(|&b| b == b'\n');
+    }
+    // Invariant: w <= r (output never overtakes unread input); `prev` is the raw byte before r.
+    let (mut w, mut r, mut prev) = (0usize, start, 0u8);
+    while r < end {
+        match memchr::memchr(b'\n', &buf[r..end]) {
+            Some(i) => {
+                let lf = r + i;
+                let before = if i > 0 { buf[lf - 1] } else { prev };
+                if before == b'\r' {
+                    buf.copy_within(r..=lf, w);
+                    w += i + 1;
+                } else {
+                    // The CR takes one octet of the room between output and input.
+                    if w >= r {
+                        return false;
+                    }
+                    buf.copy_within(r..lf, w);
+                    w += i;
+                    buf[w] = b'\r';
+                    buf[w + 1] = b'\n';
+                    w += 2;
+                }
+                prev = b'\n';
+                r = lf + 1;
+            }
+            None => {
+                let n = end - r;
+                buf.copy_within(r..end, w);
+                w += n;
+                if w + 2 != end {
+                    return false;
+                }
+                buf[w] = b'\r';
+                buf[w + 1] = b'\n';
+                return true;
+            }
         }
-        // Already gone (another program removed it) is what was asked; a missing trash is not.
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            fs::symlink_metadata(path).is_err_and(|e| e.kind() == ErrorKind::NotFound)
+    }
+    w == end
+}
+
+/// Moves a deleted message into the trash (atomic), then removes it there; if another program
+/// renamed it (new flags), the file with its unique part in `cur/` or `new/` is the one. True if
+/// it is gone from the maildrop; a file left in the trash is purged at the next login.
+fn remove_message(dir: &Path, listed: &Listed, trash: &Path) -> bool {
+    match move_to_trash(&listed.path, trash) {
+        Ok(()) => true,
+        Err(e) if e.kind() == ErrorKind::NotFound && is_free(&listed.path) => {
+            match find_by_unique_part(dir, &listed.unique) {
+                Found::One(path) => move_to_trash(&path, trash).is_ok(),
+                // Already gone (another program removed it) is what was asked.
+                Found::None => true,
+                Found::Many => false,
+            }
         }
         Err(_) => false,
     }
+}
+
+/// What a search by unique part found.
+enum Found {
+    None,
+    One(PathBuf),
+    Many,
+}
+
+/// The regular file of `cur/` or `new/` whose unique part is `unique`.
+fn find_by_unique_part(dir: &Path, unique: &[u8]) -> Found {
+    let mut found = Found::None;
+    for sub in ["cur", "new"] {
+        let Ok(entries) = fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if unique_part(name.as_encoded_bytes()) != unique || !is_regular_file(&entry.path()) {
+                continue;
+            }
+            found = match found {
+                Found::None => Found::One(entry.path()),
+                _ => return Found::Many,
+            };
+        }
+    }
+    found
+}
+
+/// Renames a message into the trash (atomic), then removes it there.
+fn move_to_trash(path: &Path, trash: &Path) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::from(ErrorKind::InvalidInput))?;
+    let target = trash.join(name);
+    fs::rename(path, &target)?;
+    let _ = fs::remove_file(&target);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -680,6 +823,7 @@ mod tests {
 
     use super::*;
     use popwire::server::{ServerConfig, ServerSession};
+    use std::time::{Duration, UNIX_EPOCH};
     use tempfile::TempDir;
 
     const T0: u64 = 1_700_000_000;
@@ -708,6 +852,14 @@ mod tests {
     fn set_mtime(path: &Path, time: SystemTime) {
         let file = OpenOptions::new().write(true).open(path).unwrap();
         file.set_modified(time).unwrap();
+    }
+
+    /// Whether someone holds the kernel lock of the maildrop's lock file.
+    fn locked_on_disk(dir: &Path) -> bool {
+        let Ok(file) = File::open(dir.join(LOCK_FILE)) else {
+            return false;
+        };
+        matches!(file.try_lock(), Err(TryLockError::WouldBlock))
     }
 
     fn store(root: &Path) -> MaildirStore {
@@ -757,7 +909,7 @@ mod tests {
         assert_eq!(uids(&infos), ["100.a.host", "200.b.host", "300.c.host"]);
         let expected: [&[u8]; 3] = [
             b"Subject: a\r\n\r\nfirst\r\n",
-            b"Subject: b\r\n\r\nx\ry\r\nz",
+            b"Subject: b\r\n\r\nx\ry\r\nz\r\n",
             b"Subject: c\r\n\r\nthird\r\n",
         ];
         for (info, want) in infos.iter().zip(expected) {
@@ -809,12 +961,12 @@ mod tests {
         let store = store(root.path());
         store.lock("u").unwrap();
         assert_eq!(store.lock("u"), Err(MailstoreError::InUse));
-        assert!(dir.join(LOCK_FILE).exists());
+        assert!(locked_on_disk(&dir));
         // Another store on the same root stands for another process.
         let other = MaildirStore::open(root.path(), HashMap::new(), "pw".into()).unwrap();
         assert_eq!(other.lock("u"), Err(MailstoreError::InUse));
         store.release("u");
-        assert!(!dir.join(LOCK_FILE).exists());
+        assert!(!locked_on_disk(&dir));
         assert_eq!(other.lock("u").unwrap().len(), 3);
         assert_eq!(store.lock("u"), Err(MailstoreError::InUse));
         other.release("u");
@@ -822,19 +974,26 @@ mod tests {
     }
 
     #[test]
-    fn a_fresh_foreign_lock_is_respected_and_left_alone() {
+    fn a_foreign_kernel_lock_is_respected_and_a_leftover_lock_file_is_not() {
         let (root, dir) = setup("u");
         three(&dir);
-        fs::write(dir.join(LOCK_FILE), "someone else\n").unwrap();
+        // A lock file left by a killed process: nobody holds its lock, so it does not count.
+        fs::write(dir.join(LOCK_FILE), "popwire-bridge pid 1 (killed)\n").unwrap();
         let store = store(root.path());
+        assert_eq!(store.lock("u").unwrap().len(), 3);
+        store.release("u");
+        // Another process holding the lock (here: another open file description).
+        let foreign = File::open(dir.join(LOCK_FILE)).unwrap();
+        foreign.try_lock().unwrap();
+        let new_before = names(&dir.join("cur"));
+        put(&dir.join("new/400.d.host"), b"d\n", 40);
         assert_eq!(store.lock("u"), Err(MailstoreError::InUse));
         store.release("u");
-        assert_eq!(
-            fs::read_to_string(dir.join(LOCK_FILE)).unwrap(),
-            "someone else\n"
-        );
         // Nothing was moved while the lock was refused.
-        assert_eq!(names(&dir.join("new")), ["300.c.host"]);
+        assert_eq!(names(&dir.join("new")), ["400.d.host"]);
+        assert_eq!(names(&dir.join("cur")), new_before);
+        drop(foreign);
+        assert_eq!(store.lock("u").unwrap().len(), 4);
     }
 
     #[test]
@@ -848,7 +1007,7 @@ mod tests {
             .unwrap();
         assert_eq!(names(&dir.join("cur")), ["200.b.host:2,"]);
         assert!(names(&dir.join(TRASH_DIR)).is_empty());
-        assert!(!dir.join(LOCK_FILE).exists());
+        assert!(!locked_on_disk(&dir));
         let after = store.lock("u").unwrap();
         assert_eq!(uids(&after), ["200.b.host"]);
         assert_eq!(
@@ -868,7 +1027,7 @@ mod tests {
         let files = names(&dir.join("cur"));
         store.release("u");
         assert_eq!(names(&dir.join("cur")), files);
-        assert!(!dir.join(LOCK_FILE).exists());
+        assert!(!locked_on_disk(&dir));
         assert_eq!(store.lock("u").unwrap(), before);
         // Reading after release is refused.
         store.release("u");
@@ -885,43 +1044,20 @@ mod tests {
         // The state a kill leaves behind: a committed deletion in the trash, the lock file.
         fs::create_dir(dir.join(TRASH_DIR)).unwrap();
         fs::write(dir.join(TRASH_DIR).join("050.gone:2,"), b"deleted\n").unwrap();
-        fs::write(dir.join(LOCK_FILE), "popwire-bridge pid 1 dead\n").unwrap();
+        fs::write(dir.join(LOCK_FILE), "popwire-bridge pid 1\n").unwrap();
 
         let store = store(root.path());
-        // Still fresh: someone might hold it. Nothing is touched.
-        assert_eq!(store.lock("u"), Err(MailstoreError::InUse));
-        assert_eq!(names(&dir.join(TRASH_DIR)), ["050.gone:2,"]);
-
-        let old = SystemTime::now() - STALE_LOCK_AGE - Duration::from_secs(60);
-        set_mtime(&dir.join(LOCK_FILE), old);
         let infos = store.lock("u").unwrap();
         assert_eq!(uids(&infos), ["100.a.host", "200.b.host", "300.c.host"]);
         assert!(names(&dir.join(TRASH_DIR)).is_empty());
         let content = fs::read_to_string(dir.join(LOCK_FILE)).unwrap();
-        assert!(content.contains(&format!("pid {}", std::process::id())));
-        assert!(!names(&dir).iter().any(|n| n.contains("stale")));
-        store.release("u");
-        assert!(!dir.join(LOCK_FILE).exists());
-    }
-
-    #[test]
-    fn a_taken_over_lock_is_not_removed_by_its_old_owner() {
-        let (root, dir) = setup("u");
-        three(&dir);
-        let a = store(root.path());
-        let b = MaildirStore::open(root.path(), HashMap::new(), "pw".into())
-            .unwrap()
-            .with_stale_lock_age(Duration::from_secs(60));
-        a.lock("u").unwrap();
-        set_mtime(
-            &dir.join(LOCK_FILE),
-            SystemTime::now() - Duration::from_secs(120),
+        assert_eq!(
+            content,
+            format!("popwire-bridge pid {}\n", std::process::id())
         );
-        b.lock("u").unwrap();
-        a.release("u");
-        assert!(dir.join(LOCK_FILE).exists(), "b's lock must survive");
-        b.release("u");
-        assert!(!dir.join(LOCK_FILE).exists());
+        assert!(locked_on_disk(&dir));
+        store.release("u");
+        assert!(!locked_on_disk(&dir));
     }
 
     #[test]
@@ -1060,7 +1196,7 @@ mod tests {
             ))
         );
         assert_eq!(names(&dir.join("cur")), ["200.b.host:2,"]);
-        assert!(!dir.join(LOCK_FILE).exists());
+        assert!(!locked_on_disk(&dir));
 
         // A trash that cannot take files: nothing is removed, nothing is lost.
         let infos = store.lock("u").unwrap();
@@ -1071,7 +1207,7 @@ mod tests {
             Err(MailstoreError::Unavailable(_))
         ));
         assert_eq!(names(&dir.join("cur")), ["200.b.host:2,"]);
-        assert!(!dir.join(LOCK_FILE).exists());
+        assert!(!locked_on_disk(&dir));
         assert_eq!(store.lock("u").unwrap(), infos);
     }
 
@@ -1091,23 +1227,207 @@ mod tests {
         store.commit("u", &[infos[0].uid.clone()]).unwrap();
     }
 
+    /// What RETR sends of a raw file, the slow obvious way.
+    fn sent_form(raw: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, &b) in raw.iter().enumerate() {
+            if b == b'\n' && (i == 0 || raw[i - 1] != b'\r') {
+                out.push(b'\r');
+            }
+            out.push(b);
+        }
+        if raw.last().is_some_and(|&b| b != b'\n') {
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    }
+
     #[test]
-    fn crlf_conversion() {
-        let cases: [(&[u8], &[u8]); 6] = [
+    fn sent_form_conversion() {
+        let cases: [(&[u8], &[u8]); 9] = [
             (b"", b""),
             (b"\n", b"\r\n"),
-            (b"a\nb", b"a\r\nb"),
+            (b"a", b"a\r\n"),
+            (b"a\nb", b"a\r\nb\r\n"),
             (b"a\r\nb\r\n", b"a\r\nb\r\n"),
-            (b"a\rb\r", b"a\rb\r"),
+            (b"a\r\nb", b"a\r\nb\r\n"),
+            (b"a\rb\r", b"a\rb\r\r\n"),
             (b"\n\r\n\r\r\n\n", b"\r\n\r\n\r\r\n\r\n"),
+            (b"\n\n\nx", b"\r\n\r\n\r\nx\r\n"),
         ];
         let dir = tempfile::tempdir().unwrap();
-        for (i, (input, want)) in cases.iter().enumerate() {
-            assert_eq!(to_crlf(input.to_vec()), *want);
+        let check = |i: usize, input: &[u8], want: &[u8]| {
+            assert_eq!(sent_form(input), want, "case {i}");
             let path = dir.path().join(i.to_string());
             fs::write(&path, input).unwrap();
-            assert_eq!(crlf_size_of_file(&path).unwrap(), want.len() as u64);
+            let size = sent_size_of_file(&path).unwrap();
+            assert_eq!(size, want.len() as u64, "case {i}");
+            let got = read_message(&path, size, u64::MAX).unwrap();
+            assert_eq!(&*got, want, "case {i}");
+        };
+        for (i, (input, want)) in cases.iter().enumerate() {
+            check(i, input, want);
         }
+        // Pseudo-random files of LF, CR, '.' and 'x', longer than one 64 KiB read chunk.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for i in 0..200 {
+            let len = if i % 20 == 0 { 70_000 } else { i * 3 };
+            let raw: Vec<u8> = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    [b'\n', b'\r', b'.', b'x'][(seed % 4) as usize]
+                })
+                .collect();
+            let want = sent_form(&raw);
+            check(100 + i, &raw, &want);
+        }
+    }
+
+    #[test]
+    fn a_file_that_changed_since_login_is_refused_not_misread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m");
+        fs::write(&path, b"a\nb\n").unwrap();
+        let size = sent_size_of_file(&path).unwrap();
+        assert_eq!(size, 6);
+        // More bare LFs than at login, same length: the converted message would not fit.
+        fs::write(&path, b"\n\n\n\n").unwrap();
+        assert_eq!(read_message(&path, size, u64::MAX), Err(ReadError::Changed));
+        // Fewer: it would not fill the announced size.
+        fs::write(&path, b"ab\r\n").unwrap();
+        assert_eq!(read_message(&path, size, u64::MAX), Err(ReadError::Changed));
+        // Longer than its size as sent.
+        fs::write(&path, b"a\r\nb\r\nc").unwrap();
+        assert_eq!(read_message(&path, size, u64::MAX), Err(ReadError::Changed));
+        // Already CRLF, but with a bare LF now.
+        fs::write(&path, b"a\r\nb\r\n").unwrap();
+        assert_eq!(&*read_message(&path, 6, u64::MAX).unwrap(), b"a\r\nb\r\n");
+        fs::write(&path, b"a\r\n\nb\n").unwrap();
+        assert_eq!(read_message(&path, 6, u64::MAX), Err(ReadError::Changed));
+        fs::remove_file(&path).unwrap();
+        assert_eq!(read_message(&path, 6, u64::MAX), Err(ReadError::Vanished));
+    }
+
+    #[test]
+    fn messages_over_the_cap_get_an_error_not_memory() {
+        let (root, dir) = setup("u");
+        put(&dir.join("cur/big:2,"), &vec![b'x'; 10_000], 1);
+        put(&dir.join("cur/small:2,"), b"ok\n", 2);
+        let store = store(root.path()).with_max_message_size(4_096);
+        assert_eq!(store.max_message_size(), 4_096);
+        let infos = store.lock("u").unwrap();
+        assert_eq!(infos[0].size, 10_002);
+        let Err(MailstoreError::Failed(text)) = store.read("u", "big") else {
+            panic!("expected Failed");
+        };
+        assert_eq!(
+            text,
+            "message big is 10002 octets, over this server's limit of 4096 octets"
+        );
+        assert_eq!(&*store.read("u", "small").unwrap(), b"ok\r\n");
+        // Through the server: -ERR, and the session goes on.
+        store.release("u");
+        let mut session = ServerSession::new(ServerConfig::default(), 0, "3");
+        session.feed(0, b"USER u\r\nPASS pw\r\nRETR 1\r\nRETR 2\r\nQUIT\r\n");
+        let mut out = Vec::new();
+        while let Some(bytes) = session.poll_transmit(0, &store) {
+            out.extend_from_slice(&bytes);
+        }
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("-ERR [SYS/PERM]"), "{text}");
+        assert!(text.contains("over this server's limit"), "{text}");
+        assert!(text.contains("+OK 4 octets\r\nok\r\n.\r\n"), "{text}");
+    }
+
+    #[test]
+    fn a_read_is_one_buffer_the_size_of_the_message() {
+        // The Arc the server streams from is exactly the message: no spare capacity, no copy
+        // kept elsewhere (the store holds no reference).
+        let (root, dir) = setup("u");
+        put(&dir.join("cur/m:2,"), b"a\nb\nc", 1);
+        let store = store(root.path());
+        let infos = store.lock("u").unwrap();
+        let data = store.read("u", "m").unwrap();
+        assert_eq!(data.len() as u64, infos[0].size);
+        assert_eq!(Arc::strong_count(&data), 1);
+        assert_eq!(&*data, b"a\r\nb\r\nc\r\n");
+    }
+
+    #[test]
+    fn a_message_renamed_by_another_program_is_still_deleted() {
+        let (root, dir) = setup("u");
+        three(&dir);
+        let store = store(root.path());
+        let infos = store.lock("u").unwrap();
+        // Another mail program sets flags meanwhile (the unique part stays).
+        fs::rename(
+            dir.join("cur/200.b.host:2,"),
+            dir.join("cur/200.b.host:2,S"),
+        )
+        .unwrap();
+        fs::rename(dir.join("cur/300.c.host:2,"), dir.join("new/300.c.host")).unwrap();
+        store
+            .commit("u", &[infos[1].uid.clone(), infos[2].uid.clone()])
+            .unwrap();
+        assert_eq!(names(&dir.join("cur")), ["100.a.host:2,S"]);
+        assert!(names(&dir.join("new")).is_empty());
+        assert!(names(&dir.join(TRASH_DIR)).is_empty());
+
+        // Two candidates with the same unique part: neither is guessed at; QUIT says so.
+        let infos = store.lock("u").unwrap();
+        fs::rename(
+            dir.join("cur/100.a.host:2,S"),
+            dir.join("cur/100.a.host:2,RS"),
+        )
+        .unwrap();
+        fs::write(dir.join("new/100.a.host"), b"a copy\n").unwrap();
+        assert_eq!(
+            store.commit("u", &[infos[0].uid.clone()]),
+            Err(MailstoreError::Unavailable(
+                "some deleted messages not removed".into()
+            ))
+        );
+        assert_eq!(names(&dir.join("cur")), ["100.a.host:2,RS"]);
+        assert_eq!(names(&dir.join("new")), ["100.a.host"]);
+        assert!(!locked_on_disk(&dir));
+    }
+
+    #[test]
+    fn a_unique_id_is_never_passed_on_to_a_same_named_file() {
+        let (root, dir) = setup("u");
+        put(&dir.join("cur/same:2,S"), b"first\n", 1);
+        put(&dir.join("cur/same:2,T"), b"second\n", 2);
+        let store = store(root.path());
+        let infos = store.lock("u").unwrap();
+        assert_eq!(infos.len(), 2);
+        assert_eq!(infos[0].uid, "same");
+        let second = infos[1].uid.clone();
+        assert_ne!(second, "same");
+        assert_eq!(&*store.read("u", &second).unwrap(), b"second\r\n");
+        store.release("u");
+        // Stable across sessions and processes.
+        let again = MaildirStore::open(root.path(), HashMap::new(), "pw".into())
+            .unwrap()
+            .lock("u")
+            .unwrap();
+        assert_eq!(again, infos);
+        // The first is deleted: the second keeps its own id, "same" is not reused.
+        let infos = store.lock("u").unwrap();
+        store.commit("u", &[infos[0].uid.clone()]).unwrap();
+        let after = store.lock("u").unwrap();
+        assert_eq!(uids(&after), std::slice::from_ref(&second));
+        assert_eq!(&*store.read("u", &second).unwrap(), b"second\r\n");
+        store.release("u");
+
+        // Delivered into new/ under a name cur/ already has: a fresh unique name too.
+        put(&dir.join("cur/x:2,"), b"x\n", 3);
+        put(&dir.join("new/x"), b"new x\n", 4);
+        let infos = store.lock("u").unwrap();
+        let got = uids(&infos);
+        assert_eq!(got, [second.clone(), "x".to_owned(), "x.dup1".to_owned()]);
+        assert_eq!(&*store.read("u", "x.dup1").unwrap(), b"new x\r\n");
     }
 
     #[test]
@@ -1151,7 +1471,7 @@ mod tests {
         assert!(session.is_closed());
         assert!(names(&dir.join("cur")).is_empty());
         assert!(names(&dir.join("new")).is_empty());
-        assert!(!dir.join(LOCK_FILE).exists());
+        assert!(!locked_on_disk(&dir));
     }
 
     #[test]
@@ -1168,7 +1488,7 @@ mod tests {
         assert_eq!(replies, 5, "greeting, USER, PASS, DELE, DELE");
         session.handle_close(&store);
         assert_eq!(names(&dir.join("cur")).len(), 3);
-        assert!(!dir.join(LOCK_FILE).exists());
+        assert!(!locked_on_disk(&dir));
         assert_eq!(store.lock("u").unwrap().len(), 3);
     }
 }
