@@ -1,15 +1,15 @@
 // The message viewer: tabs Headers | Text | HTML (safe) | Parts | Raw, from parseMessage().
 // Message data is only ever shown with textContent, or — HTML only — inside
 // <iframe sandbox="" srcdoc=…> whose document starts with a strict CSP meta
-// (default-src 'none'; style-src 'unsafe-inline'; img-src data:). Before that, the HTML is
-// parsed inertly (DOMParser runs nothing and loads nothing) and stripped of scripts, event
-// handlers and remote references, and the student is told what was removed.
-// Large messages are parsed in a module worker so that the page never freezes.
+// (default-src 'none'; style-src 'unsafe-inline'; img-src data:). The page never parses a
+// message's markup itself (a document it parsed would inherit the page's own policy): the
+// parse worker cleans it with the engine's inertHtml() (html5ever + ammonia, allow-list), and
+// the student is told what was removed. Large messages are parsed in that worker too, so
+// that the page never freezes.
 
 import { parseMessage } from "./session.js";
 import { t, formatBytes, onLanguageChange, isRtl } from "./i18n.js";
 
-export const FRAME_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 const RAW_MAX = 256 * 1024; // octets of source shown in the Raw tab
 const TEXT_MAX = 256 * 1024; // characters of text shown before "show everything"
 const WORKER_OVER = 1024 * 1024; // parse messages larger than this in a worker
@@ -85,7 +85,7 @@ export class Viewer {
     this.#render();
     let parsed;
     try {
-      parsed = msg.bytes.length > WORKER_OVER ? await parseInWorker(msg.bytes) : parseMessage(msg.bytes);
+      parsed = msg.bytes.length > WORKER_OVER ? await parseInWorker(msg.bytes, TEXT_MAX * 4) : parseMessage(msg.bytes);
     } catch (error) {
       parsed = { error: String(error?.message || error) };
     }
@@ -182,13 +182,24 @@ export class Viewer {
     panel.replaceChildren(...nodes);
   }
 
-  #html(p) {
+  async #html(p) {
     const panel = document.getElementById("panel-html");
     if (!p?.html) {
       panel.replaceChildren();
       return;
     }
-    const { doc, removed } = inertHtml(p.html);
+    const current = this.current;
+    let inert;
+    try {
+      inert = await inertInWorker(p.html);
+    } catch (error) {
+      if (this.current === current) {
+        panel.replaceChildren(para(t("viewer.parse-error", { error: String(error?.message || error) }), "muted"));
+      }
+      return;
+    }
+    if (this.current !== current) return; // another message is shown by now
+    const { doc, removed } = inert;
     const note = para(t("viewer.html-note"), "html-note");
     const list = document.createElement("ul");
     list.className = "removed";
@@ -269,8 +280,8 @@ let worker = null;
 let workerSeq = 0;
 const waiting = new Map();
 
-/** parseMessage() in a module worker (the bytes are transferred, not copied). */
-function parseInWorker(bytes) {
+/** Sends one request to the parse worker (parse-worker.js) and resolves with its answer. */
+function askWorker(request, transfer = []) {
   if (!worker) {
     worker = new Worker(new URL("./parse-worker.js", import.meta.url), { type: "module" });
     worker.addEventListener("message", (e) => {
@@ -278,7 +289,7 @@ function parseInWorker(bytes) {
       if (!w) return;
       waiting.delete(e.data.id);
       if (e.data.error) w.reject(new Error(e.data.error));
-      else w.resolve(e.data.parsed);
+      else w.resolve(e.data.result);
     });
     worker.addEventListener("error", () => {
       for (const w of waiting.values()) w.reject(new Error("the parser worker failed"));
@@ -287,101 +298,19 @@ function parseInWorker(bytes) {
     });
   }
   const id = ++workerSeq;
-  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
   return new Promise((resolve, reject) => {
     waiting.set(id, { resolve, reject });
-    worker.postMessage({ id, bytes: own, max: TEXT_MAX * 4 }, [own.buffer]);
+    worker.postMessage({ ...request, id }, transfer);
   });
 }
 
-const URL_ATTRS = ["src", "href", "action", "formaction", "background", "poster", "srcset", "data",
-  "xlink:href", "ping", "cite", "longdesc", "lowsrc", "dynsrc", "manifest", "codebase", "usemap", "imagesrcset"];
-
-/**
- * Makes a message's HTML inert: parsed with DOMParser (which runs no script and loads
- * nothing), then scripts, event handlers, javascript: URLs, remote references, form targets
- * and CSS url()s removed, and the strict CSP meta put first in <head>. Returns the srcdoc
- * text and what was removed, for the student to see.
- */
-export function inertHtml(html) {
-  // <base> is renamed before parsing: a parsed document inherits the page's CSP
-  // (base-uri 'none'), and Chromium would log the refused base URL as an error.
-  const doc = new DOMParser().parseFromString(html.replace(/<base\b/gi, "<x-popwire-base"), "text/html");
-  const removed = { scripts: 0, handlers: 0, remote: 0, forms: 0, links: 0 };
-  for (const n of doc.querySelectorAll("script")) {
-    removed.scripts++;
-    n.remove();
-  }
-  for (const n of doc.querySelectorAll("iframe, frame, frameset, object, embed, applet, base, x-popwire-base, link, meta, portal, noscript")) {
-    if (!["META", "NOSCRIPT"].includes(n.tagName)) removed.remote++;
-    n.remove();
-  }
-  for (const n of doc.querySelectorAll("style")) {
-    const css = n.textContent;
-    const clean = stripCssUrls(css);
-    if (clean !== css) removed.remote++;
-    n.textContent = clean;
-  }
-  for (const n of doc.querySelectorAll("*")) {
-    for (const attr of [...n.attributes]) {
-      const name = attr.name.toLowerCase();
-      const value = attr.value.trim().toLowerCase().replace(/[\s\u0000-\u001f]/g, "");
-      if (name.startsWith("on")) {
-        removed.handlers++;
-        n.removeAttribute(attr.name);
-      } else if (name === "style") {
-        const clean = stripCssUrls(attr.value);
-        if (clean !== attr.value) {
-          removed.remote++;
-          n.setAttribute("style", clean);
-        }
-      } else if (URL_ATTRS.includes(name)) {
-        if (value.startsWith("javascript:") || value.startsWith("vbscript:")) {
-          removed.scripts++;
-          n.removeAttribute(attr.name);
-        } else if (name === "href" && value.startsWith("#")) {
-          // an in-page anchor: harmless
-        } else if (name === "src" && n.tagName === "IMG" && value.startsWith("data:image/")) {
-          // an inline image: allowed by the frame's CSP (img-src data:)
-        } else if (name === "action" || name === "formaction") {
-          n.removeAttribute(attr.name); // counted with its form below
-        } else if (name === "href" && n.tagName === "A") {
-          removed.links++;
-          n.setAttribute("title", attr.value);
-          n.removeAttribute("href");
-        } else {
-          removed.remote++;
-          n.removeAttribute(attr.name);
-        }
-      }
-    }
-  }
-  // Forms become plain boxes: nothing can be submitted (the sandbox would refuse it anyway).
-  for (const form of doc.querySelectorAll("form")) {
-    const box = doc.createElement("div");
-    box.className = "popwire-inert-form";
-    box.append(...form.childNodes);
-    form.replaceWith(box);
-    removed.forms++;
-  }
-  for (const b of doc.querySelectorAll("button, input[type=submit], input[type=image]")) {
-    b.setAttribute("type", "button");
-  }
-  const head = doc.head || doc.documentElement.insertBefore(doc.createElement("head"), doc.body);
-  const csp = doc.createElement("meta");
-  csp.setAttribute("http-equiv", "Content-Security-Policy");
-  csp.setAttribute("content", FRAME_CSP);
-  const charset = doc.createElement("meta");
-  charset.setAttribute("charset", "utf-8");
-  const referrer = doc.createElement("meta");
-  referrer.setAttribute("name", "referrer");
-  referrer.setAttribute("content", "no-referrer");
-  head.prepend(csp, charset, referrer);
-  return { doc: `<!doctype html>\n${doc.documentElement.outerHTML}`, removed };
+/** parseMessage() in the worker (the bytes are transferred, not copied). */
+function parseInWorker(bytes, max) {
+  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+  return askWorker({ op: "parse", bytes: own, max }, [own.buffer]);
 }
 
-function stripCssUrls(css) {
-  return css
-    .replace(/@import[^;]*;?/gi, "")
-    .replace(/url\s*\(\s*(['"]?)(?!data:image\/)[^)]*\1\s*\)/gi, "none");
+/** inertHtml() in the worker: `{ doc, removed }` for a sandboxed srcdoc frame. */
+function inertInWorker(html) {
+  return askWorker({ op: "inert", html });
 }

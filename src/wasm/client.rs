@@ -666,7 +666,7 @@ fn mirror_progress(inner: &mut Inner, progress: &Progress) {
     if inner
         .mirror
         .as_ref()
-        .map_or(true, |m| m.handle != progress.handle)
+        .is_none_or(|m| m.handle != progress.handle)
     {
         let array = Uint8Array::new_with_length(expected as u32);
         inner.mirror = Some(Mirror {

@@ -54,6 +54,14 @@ pub fn parse_message(bytes: &[u8]) -> JsValue {
     to_js(&crate::mime::parse_message(bytes))
 }
 
+/// `{ doc, removed }`: a message's HTML made inert for a sandboxed `srcdoc` frame (feature
+/// `html`: the parse worker's module only). See [`crate::mime::html`].
+#[cfg(feature = "html")]
+#[wasm_bindgen(js_name = inertHtml, unchecked_return_type = "InertHtml")]
+pub fn inert_html(html: &str) -> JsValue {
+    to_js(&crate::mime::html::inert_html(html))
+}
+
 /// Every explanation key the engine can emit.
 #[wasm_bindgen(js_name = explainKeys, unchecked_return_type = "string[]")]
 pub fn explain_keys() -> js_sys::Array {
@@ -109,6 +117,11 @@ export interface ParsedMessage {
   headers: { name: string; value: string }[]; subject: string | null; from: string | null; to: string | null;
   date: string | null; text: string | null; html: string | null;
   parts: { path: string; contentType: string; filename: string | null; size: number }[];
+}
+/** inertHtml()'s result (the parse worker's module, popwire_mail.js). */
+export interface InertHtml {
+  doc: string;
+  removed: { scripts: number; handlers: number; remote: number; styles: number; forms: number; links: number };
 }
 /** Every rejection of the API. */
 export interface Pop3Error extends Error {

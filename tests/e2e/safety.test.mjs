@@ -5,6 +5,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
 import {
   launch, openLoggedIn, freshUser, waitState, screenshot, deliver,
 } from "./helpers.mjs";
@@ -12,6 +13,21 @@ import {
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
+
+test("the page never parses markup itself: no DOMParser, innerHTML or document.write in www/", () => {
+  // A document the page parsed would inherit the page's CSP, and Chromium checks a hostile
+  // message's handlers against it while parsing. Message HTML is cleaned in the parse worker
+  // by the engine's inertHtml() (html5ever + ammonia) and shown only in a sandboxed srcdoc.
+  const www = new URL("../../www/", import.meta.url);
+  const sinks = /\b(DOMParser|innerHTML|outerHTML|insertAdjacentHTML|createContextualFragment|document\.write|setHTMLUnsafe|parseHTMLUnsafe)\b/;
+  for (const name of readdirSync(www).filter((f) => f.endsWith(".js"))) {
+    const code = readFileSync(new URL(name, www), "utf8")
+      .split("\n")
+      .filter((line) => !/^\s*(\/\/|\*|\/\*\*)/.test(line));
+    const hits = code.filter((line) => sinks.test(line));
+    assert.deepEqual(hits, [], `www/${name} parses markup`);
+  }
+});
 
 const HOSTILE = [
   "From: attacker <a@tracker.example>",
