@@ -125,6 +125,9 @@ fn run(name: &str) {
     if let Some(ms) = scenario.timeout_ms {
         config.reply_timeout_ms = ms;
     }
+    if let Some(ms) = scenario.tls_timeout_ms {
+        config.tls_timeout_ms = ms;
+    }
     let mut driver = Driver::connect(fixture.addrs[name], config);
 
     let greeted = driver.run_until(ACTION_CAP, |d| {
