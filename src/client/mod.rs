@@ -14,14 +14,22 @@
 //!     // 4. read:            client.feed(now_ms, &bytes)      or on timer: client.handle_timeout(now_ms)
 //!     //                     or on EOF: client.handle_close(now_ms, "reason")
 //!     // 5. react:           while let Some(event) = client.poll_event() { … }
+//!     //                     on Event::StartTls: start TLS, then client.tls_established(now_ms, "…")
 //! }
 //! ```
+//!
+//! `poll_timeout` is the deadline of whatever is awaited: the greeting, the next octet of a reply
+//! ([`ClientConfig::reply_timeout_ms`]) or, after `+OK` to STLS, the transport's TLS handshake
+//! ([`ClientConfig::tls_timeout_ms`]); it is `None` when the session is idle or closed.
 //!
 //! Commands return a [`CommandHandle`]; the matching [`Event::Completed`] carries the reply. Each
 //! line on the wire also yields an [`Event::Transcript`] entry with its explanation key.
 //! Commands are sent one at a time, or pipelined when the server advertised `PIPELINING` in CAPA
-//! (RFC 2449 §6.6); replies are matched in order. Nothing the server sends can make the session
-//! panic: malformed replies become [`Pop3Error::Protocol`], oversize ones [`Pop3Error::Limit`].
+//! (RFC 2449 §6.6); replies are matched in order. While a hand-typed AUTH waits for the
+//! student's SASL response, nothing queued goes out before it. Nothing the server sends can make
+//! the session panic: malformed replies become [`Pop3Error::Protocol`], oversize ones
+//! [`Pop3Error::Limit`]; an over-long status line of a multi-line reply fails its command and its
+//! body is read to the terminator and dropped, so it is never taken for a later reply.
 
 mod error;
 mod event;
