@@ -10,6 +10,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod fixture;
+#[path = "fixture/outcome.rs"]
+mod outcome;
 
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
@@ -18,6 +20,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use fixture::{Fixture, Scenario};
+use outcome::{outcome_matches, Outcome};
 use popwire::auth::Mechanism;
 use popwire::client::Reply;
 use popwire::codec::Command;
@@ -220,9 +223,6 @@ fn applies(action: &Value) -> bool {
         None => true,
     }
 }
-
-/// A command's outcome: its reply as JSON (the JS API's shape) or its error as JSON.
-type Outcome = Result<Value, Value>;
 
 /// An issued action: waiting for a handle, or already settled (refused at once, or local).
 enum Slot {
@@ -520,80 +520,5 @@ fn expect_outcome(action: &Value, outcome: &Outcome, here: &str) {
     };
     if let Err(why) = outcome_matches(expected, outcome) {
         panic!("{here}: {why}\n  got {outcome:?}");
-    }
-}
-
-/// `{"ok": V}` (V a subset of the reply), `{"err": kind, "code"?, "explain"?,
-/// "message_contains"?}`, or `{"any": [...]}`. The same rules as the browser runner's.
-fn outcome_matches(expected: &Value, outcome: &Outcome) -> Result<(), String> {
-    if let Some(any) = expected.get("any").and_then(Value::as_array) {
-        let reasons: Vec<String> = any
-            .iter()
-            .filter_map(|e| outcome_matches(e, outcome).err())
-            .collect();
-        return if reasons.len() < any.len() {
-            Ok(())
-        } else {
-            Err(format!("none of the alternatives: {reasons:?}"))
-        };
-    }
-    match (expected.get("ok"), expected.get("err"), outcome) {
-        (Some(want), None, Ok(got)) => subset(want, got, "reply"),
-        (None, Some(kind), Err(got)) => {
-            subset(kind, &got["kind"], "kind")?;
-            for key in ["code", "explain"] {
-                if let Some(want) = expected.get(key) {
-                    subset(want, &got[key], key)?;
-                }
-            }
-            if let Some(part) = expected.get("message_contains").and_then(Value::as_str) {
-                let message = got["message"].as_str().unwrap_or_default();
-                if !message.contains(part) {
-                    return Err(format!("message {message:?} lacks {part:?}"));
-                }
-            }
-            Ok(())
-        }
-        (Some(_), None, Err(_)) => Err("expected a reply, got an error".into()),
-        (None, Some(_), Ok(_)) => Err("expected an error, got a reply".into()),
-        _ => Err(format!("bad expectation {expected}")),
-    }
-}
-
-/// Whether `want` is contained in `got`: objects by key, arrays element-wise (same length),
-/// `{"$len": n, "$all": V}` for an array's length and every element; scalars equal.
-fn subset(want: &Value, got: &Value, at: &str) -> Result<(), String> {
-    match (want, got) {
-        (Value::Object(w), Value::Array(items)) if w.keys().all(|k| k.starts_with('$')) => {
-            if let Some(n) = w.get("$len") {
-                if n.as_u64() != Some(items.len() as u64) {
-                    return Err(format!("{at}: {} items, expected {n}", items.len()));
-                }
-            }
-            if let Some(each) = w.get("$all") {
-                for (i, item) in items.iter().enumerate() {
-                    subset(each, item, &format!("{at}[{i}]"))?;
-                }
-            }
-            Ok(())
-        }
-        (Value::Object(w), Value::Object(g)) => {
-            for (k, v) in w {
-                let inner = g.get(k).unwrap_or(&Value::Null);
-                subset(v, inner, &format!("{at}.{k}"))?;
-            }
-            Ok(())
-        }
-        (Value::Array(w), Value::Array(g)) => {
-            if w.len() != g.len() {
-                return Err(format!("{at}: {} items, expected {}", g.len(), w.len()));
-            }
-            for (i, (a, b)) in w.iter().zip(g).enumerate() {
-                subset(a, b, &format!("{at}[{i}]"))?;
-            }
-            Ok(())
-        }
-        _ if want == got => Ok(()),
-        _ => Err(format!("{at}: expected {want}, got {got}")),
     }
 }
