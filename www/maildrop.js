@@ -245,8 +245,14 @@ export class Maildrop {
       num.dir = "ltr";
       const size = cell("td", m.size == null ? "—" : formatBytes(m.size), "size");
       if (m.size != null) size.title = `${formatNumber(m.size)} ${t("maildrop.octets")}`;
-      const uid = cell("td", m.uid ?? "—", "uid");
+      // A unique-id may be 70 characters (RFC 1939 §7): the span cuts it to fit, the title
+      // holds all of it.
+      const uid = cell("td", "", "uid");
       uid.dir = "ltr";
+      const uidText = document.createElement("span");
+      uidText.textContent = m.uid ?? "—";
+      if (m.uid) uid.title = m.uid;
+      uid.append(uidText);
       const del = cell("td", "", "del");
       const mark = document.createElement("span");
       mark.className = "mark";

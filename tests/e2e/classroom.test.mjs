@@ -93,7 +93,30 @@ test("projector mode, dark theme and language are remembered; reduced motion is 
   await waitRow(page, "reply.STAT.ok");
   await page.click('.command-button[data-command="LIST"]');
   await waitRow(page, "body.LIST");
+  await page.click('.command-button[data-command="UIDL"]');
+  await waitRow(page, "body.UIDL");
   await screenshot(page, "projector.png");
+
+  // At 1440×900 the whole maildrop table fits its column in every language: nothing (the DELE
+  // buttons at the end of a row) is scrolled out of sight, and every DELE button can be hit.
+  for (const lang of ["en", "ar", "fa"]) {
+    await page.click(`.lang-switch [data-lang="${lang}"]`);
+    await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+    const fit = await page.evaluate(() => {
+      const wrap = document.querySelector("#maildrop").parentElement;
+      const buttons = [...document.querySelectorAll('#maildrop button[data-action="DELE"]')];
+      const box = wrap.getBoundingClientRect();
+      const hidden = buttons.filter((b) => {
+        const r = b.getBoundingClientRect();
+        return r.left < box.left - 0.5 || r.right > box.right + 0.5;
+      });
+      return { scroll: wrap.scrollWidth, width: wrap.clientWidth, buttons: buttons.length, hidden: hidden.length };
+    });
+    assert.ok(fit.buttons >= 8, `${lang}: ${fit.buttons} DELE buttons`);
+    assert.ok(fit.scroll <= fit.width, `${lang}: the maildrop table is ${fit.scroll}px in a ${fit.width}px column`);
+    assert.equal(fit.hidden, 0, `${lang}: DELE buttons out of sight`);
+  }
+  await page.click('.lang-switch [data-lang="en"]');
 
   // Reduced motion: the state diagram does not animate.
   const duration = await page.evaluate(() => getComputedStyle(document.querySelector(".state")).transitionDuration);
