@@ -700,7 +700,7 @@ fn the_tail_of_an_over_long_sasl_line_is_never_a_command_at_any_split() {
 fn the_tail_of_an_over_long_command_line_is_skipped_too() {
     let store = MemStore::with("alice", &[PLAIN]);
     let mut long = b"USER ".to_vec();
-    long.extend(std::iter::repeat(b'a').take(MAX_SASL_RESPONSE_LINE + 10));
+    long.extend_from_slice(&vec![b'a'; MAX_SASL_RESPONSE_LINE + 10]);
     long.extend_from_slice(b"\r\n");
     for split in [
         10,
