@@ -54,6 +54,11 @@ pub struct Cli {
     /// Serve the Maildirs DIR/<user>/ instead of the in-memory sample maildrops.
     #[arg(long, value_name = "DIR")]
     pub maildir: Option<PathBuf>,
+    /// With --maildir: a file of user:password lines; only the users it names can log in.
+    /// Without it, every Maildir account has the demo password, which is refused unless every
+    /// listener is on loopback.
+    #[arg(long, value_name = "FILE")]
+    pub demo_password_file: Option<PathBuf>,
     /// Write {"http","pop3","pop3s"} (the bound addresses) here once listening.
     #[arg(long, value_name = "FILE")]
     pub ready_file: Option<PathBuf>,
@@ -109,6 +114,7 @@ impl Cli {
             demo_pop3: self.demo_pop3,
             demo_pop3s: self.demo_pop3s,
             maildir: self.maildir,
+            demo_password_file: self.demo_password_file,
             ready_file: self.ready_file,
             max_sessions: self.max_sessions,
             max_sessions_per_ip: self.max_sessions_per_ip,

@@ -34,6 +34,7 @@
 //! pop3 = "127.0.0.1:1110"
 //! pop3s = "127.0.0.1:1995"
 //! # maildir = "/srv/mail"
+//! # password_file = "/srv/mail/passwords"   # lines user:password; only these users log in
 //! autologout_secs = 600     # at least 600 (RFC 1939 §3) ...
 //! # testing_timers = true    # ... unless this is set: for tests only
 //! password = "pop3"
@@ -351,8 +352,11 @@ pub struct DemoConfig {
     pub maildir: Option<PathBuf>,
     /// Everyone's password and APOP secret unless `passwords` names them.
     pub password: String,
-    /// Per-user passwords (`[demo.passwords]`).
+    /// Per-user passwords (`[demo.passwords]`, then the password file's lines).
     pub passwords: HashMap<String, String>,
+    /// The password file (`--demo-password-file`), if one was given: with `--maildir`, only
+    /// the users in `passwords` can log in then.
+    pub password_file: Option<PathBuf>,
     /// The teaching server's autologout timer (RFC 1939: at least 10 minutes).
     pub autologout: Duration,
     /// How long the `-ERR` to a failed login is held back.
@@ -379,6 +383,7 @@ impl Default for DemoConfig {
             maildir: None,
             password: "pop3".into(),
             passwords: HashMap::new(),
+            password_file: None,
             autologout: Duration::from_secs(RFC1939_AUTOLOGOUT_SECS),
             failed_login_delay: Duration::from_secs(1),
             max_maildrops: 1000,
@@ -468,6 +473,8 @@ pub struct FileDemo {
     /// Per-user passwords.
     #[serde(default)]
     pub passwords: HashMap<String, String>,
+    /// `--demo-password-file`.
+    pub password_file: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -504,6 +511,8 @@ pub struct Overrides {
     pub demo_pop3s: Option<SocketAddr>,
     /// `--maildir`.
     pub maildir: Option<PathBuf>,
+    /// `--demo-password-file`.
+    pub demo_password_file: Option<PathBuf>,
     /// `--ready-file`.
     pub ready_file: Option<PathBuf>,
     /// `--max-sessions`.
@@ -619,6 +628,7 @@ pub fn build(file: Option<FileConfig>, cli: Overrides) -> anyhow::Result<(Socket
             maildir: cli.maildir.or(fd.maildir),
             password: fd.password.unwrap_or(d.password),
             passwords: fd.passwords,
+            password_file: cli.demo_password_file.or(fd.password_file),
             autologout: cli
                 .demo_autologout_secs
                 .or(fd.autologout_secs)
@@ -653,11 +663,80 @@ pub fn build(file: Option<FileConfig>, cli: Overrides) -> anyhow::Result<(Socket
                 bail!("the target name {name:?} is reserved for the demo server (--demo)");
             }
         }
+        let mut demo = demo;
+        if let Some(path) = &demo.password_file {
+            demo.passwords.extend(load_password_file(path)?);
+        }
+        check_maildir_passwords(&demo, listen)?;
         config.demo = Some(demo);
-    } else if cli.maildir.is_some() || cli.demo_pop3.is_some() || cli.demo_pop3s.is_some() {
-        bail!("--maildir, --demo-pop3 and --demo-pop3s need --demo");
+    } else if cli.maildir.is_some()
+        || cli.demo_pop3.is_some()
+        || cli.demo_pop3s.is_some()
+        || cli.demo_password_file.is_some()
+    {
+        bail!("--maildir, --demo-pop3, --demo-pop3s and --demo-password-file need --demo");
     }
     Ok((listen, config))
+}
+
+/// Reads a password file: one `user:password` per line (the password is the rest of the line);
+/// blank lines and lines starting with `#` are skipped. Errors name the line, never its text.
+pub fn load_password_file(path: &Path) -> anyhow::Result<HashMap<String, String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the password file {}", path.display()))?;
+    let mut passwords = HashMap::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match line.split_once(':') {
+            Some((user, password)) if !user.is_empty() && !password.is_empty() => {
+                passwords.insert(user.to_owned(), password.to_owned());
+            }
+            _ => bail!(
+                "the password file {} line {}: expected user:password",
+                path.display(),
+                i + 1
+            ),
+        }
+    }
+    Ok(passwords)
+}
+
+/// `--maildir` without a password file lets every Maildir account in with the shared demo
+/// password: refused unless the bridge and the demo ports all listen on loopback, where it is
+/// only warned about.
+fn check_maildir_passwords(demo: &DemoConfig, listen: SocketAddr) -> anyhow::Result<()> {
+    let Some(maildir) = &demo.maildir else {
+        return Ok(());
+    };
+    if demo.password_file.is_some() {
+        return Ok(());
+    }
+    let password = if demo.password == DemoConfig::default().password {
+        format!("the public demo password {:?}", demo.password)
+    } else {
+        "the one shared demo password".to_owned()
+    };
+    if let Some(open) = [listen, demo.pop3, demo.pop3s]
+        .into_iter()
+        .find(|addr| !addr.ip().to_canonical().is_loopback())
+    {
+        bail!(
+            "--maildir {} without a password file would let every account in with {password}, \
+             and {open} is not a loopback address: add --demo-password-file FILE (lines \
+             user:password; only the users it names can log in), or listen on 127.0.0.1 only",
+            maildir.display()
+        );
+    }
+    tracing::warn!(
+        "WARNING: --maildir {} has no password file: EVERY account under it logs in with \
+         {password}. Acceptable on loopback only; add --demo-password-file FILE to give each \
+         account its own password.",
+        maildir.display()
+    );
+    Ok(())
 }
 
 fn push_target(targets: &mut Vec<Target>, target: Target, replace: bool) -> anyhow::Result<()> {
@@ -673,6 +752,7 @@ fn push_target(targets: &mut Vec<Target>, target: Target, replace: bool) -> anyh
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn target_specs_parse() {
@@ -810,6 +890,74 @@ mod tests {
             .demo
             .unwrap();
         assert_eq!(demo.autologout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn maildir_without_a_password_file_stays_on_loopback() {
+        let dir = tempfile::tempdir().unwrap();
+        let maildir = Overrides {
+            demo: true,
+            maildir: Some(dir.path().to_owned()),
+            ..Overrides::default()
+        };
+        // Loopback everywhere: allowed (with a warning).
+        assert!(build(None, maildir.clone()).is_ok());
+        // Any of the three listeners elsewhere: refused, naming the flag to add.
+        for (listen, pop3, pop3s) in [
+            (Some("0.0.0.0:8080"), None, None),
+            (None, Some("192.0.2.1:110"), None),
+            (None, None, Some("[::]:995")),
+        ] {
+            let cli = Overrides {
+                listen: listen.map(|a| a.parse().unwrap()),
+                demo_pop3: pop3.map(|a| a.parse().unwrap()),
+                demo_pop3s: pop3s.map(|a| a.parse().unwrap()),
+                ..maildir.clone()
+            };
+            let error = format!("{:#}", build(None, cli.clone()).unwrap_err());
+            assert!(error.contains("--demo-password-file FILE"), "{error}");
+            assert!(error.contains("\"pop3\""), "{error}");
+            // With a password file it starts, and only the users in it log in.
+            let file = dir.path().join("passwords");
+            fs::write(&file, "# accounts\nalice:wonder:land\r\n\nbob:b0b\n").unwrap();
+            let cli = Overrides {
+                demo_password_file: Some(file),
+                ..cli
+            };
+            let demo = build(None, cli).unwrap().1.demo.unwrap();
+            assert!(demo.password_file.is_some());
+            assert_eq!(demo.passwords.len(), 2);
+            assert_eq!(demo.passwords["alice"], "wonder:land");
+            assert_eq!(demo.passwords["bob"], "b0b");
+        }
+        // Without --maildir, the in-memory samples may be served anywhere.
+        let cli = Overrides {
+            demo: true,
+            listen: Some("0.0.0.0:8080".parse().unwrap()),
+            ..Overrides::default()
+        };
+        assert!(build(None, cli).is_ok());
+    }
+
+    #[test]
+    fn bad_password_files_are_refused_without_echoing_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("passwords");
+        for bad in ["alice\n", ":secret-one\n", "ok:fine\nbob:\n"] {
+            fs::write(&file, bad).unwrap();
+            let error = format!("{:#}", load_password_file(&file).unwrap_err());
+            assert!(error.contains("line"), "{error}");
+            assert!(
+                !error.contains("secret") && !error.contains("fine"),
+                "{error}"
+            );
+        }
+        assert!(load_password_file(&dir.path().join("missing")).is_err());
+        let cli = Overrides {
+            demo_password_file: Some(file),
+            ..Overrides::default()
+        };
+        assert!(build(None, cli).is_err(), "needs --demo");
     }
 
     #[test]

@@ -125,3 +125,94 @@ fn list_and_stat_sizes_are_what_retr_sends() {
     replies.ok(); // QUIT
     assert!(replies.0.is_empty());
 }
+
+/// Runs the binary with `args` until it writes its ready file or exits; then kills it and
+/// returns whether it got ready, and its standard error.
+fn run_bridge(args: &[&str], work: &Path) -> (bool, String) {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let ready = work.join("ready.json");
+    let _ = fs::remove_file(&ready);
+    let www = work.join("www");
+    fs::create_dir_all(&www).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_popwire-bridge"))
+        .args([
+            "--demo",
+            "--demo-pop3",
+            "127.0.0.1:0",
+            "--demo-pop3s",
+            "127.0.0.1:0",
+        ])
+        .args(args)
+        .arg("--www")
+        .arg(&www)
+        .arg("--ready-file")
+        .arg(&ready)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let got_ready = loop {
+        if ready.exists() {
+            break true;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break false;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(15));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (got_ready, stderr)
+}
+
+#[test]
+fn maildir_without_a_password_file_is_refused_off_loopback_and_warned_about_on_it() {
+    let root = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    maildir(root.path(), "u");
+    let dir = root.path().to_str().unwrap();
+
+    let (ready, stderr) = run_bridge(&["--listen", "0.0.0.0:0", "--maildir", dir], work.path());
+    assert!(!ready, "{stderr}");
+    assert!(stderr.contains("add --demo-password-file FILE"), "{stderr}");
+    assert!(
+        stderr.contains("0.0.0.0:0 is not a loopback address"),
+        "{stderr}"
+    );
+
+    let (ready, stderr) = run_bridge(&["--listen", "127.0.0.1:0", "--maildir", dir], work.path());
+    assert!(ready, "{stderr}");
+    assert!(
+        stderr.contains("WARNING") && stderr.contains("EVERY account under it logs in"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--demo-password-file"), "{stderr}");
+
+    let passwords = work.path().join("passwords");
+    fs::write(&passwords, "u:s3cret\n").unwrap();
+    let (ready, stderr) = run_bridge(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--maildir",
+            dir,
+            "--demo-password-file",
+            passwords.to_str().unwrap(),
+        ],
+        work.path(),
+    );
+    assert!(ready, "{stderr}");
+    assert!(!stderr.contains("WARNING"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+}

@@ -1098,6 +1098,13 @@ mod tests {
         let store = MaildirStore::open(root.path(), passwords, "d3fault-pw".into()).unwrap();
         assert_eq!(store.secret("alice").as_deref(), Some("s3cret-alice"));
         assert_eq!(store.secret("bob").as_deref(), Some("d3fault-pw"));
+        // A password file was given: only the users it names have a secret.
+        let passwords = HashMap::from([("alice".to_owned(), "s3cret-alice".to_owned())]);
+        let listed = MaildirStore::open(root.path(), passwords, "d3fault-pw".into())
+            .unwrap()
+            .listed_users_only(true);
+        assert_eq!(listed.secret("alice").as_deref(), Some("s3cret-alice"));
+        assert_eq!(listed.secret("bob"), None);
         let debug = format!("{store:?}");
         assert!(
             !debug.contains("s3cret") && !debug.contains("d3fault"),

@@ -92,7 +92,8 @@ pub async fn start(
         Some(dir) => {
             let maildirs =
                 maildir::MaildirStore::open(dir, config.passwords.clone(), config.password.clone())
-                    .with_context(|| format!("--maildir {}", dir.display()))?;
+                    .with_context(|| format!("--maildir {}", dir.display()))?
+                    .listed_users_only(config.password_file.is_some());
             (Arc::new(maildirs), None)
         }
         None => {
