@@ -1,6 +1,7 @@
 # Shared by the scripts that start things for tests and benchmarks (source it after `cd` to the
 # repository root): a work directory and the background processes, both gone on exit; waiting
-# for a file; the `silent` POP3 target; starting popwire-bridge and reading its address.
+# for a file; the `silent` POP3 target; the misbehaving-server fixture; starting popwire-bridge
+# and reading its address.
 
 work=$(mktemp -d)
 pids=()
@@ -51,4 +52,23 @@ start_bridge() {
   pids+=($!)
   wait_for_file "$work/ready.json"
   http=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["http"])' "$work/ready.json")
+}
+
+# start_fixture RUNS: the misbehaving-server fixture (tests/fixtures/misbehaving/, the example
+# misbehaving_fixture, built already) with the scenarios that run on RUNS (`browser`), one
+# 127.0.0.1 port each; sets $fixture_report (the URL of its report: what bytes each connection
+# sent) and $fixture_targets (the bridge arguments: --target fx-NAME=127.0.0.1:PORT per scenario).
+start_fixture() {
+  target/debug/examples/misbehaving_fixture --scenarios tests/fixtures/misbehaving --runs "$1" \
+    --ready-file "$work/fixture.json" >"$work/fixture.log" 2>&1 &
+  pids+=($!)
+  wait_for_file "$work/fixture.json"
+  fixture_report=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["report"])' "$work/fixture.json")
+  mapfile -t fixture_targets < <(python3 - "$work/fixture.json" <<'PY'
+import json, sys
+for name, port in sorted(json.load(open(sys.argv[1]))["scenarios"].items()):
+    print("--target")
+    print(f"fx-{name}=127.0.0.1:{port}")
+PY
+  )
 }

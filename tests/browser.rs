@@ -396,6 +396,81 @@ async fn progress_reports_against_the_list_size() {
     ok(&c, "quit", &[]).await;
 }
 
+/// `connect()` with `maxBodyBytes` set to `cap`.
+async fn connect_with_cap(cap: JsValue) -> Result<JsValue, JsValue> {
+    let o = options("demo", 20_000.0);
+    Reflect::set(&o, &"maxBodyBytes".into(), &cap).unwrap();
+    JsFuture::from(Pop3Client::connect(o)).await
+}
+
+#[wasm_bindgen_test]
+async fn max_body_bytes_caps_retr_and_retr_stream_hands_over_every_octet() {
+    // Nonsense caps are refused with kind `input`, before anything is opened.
+    let over = JsValue::from((1u64 << 30) as f64 + 1.0);
+    for bad in [
+        JsValue::from(0),
+        JsValue::from(-5),
+        JsValue::from(1.5),
+        JsValue::from(f64::NAN),
+        JsValue::from(f64::INFINITY),
+        over,
+        JsValue::from("1000000"),
+        JsValue::TRUE,
+    ] {
+        let error = connect_with_cap(bad.clone())
+            .await
+            .map(|_| ())
+            .expect_err("a nonsense maxBodyBytes must be refused");
+        assert_eq!(kind(&error).0, "input", "{bad:?}: {error:?}");
+        let message = get(&error, "message").as_string().unwrap();
+        assert!(message.contains("maxBodyBytes"), "{message}");
+    }
+
+    // The ~1 MB sample against a cap one octet too small: RETR and retrStream fail with
+    // `limit`, and the session stays in step (a small message still arrives whole).
+    let large = SAMPLES[6];
+    let small = connect_with_cap(JsValue::from(large.len() as f64 - 1.0))
+        .await
+        .unwrap();
+    login(&small, &fresh_user("cap-small")).await;
+    let error = err(&small, "retr", &[7.into()]).await;
+    assert_eq!(kind(&error).0, "limit", "{error:?}");
+    let ignore = Closure::wrap(Box::new(|_: JsValue| {}) as Box<dyn FnMut(JsValue)>);
+    let error = err(&small, "retrStream", &[7.into(), ignore.as_ref().clone()]).await;
+    assert_eq!(kind(&error).0, "limit", "{error:?}");
+    let first = ok(&small, "retr", &[1.into()]).await;
+    let bytes = get(&first, "bytes").dyn_into::<Uint8Array>().unwrap();
+    assert_eq!(bytes.to_vec().as_slice(), SAMPLES[0]);
+    ok(&small, "quit", &[]).await;
+
+    // Exactly large enough: RETR gives the message, retrStream hands it over in pieces.
+    let exact = connect_with_cap(JsValue::from(large.len() as f64))
+        .await
+        .unwrap();
+    login(&exact, &fresh_user("cap-exact")).await;
+    let message = ok(&exact, "retr", &[7.into()]).await;
+    let bytes = get(&message, "bytes").dyn_into::<Uint8Array>().unwrap();
+    assert_eq!(bytes.to_vec().as_slice(), large);
+    let chunks = Rc::new(RefCell::new(Vec::<Vec<u8>>::new()));
+    let sink = chunks.clone();
+    let on_chunk = Closure::wrap(Box::new(move |chunk: JsValue| {
+        let chunk = chunk.dyn_into::<Uint8Array>().unwrap();
+        sink.borrow_mut().push(chunk.to_vec());
+    }) as Box<dyn FnMut(JsValue)>);
+    let streamed = ok(&exact, "retrStream", &[7.into(), on_chunk.as_ref().clone()]).await;
+    assert_eq!(
+        get(&streamed, "size").as_f64(),
+        Some(large.len() as f64),
+        "{streamed:?}"
+    );
+    assert!(get(&streamed, "bytes").is_undefined(), "nothing kept");
+    let chunks = chunks.borrow();
+    assert!(chunks.len() > 1, "in pieces as it arrived: {}", chunks.len());
+    assert!(chunks.iter().all(|c| !c.is_empty()));
+    assert_eq!(chunks.concat().as_slice(), large);
+    ok(&exact, "quit", &[]).await;
+}
+
 #[wasm_bindgen_test]
 fn free_functions() {
     let ok = check_command("RETR 1", "AUTHORIZATION");
@@ -416,4 +491,360 @@ fn free_functions() {
         .contains("بروتوكول"));
     let html = parse_message(SAMPLES[3]);
     assert!(get(&html, "html").as_string().unwrap().contains("<script>"));
+}
+
+// ----- The misbehaving-server fixture (issue 8 §4) ------------------------------------------
+//
+// The scenarios of tests/fixtures/misbehaving/ that run `browser`, through the JS API and the
+// bridge. scripts/test-browser.sh runs the fixture (`cargo run --example misbehaving_fixture`),
+// gives the bridge a target `fx-NAME` per scenario and builds these tests with
+// POPWIRE_TEST_FIXTURE=http://127.0.0.1:PORT/ (the fixture's report: what bytes it saw). The
+// native runner, tests/misbehaving.rs, interprets the same files the same way.
+
+fn fixture_report_url() -> &'static str {
+    match option_env!("POPWIRE_TEST_FIXTURE") {
+        Some(url) => url,
+        None => panic!(
+            "build with POPWIRE_TEST_FIXTURE=http://HOST:PORT/ (scripts/test-browser.sh starts the fixture)"
+        ),
+    }
+}
+
+macro_rules! fixture_scenarios {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[wasm_bindgen_test]
+            async fn $name() {
+                run_fixture(
+                    stringify!($name),
+                    include_str!(concat!("fixtures/misbehaving/", stringify!($name), ".json")),
+                )
+                .await;
+            }
+        )*
+    };
+}
+
+#[path = "fixture/outcome.rs"]
+mod outcome;
+
+mod misbehaving {
+    use super::outcome::outcome_matches;
+    use super::*;
+    use serde_json::{json, Value};
+
+    fixture_scenarios!(
+        bare_lf,
+        overlong_line,
+        err_greeting,
+        one_byte_splits,
+        unsolicited_bytes,
+        drop_mid_retr,
+        endless_multiline,
+        slow_drip,
+        sasl_login_empty_password,
+        apop_msgid_timestamp,
+        raw_auth_then_capa,
+        overlong_multiline_status,
+        overlong_multiline_status_pipelined,
+        sasl_long_challenge,
+        hierarchical_code,
+        pass_only_after_user,
+        list_bad_line,
+        stls_no_handshake,
+    );
+
+    #[wasm_bindgen_test]
+    async fn fixture_self_check() {
+        // The fixture expects USER bob; we send USER alice: its report must say so.
+        let c = connect("fx-fixture_self_check").await;
+        let sent = call(&c, "user", &["alice".into()]).await;
+        assert!(
+            sent.is_err(),
+            "the fixture drops the connection on a mismatch"
+        );
+        let mut connections = Vec::new();
+        for _ in 0..100 {
+            connections = report("fixture_self_check").await;
+            if connections.first().and_then(|c| c["finished"].as_bool()) == Some(true) {
+                break;
+            }
+            sleep_ms(100).await;
+        }
+        assert_eq!(connections.len(), 1, "{connections:?}");
+        let failures = connections[0]["failures"].as_array().unwrap();
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        let failure = failures[0].as_str().unwrap();
+        assert!(
+            failure.contains("USER bob") && failure.contains("USER alice"),
+            "{failure}"
+        );
+        assert_eq!(connections[0]["completed"], json!(false));
+    }
+
+    /// A JS value as JSON (a `Uint8Array` becomes its length, as the native runner's messages).
+    fn to_json(value: &JsValue) -> Value {
+        let replacer =
+            Function::new_with_args("k, x", "return x instanceof Uint8Array ? x.length : x;");
+        let text = js_sys::JSON::stringify_with_replacer(value, &replacer)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_else(|| "null".into());
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// A rejected promise's `Pop3Error` as JSON: `kind`, `code`, `explain` (its key), `message`.
+    fn error_json(error: &JsValue) -> Value {
+        json!({
+            "kind": get(error, "kind").as_string(),
+            "code": get(error, "code").as_string(),
+            "explain": get(&get(error, "explain"), "key").as_string(),
+            "message": get(error, "message").as_string(),
+        })
+    }
+
+    fn outcome(result: Result<JsValue, JsValue>) -> Result<Value, Value> {
+        result.map(|v| to_json(&v)).map_err(|e| error_json(&e))
+    }
+
+    async fn sleep_ms(ms: u32) {
+        let sleep = Function::new_with_args("ms", "return new Promise(r => setTimeout(r, ms));");
+        let promise: Promise = sleep.call1(&JsValue::NULL, &ms.into()).unwrap().into();
+        JsFuture::from(promise).await.unwrap();
+    }
+
+    /// The fixture's report for `name`: one entry per connection.
+    async fn report(name: &str) -> Vec<Value> {
+        let fetch = Function::new_with_args(
+            "url",
+            "return fetch(url, {cache: 'no-store'}).then(r => r.text());",
+        );
+        let promise: Promise = fetch
+            .call1(&JsValue::NULL, &fixture_report_url().into())
+            .unwrap()
+            .into();
+        let text = JsFuture::from(promise).await.unwrap().as_string().unwrap();
+        let all: Value = serde_json::from_str(&text).unwrap();
+        all.get(name)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Whether an action runs here (`"only": "native"` skips it).
+    fn applies(action: &Value) -> bool {
+        match action.get("only").and_then(Value::as_str) {
+            Some(only) => only == "browser",
+            None => true,
+        }
+    }
+
+    /// Calls a JS method without awaiting: its promise (or value) as a future of the outcome.
+    fn issue(client: &JsValue, verb: &str, args: &[Value], here: &str) -> JsFuture {
+        let method = match verb {
+            "user" | "pass" | "apop" | "auth" | "capa" | "stls" | "stat" | "list" | "uidl"
+            | "retr" | "top" | "dele" | "noop" | "rset" | "quit" | "send" => verb,
+            other => {
+                panic!("{here}: {other} cannot run in the browser (mark it \"only\": \"native\")")
+            }
+        };
+        let js_args: Array = args
+            .iter()
+            .map(|a| match a {
+                Value::String(s) => JsValue::from_str(s),
+                Value::Number(n) => JsValue::from_f64(n.as_f64().unwrap()),
+                other => panic!("{here}: argument {other}"),
+            })
+            .collect();
+        let f: Function = get(client, method).dyn_into().unwrap();
+        let result = f.apply(client, &js_args).unwrap();
+        let promise = match result.dyn_into::<Promise>() {
+            Ok(p) => p,
+            Err(value) => Promise::resolve(&value),
+        };
+        JsFuture::from(promise)
+    }
+
+    fn expect_outcome(action: &Value, got: &Result<Value, Value>, here: &str) {
+        let Some(expected) = action.get("expect") else {
+            assert!(got.is_ok(), "{here}: expected success, got {got:?}");
+            return;
+        };
+        if let Err(why) = outcome_matches(expected, got) {
+            panic!("{here}: {why}\n  got {got:?}");
+        }
+    }
+
+    async fn run_fixture(name: &str, text: &str) {
+        let scenario: Value = serde_json::from_str(text).unwrap();
+        let runs = scenario.get("runs").and_then(Value::as_array);
+        assert!(
+            runs.is_none_or(|r| r.iter().any(|x| x == "browser")),
+            "{name} does not run in the browser"
+        );
+        let timeout = scenario
+            .get("timeout_ms")
+            .and_then(Value::as_f64)
+            .unwrap_or(20_000.0);
+        let target = format!("fx-{name}");
+        let connected = JsFuture::from(Pop3Client::connect(options(&target, timeout))).await;
+        let connect = match &connected {
+            Ok(c) => Ok(to_json(&get(c, "greeting"))),
+            Err(e) => Err(error_json(e)),
+        };
+        let expected = scenario
+            .get("connect")
+            .cloned()
+            .unwrap_or(json!({"ok": {}}));
+        if let Err(why) = outcome_matches(&expected, &connect) {
+            panic!("{name}: connect: {why}\n  got {connect:?}");
+        }
+        let actions: Vec<Value> = scenario
+            .get("client")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(applies)
+            .collect();
+        if let Ok(client) = &connected {
+            let (entries, _keep) = record_transcript(client);
+            let mut pending: std::collections::HashMap<String, JsFuture> = Default::default();
+            for (i, action) in actions.iter().enumerate() {
+                let here = format!("{name}: client action {i} {action}");
+                if let Some(check) = action.get("check") {
+                    check_client(client, &entries.borrow(), check, &here);
+                    continue;
+                }
+                if let Some(id) = action.get("await").and_then(Value::as_str) {
+                    let future = pending
+                        .remove(id)
+                        .unwrap_or_else(|| panic!("{here}: no pending id {id:?}"));
+                    let got = outcome(future.await);
+                    expect_outcome(action, &got, &here);
+                    continue;
+                }
+                let verb = action.get("do").and_then(Value::as_str).unwrap();
+                let args = action
+                    .get("args")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
+                if verb == "sleep" {
+                    sleep_ms(args[0].as_u64().unwrap() as u32).await;
+                    continue;
+                }
+                if verb == "close" {
+                    call(client, "close", &[]).await.unwrap();
+                    continue;
+                }
+                let future = issue(client, verb, &args, &here);
+                if action.get("wait").and_then(Value::as_bool).unwrap_or(true) {
+                    let got = outcome(future.await);
+                    expect_outcome(action, &got, &here);
+                } else {
+                    let id = action.get("id").and_then(Value::as_str).unwrap();
+                    pending.insert(id.to_owned(), future);
+                }
+            }
+            assert!(pending.is_empty(), "{name}: never awaited");
+            call(client, "close", &[]).await.unwrap();
+        } else {
+            assert!(
+                actions
+                    .iter()
+                    .all(|a| a.get("check").is_none() && a.get("do").is_none()),
+                "{name}: connect failed, so no client action can run"
+            );
+        }
+
+        // What the fixture saw: wait until the connection is over, then check it.
+        let may_end_early = scenario
+            .get("may_end_early")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let mut connections = Vec::new();
+        for _ in 0..200 {
+            connections = report(name).await;
+            let finished = connections
+                .iter()
+                .all(|c| c.get("finished").and_then(Value::as_bool) == Some(true));
+            if !connections.is_empty() && finished {
+                break;
+            }
+            sleep_ms(100).await;
+        }
+        assert_eq!(
+            connections.len(),
+            1,
+            "{name}: one connection: {connections:?}"
+        );
+        let conn = &connections[0];
+        assert_eq!(
+            conn["finished"],
+            json!(true),
+            "{name}: the fixture never finished: {conn}"
+        );
+        assert_eq!(
+            conn["failures"],
+            json!([]),
+            "{name}: the fixture's expectations failed"
+        );
+        assert!(
+            conn["completed"] == json!(true) || may_end_early,
+            "{name}: the fixture stopped early: {conn}"
+        );
+    }
+
+    fn check_client(client: &JsValue, entries: &[JsValue], check: &Value, here: &str) {
+        let keys: Vec<String> = entries
+            .iter()
+            .filter_map(|e| get(&get(e, "explain"), "key").as_string())
+            .collect();
+        let allowed: Vec<String> = Array::from(&call_sync(client, "allowedCommands"))
+            .iter()
+            .filter_map(|v| v.as_string())
+            .collect();
+        let Value::Object(items) = check else {
+            panic!("{here}: check must be an object");
+        };
+        for (key, want) in items {
+            let list = || -> Vec<&str> {
+                want.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap())
+                    .collect()
+            };
+            match key.as_str() {
+                "state" => assert_eq!(Some(state(client)), want.as_str().map(str::to_owned), "{here}"),
+                "transcript_has" => {
+                    for k in list() {
+                        assert!(keys.iter().any(|x| x == k), "{here}: {k} not in {keys:?}");
+                    }
+                }
+                "transcript_lacks" => {
+                    for k in list() {
+                        assert!(!keys.iter().any(|x| x == k), "{here}: {k} in {keys:?}");
+                    }
+                }
+                "allowed_has" => {
+                    for k in list() {
+                        assert!(allowed.iter().any(|x| x == k), "{here}: {k} not in {allowed:?}");
+                    }
+                }
+                "allowed_lacks" => {
+                    for k in list() {
+                        assert!(!allowed.iter().any(|x| x == k), "{here}: {k} in {allowed:?}");
+                    }
+                }
+                other => panic!("{here}: {other} cannot be checked in the browser (mark it \"only\": \"native\")"),
+            }
+        }
+    }
+
+    fn call_sync(client: &JsValue, method: &str) -> JsValue {
+        let f: Function = get(client, method).dyn_into().unwrap();
+        f.call0(client).unwrap()
+    }
 }
