@@ -58,8 +58,10 @@ else
   apt_install nodejs npm
 fi
 
-# npm tools: binaryen's wasm-opt (never Debian's, see TOOLCHAIN.md) and playwright-core.
+# npm tools: binaryen's wasm-opt (never Debian's, see TOOLCHAIN.md), playwright-core and
+# axe-core (the page tests).
 if [ -x node_modules/.bin/wasm-opt ] && [ -d node_modules/playwright-core ] \
+   && [ -f node_modules/axe-core/axe.min.js ] \
    && [ node_modules/.package-lock.json -nt package-lock.json ]; then
   say "npm packages: present"
 else

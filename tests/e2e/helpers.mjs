@@ -99,7 +99,30 @@ export async function openPage(page, query = "") {
   await page.waitForSelector('html[data-ready="true"]', { timeout: 15000 });
 }
 
-export async function screenshot(page, name, { top = true } = {}) {
+const AXE = readFileSync(path.join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
+const WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+/**
+ * Runs axe-core (WCAG 2.1 A and AA rules) on the page as it is now and fails on any serious or
+ * critical violation, naming the rule and the elements. axe is evaluated through DevTools, so
+ * the page's CSP (no inline scripts) is untouched. `screenshot()` calls it: every screen a test
+ * photographs is checked.
+ */
+export async function assertAccessible(page, label) {
+  const loaded = await page.evaluate(() => typeof window.axe === "object");
+  if (!loaded) await page.evaluate(AXE);
+  const violations = await page.evaluate(async (tags) => {
+    const result = await window.axe.run(document, { runOnly: { type: "tag", values: tags }, resultTypes: ["violations"] });
+    return result.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 5).map((n) => n.target.join(" ")).join(", ")}`);
+  }, WCAG_AA);
+  const where = await page.evaluate(() => `${document.documentElement.lang}, ${document.documentElement.dataset.theme || "light"} theme`);
+  assert.deepEqual(violations, [], `axe-core on ${label} (${where}):\n${violations.join("\n")}`);
+}
+
+export async function screenshot(page, name, { top = true, axe = true } = {}) {
+  if (axe) await assertAccessible(page, name);
   mkdirSync(SCREENSHOTS, { recursive: true });
   if (top) {
     // Each column scrolls on its own: show their beginnings.

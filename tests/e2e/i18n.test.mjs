@@ -22,7 +22,7 @@ const DYNAMIC = {
   "guide.": ["connect", "capa", "login", "stat", "list", "uidl", "top", "retr", "dele", "quit", "done"]
     .flatMap((s) => ["title", "what", "look", "do"].map((f) => `${s}.${f}`)),
   "transcript.dir-": ["client", "server", "info"],
-  "viewer.removed-": ["scripts", "handlers", "remote", "forms", "links"],
+  "viewer.removed-": ["scripts", "handlers", "remote", "styles", "forms", "links"],
   "error.bridge.": ["unknown-target", "connect-failed", "origin", "busy", "too-large", "idle", "tls-failed"],
   "error.": ["state.title", "input.title", "limit.title", "protocol.title"],
 };
