@@ -44,7 +44,7 @@ test-native:
 # The engine's integration tests again, compiled to wasm32 and run under Node.
 test-wasm-engine:
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-	  $(CARGO) test --target wasm32-unknown-unknown --test rfc_transcripts --test session
+	  $(CARGO) test --target wasm32-unknown-unknown --test rfc_transcripts --test session --test conformance
 
 # The JS API in headless Chromium against a bridge + demo server on port 0.
 test-browser:
