@@ -396,6 +396,82 @@ async fn progress_reports_against_the_list_size() {
     ok(&c, "quit", &[]).await;
 }
 
+/// `connect()` with `maxBodyBytes` set to `cap`.
+async fn connect_with_cap(cap: JsValue) -> Result<JsValue, JsValue> {
+    let o = options("demo", 20_000.0);
+    Reflect::set(&o, &"maxBodyBytes".into(), &cap).unwrap();
+    JsFuture::from(Pop3Client::connect(o)).await
+}
+
+#[wasm_bindgen_test]
+async fn max_body_bytes_caps_retr_and_retr_stream_hands_over_every_octet() {
+    // Nonsense caps are refused with kind `input`, before anything is opened.
+    let over = JsValue::from((1u64 << 30) as f64 + 1.0);
+    for bad in [
+        JsValue::from(0),
+        JsValue::from(-5),
+        JsValue::from(1.5),
+        JsValue::from(f64::NAN),
+        JsValue::from(f64::INFINITY),
+        over,
+        JsValue::from("1000000"),
+        JsValue::TRUE,
+    ] {
+        let error = connect_with_cap(bad.clone())
+            .await
+            .map(|_| ())
+            .expect_err("a nonsense maxBodyBytes must be refused");
+        assert_eq!(kind(&error).0, "input", "{bad:?}: {error:?}");
+        let message = get(&error, "message").as_string().unwrap();
+        assert!(message.contains("maxBodyBytes"), "{message}");
+    }
+
+    // The ~1 MB sample against a cap one octet too small: RETR and retrStream fail with
+    // `limit`, and the session stays in step (a small message still arrives whole).
+    let large = SAMPLES[6];
+    let small = connect_with_cap(JsValue::from(large.len() as f64 - 1.0))
+        .await
+        .unwrap();
+    login(&small, &fresh_user("cap-small")).await;
+    let error = err(&small, "retr", &[7.into()]).await;
+    assert_eq!(kind(&error).0, "limit", "{error:?}");
+    let ignore = Closure::wrap(Box::new(|_: JsValue| {}) as Box<dyn FnMut(JsValue)>);
+    let error = err(&small, "retrStream", &[7.into(), ignore.as_ref().clone()]).await;
+    assert_eq!(kind(&error).0, "limit", "{error:?}");
+    let first = ok(&small, "retr", &[1.into()]).await;
+    let bytes = get(&first, "bytes").dyn_into::<Uint8Array>().unwrap();
+    assert_eq!(bytes.to_vec().as_slice(), SAMPLES[0]);
+    ok(&small, "quit", &[]).await;
+
+    // Exactly large enough: RETR gives the message, retrStream hands it over in pieces.
+    let exact = connect_with_cap(JsValue::from(large.len() as f64))
+        .await
+        .unwrap();
+    login(&exact, &fresh_user("cap-exact")).await;
+    let message = ok(&exact, "retr", &[7.into()]).await;
+    let bytes = get(&message, "bytes").dyn_into::<Uint8Array>().unwrap();
+    assert_eq!(bytes.to_vec().as_slice(), large);
+    let chunks = Rc::new(RefCell::new(Vec::<Vec<u8>>::new()));
+    let sink = chunks.clone();
+    let on_chunk = Closure::wrap(Box::new(move |chunk: JsValue| {
+        let chunk = chunk.dyn_into::<Uint8Array>().unwrap();
+        sink.borrow_mut().push(chunk.to_vec());
+    }) as Box<dyn FnMut(JsValue)>);
+    let streamed = ok(&exact, "retrStream", &[7.into(), on_chunk.as_ref().clone()]).await;
+    assert_eq!(
+        get(&streamed, "size").as_f64(),
+        Some(large.len() as f64),
+        "{streamed:?}"
+    );
+    assert!(get(&streamed, "bytes").is_undefined(), "nothing kept");
+    let chunks = chunks.take();
+    let pieces = chunks.len();
+    assert!(pieces > 1, "in pieces as it arrived: {pieces}");
+    assert!(chunks.iter().all(|c| !c.is_empty()));
+    assert_eq!(chunks.concat().as_slice(), large);
+    ok(&exact, "quit", &[]).await;
+}
+
 #[wasm_bindgen_test]
 fn free_functions() {
     let ok = check_command("RETR 1", "AUTHORIZATION");

@@ -1,8 +1,11 @@
 // The maildrop: a table built from LIST and UIDL (number, size, unique-id, marked for
 // deletion) with per-row TOP / RETR / DELE; RSET un-marks; after QUIT the update is shown
 // (what the server removed in the UPDATE state). It follows typed and raw commands alike.
+// RETR on a message LIST says is over what the page shows does not fetch it for the viewer:
+// the viewer offers to save it instead (event popwire:oversize), streaming the RETR.
 
 import { t, formatBytes, formatNumber, onLanguageChange } from "./i18n.js";
+import { SHOW_MAX } from "./viewer.js";
 
 export class Maildrop {
   /** @param {object} ctx { session, perform: (command, ...args) => Promise, onMessage: (msg) => void } */
@@ -83,6 +86,10 @@ export class Maildrop {
 
   #onResult(d) {
     const { command, args } = d;
+    if (!d.ok && !d.raw && command === "RETR" && d.error?.kind === "limit") {
+      // Over even what the page fetches: the viewer says so (nothing can be saved either).
+      this.#oversize(Number(args[0]), { tooLarge: true });
+    }
     if (d.raw) {
       this.#onRaw(d);
     } else if (d.ok) {
@@ -218,9 +225,25 @@ export class Maildrop {
     }
     const action = btn.dataset.action;
     document.dispatchEvent(new CustomEvent("popwire:selection"));
-    if (action === "TOP") this.ctx.perform("TOP", id, this.topLines());
+    if (action === "RETR" && (this.sizeOf(id) ?? 0) > SHOW_MAX) this.#oversize(id);
+    else if (action === "TOP") this.ctx.perform("TOP", id, this.topLines());
     else this.ctx.perform(action, id);
     this.render();
+  }
+
+  /** Hands a message too large to show to the viewer, with a way to stream its RETR. */
+  #oversize(id, { tooLarge = false } = {}) {
+    const session = this.session;
+    const client = session.client;
+    const retrieve = (onChunk) => {
+      if (!session.connected || session.client !== client) {
+        return Promise.reject(new Error(t("maildrop.not-connected")));
+      }
+      return client.retrStream(id, onChunk);
+    };
+    document.dispatchEvent(new CustomEvent("popwire:oversize", {
+      detail: { id, size: this.sizeOf(id), tooLarge, retrieve },
+    }));
   }
 
   /** Focuses the table (the selected row's first button). */

@@ -17,6 +17,10 @@ export function loadEngine() {
 
 export { checkCommand, parseMessage, explainRfc };
 
+/** The largest message the page fetches (connect()'s maxBodyBytes), and so can save; it shows
+ * at most 64 MiB (viewer.js). A RETR holds the message in wasm memory, a shown one in JS too. */
+export const FETCH_MAX = 256 * 1024 * 1024;
+
 /** Every POP3 keyword the engine knows (for completion). */
 export const KEYWORDS = [
   "USER", "PASS", "APOP", "AUTH", "STLS", "CAPA", "UTF8", "LANG",
@@ -63,7 +67,7 @@ export class Session extends EventTarget {
     const started = performance.now();
     let client;
     try {
-      client = await Pop3Client.connect({ bridge, target, timeoutMs });
+      client = await Pop3Client.connect({ bridge, target, timeoutMs, maxBodyBytes: FETCH_MAX });
     } catch (error) {
       error.elapsedMs = performance.now() - started;
       throw error;

@@ -6,9 +6,25 @@
 // parse worker cleans it with the engine's inertHtml() (html5ever + ammonia, allow-list), and
 // the student is told what was removed. Large messages are parsed in that worker too, so
 // that the page never freezes.
+// A message over SHOW_MAX is not shown: the student is told its size (LIST's) and offered
+// "save the raw message", which streams a RETR (retrStream) into a download. The pieces go
+// into a Blob built from chunk parts (Chromium keeps large blobs outside the page's heap), not
+// a true stream to a file: showSaveFilePicker needs a native dialog that headless Chromium
+// (and most browsers) do not offer. The engine still assembles the body in wasm memory.
 
-import { parseMessage } from "./session.js";
+import { parseMessage, FETCH_MAX } from "./session.js";
 import { t, formatBytes, onLanguageChange, isRtl } from "./i18n.js";
+
+/** The largest message the page shows: 64 MiB, or less with `?maxBody=OCTETS` (tests). */
+export const SHOW_MAX = showMax(new URLSearchParams(location.search).get("maxBody"));
+
+function showMax(param) {
+  const limit = Math.min(64 * 1024 * 1024, FETCH_MAX);
+  const n = Math.floor(Number(param));
+  return param && Number.isFinite(n) && n >= 1 ? Math.min(n, limit) : limit;
+}
+
+const BLOB_EVERY = 16 * 1024 * 1024; // pieces of a saved message are folded into a Blob this often
 
 const RAW_MAX = 256 * 1024; // octets of source shown in the Raw tab
 const TEXT_MAX = 256 * 1024; // characters of text shown before "show everything"
@@ -27,8 +43,11 @@ export class Viewer {
       tab.addEventListener("click", () => this.select(tab.dataset.tab, true));
       tab.addEventListener("keydown", (e) => this.#tabKey(e));
     }
+    this.offered = null; // { id, size, retrieve?, bytes?, tooLarge?, status, saving }
+    document.addEventListener("popwire:oversize", (e) => this.offer(e.detail));
     onLanguageChange(() => {
       if (this.current) this.#render();
+      if (this.offered) this.#renderOffer();
     });
   }
 
@@ -77,8 +96,15 @@ export class Viewer {
 
   /** Shows a RETR / TOP result: { command, id, lines, bytes, size }. */
   async show(msg) {
+    if (msg.command === "RETR" && msg.bytes.length > SHOW_MAX) {
+      // Here already (a RETR typed by hand), but too large to show: offer to save these bytes.
+      this.offer({ id: msg.id, size: msg.bytes.length, bytes: msg.bytes });
+      return;
+    }
     const token = ++this.token;
     document.getElementById("viewer-empty").hidden = true;
+    if (this.offerBox) this.offerBox.hidden = true;
+    this.offered = null;
     this.body.hidden = false;
     this.current = { ...msg, parsed: null, parsing: true };
     this.raw = msg.bytes.subarray(0, RAW_MAX).slice();
@@ -93,6 +119,114 @@ export class Viewer {
     this.current.parsed = parsed;
     this.current.parsing = false;
     this.#render();
+  }
+
+  /**
+   * A message too large to show: says so and offers "save the raw message".
+   * `{ id, size, retrieve(onChunk) → Promise<{size}> }` (streams a RETR), or `{ id, size, bytes }`
+   * (already here), or `{ id, size, tooLarge: true }` (over what the page fetches at all).
+   */
+  offer(detail) {
+    ++this.token; // a message still being parsed is not shown over this
+    if (this.offered?.saving) return; // one save at a time; it reports when it is done
+    this.current = null;
+    this.offered = { ...detail, status: null, saving: false };
+    document.getElementById("viewer-empty").hidden = true;
+    this.body.hidden = true;
+    if (!this.offerBox) {
+      this.offerBox = document.createElement("div");
+      this.offerBox.id = "viewer-oversize";
+      this.offerBox.className = "viewer-oversize";
+      document.getElementById("viewer-empty").after(this.offerBox);
+    }
+    this.offerBox.hidden = false;
+    this.#renderOffer();
+  }
+
+  #renderOffer() {
+    const o = this.offered;
+    const box = this.offerBox;
+    box.dataset.id = String(o.id);
+    const vars = { id: o.id, size: o.size == null ? "?" : formatBytes(o.size), max: formatBytes(SHOW_MAX) };
+    const nodes = [];
+    if (o.tooLarge) {
+      nodes.push(para(t("viewer.oversize-too-large", { ...vars, max: formatBytes(FETCH_MAX) })));
+    } else {
+      nodes.push(para(t(o.size == null ? "viewer.oversize-unknown" : "viewer.oversize", vars)));
+      nodes.push(para(t("viewer.oversize-note"), "muted"));
+      const b = document.createElement("button");
+      b.type = "button";
+      b.id = "oversize-save";
+      b.className = "primary";
+      b.textContent = t("viewer.oversize-save");
+      b.disabled = o.saving;
+      b.addEventListener("click", () => this.#save());
+      nodes.push(b);
+    }
+    if (o.status) {
+      const status = para(t(o.status.key, o.status.vars), "oversize-status");
+      status.dataset.state = o.status.state;
+      status.setAttribute("role", "status");
+      nodes.push(status);
+    }
+    box.replaceChildren(...nodes);
+  }
+
+  /** Retrieves the offered message into a Blob piece by piece, then hands it to the browser. */
+  async #save() {
+    const o = this.offered;
+    if (!o || o.saving) return;
+    o.saving = true;
+    const total = o.size;
+    let received = 0;
+    let pending = [];
+    let pendingSize = 0;
+    const blobs = [];
+    const setStatus = (key, vars, state) => {
+      o.status = { key, vars, state };
+      if (this.offered === o) this.#renderOffer();
+    };
+    setStatus("viewer.oversize-saving", { received: formatBytes(0), size: total == null ? "?" : formatBytes(total) }, "saving");
+    try {
+      if (o.bytes) {
+        blobs.push(new Blob([o.bytes]));
+        received = o.bytes.length;
+      } else {
+        let shown = 0;
+        await o.retrieve((chunk) => {
+          pending.push(chunk);
+          pendingSize += chunk.length;
+          received += chunk.length;
+          if (pendingSize >= BLOB_EVERY) {
+            // Handed to the browser's blob storage; the pieces can be collected.
+            blobs.push(new Blob(pending));
+            pending = [];
+            pendingSize = 0;
+          }
+          if (received - shown >= 256 * 1024) {
+            shown = received;
+            setStatus("viewer.oversize-saving", { received: formatBytes(received), size: total == null ? "?" : formatBytes(total) }, "saving");
+          }
+        });
+      }
+      const blob = new Blob([...blobs, ...pending], { type: "message/rfc822" });
+      pending = [];
+      const file = `message-${o.id}.eml`;
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = file;
+      a.hidden = true;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      o.saving = false;
+      setStatus("viewer.oversize-saved", { size: formatBytes(blob.size), file }, "saved");
+    } catch (error) {
+      o.saving = false;
+      setStatus("viewer.oversize-failed", { error: String(error?.message || error) }, "failed");
+    }
   }
 
   #render() {

@@ -24,6 +24,25 @@ type Resolvers = (Function, Function);
 /// Largest message mirrored into a JS array while it streams (larger ones are copied at the end).
 const MIRROR_MAX: u64 = 1 << 30;
 
+/// The largest `maxBodyBytes` connect() accepts: 1 GiB. A body is held in wasm memory (32-bit,
+/// 4 GiB at most) while it arrives, and one of unknown size may need twice its size as it grows.
+const MAX_BODY_BYTES_LIMIT: u64 = 1 << 30;
+
+/// A `retrStream` in progress: what was handed to its callback so far.
+struct Stream {
+    on_chunk: Function,
+    sent: usize,
+}
+
+impl Stream {
+    /// The body's bytes from `sent` on, as a chunk for the callback (`None` when nothing is new).
+    fn next_chunk(&mut self, body: &[u8]) -> Option<(Function, JsValue)> {
+        let new = body.get(self.sent..).filter(|new| !new.is_empty())?;
+        self.sent = body.len();
+        Some((self.on_chunk.clone(), Uint8Array::from(new).into()))
+    }
+}
+
 /// A RETR/TOP body copied into a JS array as it arrives, so that the end of a large RETR does
 /// not block the page with one big copy out of wasm memory.
 struct Mirror {
@@ -65,6 +84,8 @@ struct Inner {
     quit_waiting: Vec<(Resolvers, JsValue)>,
     bridge_error: Option<BridgeError>,
     mirror: Option<Mirror>,
+    /// `retrStream` commands by handle (queued or streaming).
+    streams: HashMap<CommandHandle, Stream>,
     ws_closed: bool,
     /// The armed timer and the engine deadline (ms) it fires at.
     timer_id: Option<(i32, u64)>,
@@ -110,6 +131,9 @@ pub struct Pop3Client {
 #[wasm_bindgen]
 impl Pop3Client {
     /// Opens `bridge?target=NAME` and resolves once the server's greeting has arrived.
+    /// `maxBodyBytes` (default 64 MiB, at most 1 GiB) caps every multi-line reply: a larger
+    /// one rejects with kind `limit`. A value that is not a whole number in range rejects with
+    /// kind `input` and nothing is opened.
     #[wasm_bindgen(unchecked_return_type = "Promise<Pop3Client>")]
     pub fn connect(
         #[wasm_bindgen(unchecked_param_type = "ConnectOptions")] options: JsValue,
@@ -124,6 +148,10 @@ impl Pop3Client {
             return Promise::reject(&convert::input_error(
                 "connect() needs { bridge: URL, target: NAME }",
             ));
+        };
+        let max_body = match max_body_option(&get(&options, "maxBodyBytes")) {
+            Ok(max_body) => max_body,
+            Err(error) => return Promise::reject(&error),
         };
         let separator = if bridge.contains('?') { '&' } else { '?' };
         let target_param: String = js_sys::encode_uri_component(&target).into();
@@ -140,6 +168,7 @@ impl Pop3Client {
         ws.set_binary_type(BinaryType::Arraybuffer);
         let config = ClientConfig {
             reply_timeout_ms: timeout as u64,
+            max_body,
             ..ClientConfig::default()
         };
         let shared = Rc::new(Shared {
@@ -160,6 +189,7 @@ impl Pop3Client {
                 quit_waiting: Vec::new(),
                 bridge_error: None,
                 mirror: None,
+                streams: HashMap::new(),
                 ws_closed: false,
                 timer_id: None,
                 handlers: None,
@@ -317,6 +347,26 @@ impl Pop3Client {
         self.queue(|c| c.retr(id))
     }
 
+    /// `RETR id`, the message handed to `onChunk(bytes)` piece by piece as it arrives (in
+    /// order; together exactly what `retr` would give) → `{ size }`. Nothing of it is kept on
+    /// the JS side: a page can write the pieces to a file or a `Blob` as they come. The engine
+    /// still assembles the body (up to `maxBodyBytes`) in wasm memory until the end.
+    #[wasm_bindgen(js_name = retrStream, unchecked_return_type = "Promise<StreamedMessage>")]
+    pub fn retr_stream(
+        &self,
+        id: u32,
+        #[wasm_bindgen(unchecked_param_type = "(chunk: Uint8Array) => void")] on_chunk: Function,
+    ) -> Promise {
+        self.queue_with(
+            |inner| {
+                let handle = inner.client.retr(id)?;
+                inner.streams.insert(handle, Stream { on_chunk, sent: 0 });
+                Ok(handle)
+            },
+            Pending::Reply,
+        )
+    }
+
     /// `TOP id lines` → `{ bytes, text }`.
     #[wasm_bindgen(unchecked_return_type = "Promise<MessageData>")]
     pub fn top(&self, id: u32, lines: u32) -> Promise {
@@ -378,10 +428,18 @@ impl Pop3Client {
         f: impl FnOnce(&mut Client) -> Result<CommandHandle, Pop3Error>,
         wrap: fn(Resolvers) -> Pending,
     ) -> Promise {
+        self.queue_with(|inner| f(&mut inner.client), wrap)
+    }
+
+    fn queue_with(
+        &self,
+        f: impl FnOnce(&mut Inner) -> Result<CommandHandle, Pop3Error>,
+        wrap: fn(Resolvers) -> Pending,
+    ) -> Promise {
         let queued = {
             let mut inner = self.shared.inner.borrow_mut();
             let bridge = inner.bridge_error.clone();
-            f(&mut inner.client).map_err(|e| convert::pop3_error(&e, bridge.as_ref()))
+            f(&mut inner).map_err(|e| convert::pop3_error(&e, bridge.as_ref()))
         };
         match queued {
             Err(error) => Promise::reject(&error),
@@ -551,6 +609,8 @@ fn drive(shared: &Rc<Shared>) {
 }
 
 fn dispatch(shared: &Rc<Shared>, event: Event) {
+    // A `retrStream` chunk, handed over before `call` (progress or the promise's resolution).
+    let mut chunk: Option<(Function, JsValue)> = None;
     let mut call: Option<(Function, JsValue)> = None;
     let mut release: Option<Rc<Shared>> = None;
     {
@@ -572,7 +632,11 @@ fn dispatch(shared: &Rc<Shared>, event: Event) {
                     .map(|f| (f, JsValue::from_str(state.as_str())));
             }
             Event::Progress(progress) => {
-                mirror_progress(&mut inner, &progress);
+                if inner.streams.contains_key(&progress.handle) {
+                    chunk = stream_progress(&mut inner, progress.handle);
+                } else {
+                    mirror_progress(&mut inner, &progress);
+                }
                 call = inner
                     .on_progress
                     .clone()
@@ -592,10 +656,15 @@ fn dispatch(shared: &Rc<Shared>, event: Event) {
                 let bridge = inner.bridge_error.clone();
                 let pending = inner.pending.remove(&handle);
                 let mirror = inner.mirror.take().filter(|m| m.handle == handle);
+                let stream = inner.streams.remove(&handle);
                 let value = result
-                    .map(|reply| match (reply, mirror) {
-                        (Reply::Message(body), Some(m)) => finish_mirror(m, body),
-                        (reply, _) => convert::reply(reply),
+                    .map(|reply| match (reply, mirror, stream) {
+                        (Reply::Message(body), _, Some(mut s)) => {
+                            chunk = s.next_chunk(&body);
+                            convert::streamed(body.len())
+                        }
+                        (Reply::Message(body), Some(m), None) => finish_mirror(m, body),
+                        (reply, _, _) => convert::reply(reply),
                     })
                     .map_err(|e| convert::pop3_error(&e, bridge.as_ref()));
                 call = match (pending, value) {
@@ -652,10 +721,22 @@ fn dispatch(shared: &Rc<Shared>, event: Event) {
             }
         }
     }
-    if let Some((f, value)) = call {
+    for (f, value) in [chunk, call].into_iter().flatten() {
         let _ = f.call1(&JsValue::NULL, &value);
     }
     drop(release);
+}
+
+/// The next piece of a `retrStream` body that is streaming now, for its callback.
+fn stream_progress(inner: &mut Inner, handle: CommandHandle) -> Option<(Function, JsValue)> {
+    let Inner {
+        client, streams, ..
+    } = inner;
+    let (streaming, body) = client.streaming_body()?;
+    if streaming != handle {
+        return None;
+    }
+    streams.get_mut(&handle)?.next_chunk(body)
 }
 
 /// Copies what arrived of a streaming body with a known size (LIST's) into its JS mirror.
@@ -727,6 +808,34 @@ fn arm_timer(shared: &Rc<Shared>) {
         .as_ref()
         .and_then(|h| set_timeout(h.on_timer.as_ref().unchecked_ref(), delay));
     inner.timer_id = id.map(|id| (id, deadline));
+}
+
+/// `maxBodyBytes` of connect(): absent (`undefined` or `null`) is the engine's default; else a
+/// whole number from 1 to [`MAX_BODY_BYTES_LIMIT`], or an `input` error saying what came.
+fn max_body_option(value: &JsValue) -> Result<u64, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(ClientConfig::default().max_body);
+    }
+    let limit = MAX_BODY_BYTES_LIMIT;
+    match value.as_f64() {
+        Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= limit as f64 => Ok(n as u64),
+        number => {
+            let got = match (number, value.as_string()) {
+                (Some(n), _) => format!("{n}"),
+                (None, Some(text)) => format!("the string {text:?}"),
+                (None, None) => format!("a value of type {}", typeof_name(value)),
+            };
+            Err(convert::input_error(&format!(
+                "maxBodyBytes must be a whole number of octets from 1 to {limit} (1 GiB); \
+                 got {got}"
+            )))
+        }
+    }
+}
+
+/// JavaScript's `typeof value`.
+fn typeof_name(value: &JsValue) -> String {
+    value.js_typeof().as_string().unwrap_or_default()
 }
 
 fn describe_tls(info: &JsValue) -> String {

@@ -147,6 +147,13 @@ pub(crate) fn message_from(bytes: Uint8Array) -> JsValue {
     message_data(bytes)
 }
 
+/// `{ size }`: what `retrStream` resolves with once the whole message was handed over.
+pub(crate) fn streamed(size: usize) -> JsValue {
+    let out = Object::new();
+    set(&out, "size", size as f64);
+    out.into()
+}
+
 /// A list of strings as a JS array.
 pub(crate) fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Array {
     items.into_iter().map(JsValue::from_str).collect()

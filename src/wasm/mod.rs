@@ -80,8 +80,10 @@ const TYPES: &'static str = r#"
 export type SessionState = "AUTHORIZATION" | "TRANSACTION" | "UPDATE" | "CLOSED";
 /** SASL mechanisms the engine drives. */
 export type SaslMechanism = "PLAIN" | "LOGIN" | "CRAM-MD5";
-/** Options of Pop3Client.connect(). */
-export interface ConnectOptions { bridge: string; target: string; timeoutMs?: number }
+/** Options of Pop3Client.connect(). `maxBodyBytes` caps every multi-line reply (default
+ * 67108864 = 64 MiB; a whole number from 1 to 1073741824 = 1 GiB, else connect() rejects with
+ * kind "input"); a larger reply rejects with kind "limit". */
+export interface ConnectOptions { bridge: string; target: string; timeoutMs?: number; maxBodyBytes?: number }
 /** An explanation reference. */
 export interface Explain { key: string; rfc: string }
 /** One transcript entry. */
@@ -106,6 +108,8 @@ export interface UidlEntry { id: number; uid: string }
 export interface Capability { name: string; args: string[] }
 /** RETR / TOP: the message, dot-stuffing removed, CRLF kept. */
 export interface MessageData { bytes: Uint8Array; text: string }
+/** retrStream(): the message went to the callback in pieces; this is its size in octets. */
+export interface StreamedMessage { size: number }
 /** The reply to a raw command. */
 export interface RawReply { ok: boolean; continuation: boolean; text: string; code: string | null; lines: string[] }
 /** What checkCommand() says. */
