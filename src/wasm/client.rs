@@ -713,10 +713,13 @@ fn dispatch(shared: &Rc<Shared>, event: Event) {
                     release = inner.keepalive.take();
                 }
                 if let Some((_, reject)) = inner.stls_waiting.take() {
-                    let _ = reject.call1(
-                        &JsValue::NULL,
-                        &convert::network_error("the connection closed during STLS"),
-                    );
+                    // Say why: a bridge refusal (tls-failed), the engine's TLS deadline, a drop.
+                    let error = match (&inner.bridge_error, inner.client.closed_by()) {
+                        (Some(b), _) => convert::bridge_error(b),
+                        (None, Some(err)) => convert::pop3_error(err, None),
+                        (None, None) => convert::network_error("the connection closed during STLS"),
+                    };
+                    let _ = reject.call1(&JsValue::NULL, &error);
                 }
             }
         }
