@@ -1,0 +1,170 @@
+//! Sending: the request queue, pipelining barriers, and what leaves on `poll_transmit`.
+
+use std::ops::Range;
+
+use super::{Client, CommandHandle, Pop3Error, Progress, SessionState};
+use crate::auth::SaslClient;
+use crate::codec::{Command, Keyword, LimitError};
+use crate::explain::{self, command_key};
+
+/// What a queued request is.
+#[derive(Debug)]
+pub(super) enum RequestKind {
+    /// A command from a typed method: `-ERR` is an error.
+    Typed {
+        command: Command,
+        sasl: Option<SaslClient>,
+    },
+    /// A command typed by hand: `-ERR` is a reply like any other.
+    Raw { command: Command },
+    /// A SASL response line typed by hand after a `+` challenge.
+    RawSaslResponse,
+}
+
+#[derive(Debug)]
+pub(super) struct Request {
+    pub(super) handle: CommandHandle,
+    pub(super) kind: RequestKind,
+    pub(super) bytes: Vec<u8>,
+    pub(super) secret: Option<Range<usize>>,
+    /// An error to report instead of the server's `-ERR` (a SASL exchange we cancelled).
+    pub(super) failure: Option<Pop3Error>,
+}
+
+impl Request {
+    pub(super) fn command(&self) -> Option<&Command> {
+        match &self.kind {
+            RequestKind::Typed { command, .. } | RequestKind::Raw { command } => Some(command),
+            RequestKind::RawSaslResponse => None,
+        }
+    }
+
+    pub(super) fn keyword(&self) -> Option<Keyword> {
+        self.command().and_then(Command::keyword)
+    }
+
+    /// Requests after which nothing may be pipelined: they change the state or the connection.
+    pub(super) fn is_barrier(&self) -> bool {
+        match &self.kind {
+            RequestKind::RawSaslResponse => true,
+            _ => matches!(
+                self.keyword(),
+                Some(
+                    Keyword::Pass
+                        | Keyword::Apop
+                        | Keyword::Auth
+                        | Keyword::Stls
+                        | Keyword::Quit
+                        | Keyword::Utf8
+                ) | None
+            ),
+        }
+    }
+
+    /// A progress report for this request's streaming reply.
+    pub(super) fn progress(&self, received: u64, expected: Option<u64>) -> Progress {
+        let command = self.command();
+        Progress {
+            handle: self.handle,
+            command: command.map(Command::name).unwrap_or_default(),
+            id: command.and_then(Command::message_number),
+            received,
+            expected,
+        }
+    }
+
+    pub(super) fn is_raw(&self) -> bool {
+        !matches!(self.kind, RequestKind::Typed { .. })
+    }
+}
+
+impl Client {
+    pub(super) fn enqueue(
+        &mut self,
+        kind: RequestKind,
+        bytes: Vec<u8>,
+        secret: Option<Range<usize>>,
+    ) -> Result<CommandHandle, Pop3Error> {
+        self.enqueue_at(kind, bytes, secret, false)
+    }
+
+    /// Queues a request at the back, or at the front (a SASL response overtakes what waits).
+    pub(super) fn enqueue_at(
+        &mut self,
+        kind: RequestKind,
+        bytes: Vec<u8>,
+        secret: Option<Range<usize>>,
+        front: bool,
+    ) -> Result<CommandHandle, Pop3Error> {
+        if self.state == SessionState::Closed {
+            return Err(Pop3Error::Closed {
+                reason: "the session is closed".into(),
+            });
+        }
+        if self.pending.len() >= self.config.max_queued {
+            return Err(LimitError::TooManyQueued {
+                limit: self.config.max_queued,
+            }
+            .into());
+        }
+        let handle = CommandHandle(self.next_handle);
+        self.next_handle += 1;
+        let request = Request {
+            handle,
+            kind,
+            bytes,
+            secret,
+            failure: None,
+        };
+        if request.keyword() != Some(Keyword::Pass) {
+            // RFC 1939 §7: PASS only immediately after USER; anything else in between ends that.
+            self.awaiting_pass = false;
+        }
+        if front {
+            self.pending.push_front(request);
+        } else {
+            self.pending.push_back(request);
+        }
+        Ok(handle)
+    }
+
+    // ----- Sending ----------------------------------------------------------------------------
+
+    pub(super) fn flush_pending(&mut self) {
+        while let Some(next) = self.pending.front() {
+            if self.greeting.is_none() || self.awaiting_tls || self.state == SessionState::Closed {
+                return;
+            }
+            if self.raw_sasl && !matches!(next.kind, RequestKind::RawSaslResponse) {
+                // A hand-typed AUTH got a challenge: the next line on the wire is the student's
+                // SASL response, so nothing queued earlier may go out before it.
+                return;
+            }
+            if let Some(last) = self.in_flight.back() {
+                if !self.is_pipelining() || last.is_barrier() || next.is_barrier() {
+                    return;
+                }
+            }
+            let Some(req) = self.pending.pop_front() else {
+                return;
+            };
+            if self.in_flight.is_empty() {
+                self.timer_base_ms = self.now_ms;
+            }
+            let explain = match &req.kind {
+                RequestKind::RawSaslResponse if req.secret.is_none() => {
+                    explain::known("sasl.cancel")
+                }
+                RequestKind::RawSaslResponse => explain::known("sasl.response"),
+                _ => command_key(req.keyword()),
+            };
+            self.client_entry(&req.bytes, req.secret.clone(), explain);
+            self.outbuf.extend_from_slice(&req.bytes);
+            if req.keyword() == Some(Keyword::Quit) && self.state == SessionState::Transaction {
+                // RFC 1939 §6: QUIT from TRANSACTION enters UPDATE; the reply comes from there.
+                self.set_state(SessionState::Update);
+            }
+            self.in_flight.push_back(req);
+        }
+    }
+}
