@@ -41,7 +41,7 @@ impl Client {
                     if bad <= BAD_LINES_REPORTED {
                         let mut text = format!("line {}: {err}", number + 1);
                         truncate_text(&mut text, 200);
-                        self.info("warn.bad-listing", text);
+                        self.info(crate::explain!("warn.bad-listing"), text);
                     }
                 }
             }
@@ -49,7 +49,7 @@ impl Client {
         if bad > BAD_LINES_REPORTED {
             let more = bad - BAD_LINES_REPORTED;
             self.info(
-                "warn.bad-listing",
+                crate::explain!("warn.bad-listing"),
                 format!("{more} more malformed lines skipped ({bad} in all)"),
             );
         }
@@ -128,7 +128,7 @@ impl Client {
             }
             Command::Quit => {
                 self.info(
-                    "info.closed",
+                    crate::explain!("info.closed"),
                     "the server ended the session after QUIT".to_owned(),
                 );
                 self.shut_down(Pop3Error::Closed {
@@ -146,7 +146,10 @@ impl Client {
             }
             Command::Utf8 if ok => {
                 self.utf8 = true;
-                self.info("info.utf8", "UTF-8 is on for this session".to_owned());
+                self.info(
+                    crate::explain!("info.utf8"),
+                    "UTF-8 is on for this session".to_owned(),
+                );
             }
             Command::Capa if ok => {
                 let caps: Vec<Capability> = body_lines(body.unwrap_or_default())
@@ -155,7 +158,7 @@ impl Client {
                 self.capabilities = Some(caps);
                 if self.is_pipelining() {
                     self.info(
-                        "info.pipelining",
+                        crate::explain!("info.pipelining"),
                         "the server pipelines: commands go out without waiting".to_owned(),
                     );
                 }

@@ -48,9 +48,10 @@ pub use event::{CommandHandle, Event, Greeting, Progress, RawReply, Reply};
 pub use state::SessionState;
 
 use crate::codec::{Capability, Keyword, LineFramer, DEFAULT_MAX_BODY, MAX_RESPONSE_LINE};
-use crate::explain::{self, Direction};
+use crate::explain;
 use read::BodyRead;
 use send::Request;
+use transcript::Entry;
 
 /// Settings of a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,13 +269,16 @@ impl Client {
             if self.awaiting_tls {
                 let after_ms = self.config.tls_timeout_ms;
                 self.info(
-                    "error.timeout",
+                    crate::explain!("error.timeout"),
                     format!("TLS was not up within {after_ms} ms of +OK to STLS"),
                 );
                 self.shut_down(Pop3Error::TlsTimeout { after_ms });
             } else {
                 let after_ms = self.config.reply_timeout_ms;
-                self.info("error.timeout", format!("no reply within {after_ms} ms"));
+                self.info(
+                    crate::explain!("error.timeout"),
+                    format!("no reply within {after_ms} ms"),
+                );
                 self.shut_down(Pop3Error::Timeout { after_ms });
             }
         }
@@ -287,7 +291,7 @@ impl Client {
         if self.state == SessionState::Closed {
             return;
         }
-        self.info("info.closed", reason.to_owned());
+        self.info(crate::explain!("info.closed"), reason.to_owned());
         self.shut_down(Pop3Error::Closed {
             reason: reason.to_owned(),
         });
@@ -302,14 +306,14 @@ impl Client {
         self.timer_base_ms = now_ms;
         if self.awaiting_tls {
             self.awaiting_tls = false;
-            self.info("info.tls", description.to_owned());
+            self.info(crate::explain!("info.tls"), description.to_owned());
             self.info(
-                "info.capa-reset",
+                crate::explain!("info.capa-reset"),
                 "capabilities, UTF8 mode and USER forgotten: send CAPA again".to_owned(),
             );
         } else {
             // Implicit TLS (port 995): the connection was encrypted from its first octet.
-            self.info("info.tls-implicit", description.to_owned());
+            self.info(crate::explain!("info.tls-implicit"), description.to_owned());
         }
     }
 
@@ -317,16 +321,8 @@ impl Client {
     /// Unknown keys are recorded as `info.bridge`.
     pub fn note(&mut self, now_ms: u64, key: &str, text: &str) {
         self.now_ms = now_ms;
-        let explain = explain::lookup(key).unwrap_or_else(|| explain::known("info.bridge"));
-        self.push_entry(
-            Direction::Info,
-            text.to_owned(),
-            Vec::new(),
-            false,
-            false,
-            0,
-            explain,
-        );
+        let explain = explain::lookup(key).unwrap_or(crate::explain!("info.bridge"));
+        self.push(Entry::info(text.to_owned(), explain));
     }
 
     /// Octets received from the server. Everything complete is processed at once; events queue up.
@@ -339,7 +335,7 @@ impl Client {
             // Bytes after +OK to STLS but before TLS: never trust them (RFC 2595 §4 / CVE-2011-0411).
             // They do not push the handshake deadline out either.
             self.info(
-                "warn.stls-discarded",
+                crate::explain!("warn.stls-discarded"),
                 format!("{} octets before TLS discarded", bytes.len()),
             );
             return;
@@ -399,10 +395,7 @@ impl Client {
 
     pub(super) fn announce_state(&mut self) {
         let state = self.state;
-        self.info(
-            explain::known(&format!("state.{}", state.as_str())).key,
-            state.as_str().to_owned(),
-        );
+        self.info(state.explain(), state.as_str().to_owned());
         self.events.push_back(Event::StateChanged(state));
     }
 }

@@ -1,13 +1,14 @@
 //! Reading: framing what the server sends into greetings, status lines, SASL challenges and bodies.
 
 use super::send::{Request, RequestKind};
+use super::transcript::Entry;
 use super::{Client, Event, Greeting, Pop3Error, RawReply, Reply, SessionState};
 use crate::auth;
 use crate::codec::{
     find_apop_timestamp, BodyDecoder, Command, Continuation, Keyword, LimitError, LineItem,
     ProtocolError, Status, StatusLine, MAX_RESPONSE_LINE, MAX_SASL_CHALLENGE_LINE,
 };
-use crate::explain::{self, body_key, reply_key, Direction, BODY_KEEP};
+use crate::explain::{self, body_key, reply_key, SaslChallenge, BODY_KEEP};
 
 /// A multi-line body being read for the request at the head of the in-flight queue.
 #[derive(Debug)]
@@ -104,7 +105,7 @@ impl Client {
                             let dropped = input.len() - pos;
                             pos = input.len();
                             self.info(
-                                "warn.stls-discarded",
+                                crate::explain!("warn.stls-discarded"),
                                 format!("{dropped} octets after +OK to STLS discarded"),
                             );
                         }
@@ -152,7 +153,7 @@ impl Client {
         } else {
             format!("a reply line over {limit} octets was dropped")
         };
-        self.info("warn.line-too-long", text);
+        self.info(crate::explain!("warn.line-too-long"), text);
         if self.greeting.is_none() || self.in_flight.is_empty() {
             if self.greeting.is_none() {
                 self.shut_down(err);
@@ -164,7 +165,7 @@ impl Client {
             if let Some(head) = self.in_flight.front_mut() {
                 head.failure = Some(err);
             }
-            self.client_entry(b"*\r\n", None, explain::known("sasl.cancel"));
+            self.head_client_entry(b"*\r\n", None, crate::explain!("sasl.cancel"));
             self.outbuf.extend_from_slice(b"*\r\n");
         } else if skip_body {
             self.body = Some(BodyRead {
@@ -192,7 +193,7 @@ impl Client {
     pub(super) fn handle_line(&mut self, line: &[u8], raw: Vec<u8>, bare_lf: bool) {
         if bare_lf {
             self.info(
-                "warn.bare-lf",
+                crate::explain!("warn.bare-lf"),
                 "the server ended a line with LF alone, not CRLF".to_owned(),
             );
         }
@@ -202,17 +203,22 @@ impl Client {
         }
         let Some(head) = self.in_flight.front() else {
             let n = raw.len();
-            self.server_entry(raw, explain::known("warn.unsolicited"));
+            self.server_entry(raw, crate::explain!("warn.unsolicited"));
             self.info(
-                "warn.unsolicited",
+                crate::explain!("warn.unsolicited"),
                 format!("{n} octets arrived with no command waiting"),
             );
             return;
         };
         if self.head_in_sasl() {
             if let Some(cont) = Continuation::parse(line) {
-                self.server_entry(raw, explain::known("sasl.challenge"));
-                self.handle_challenge(cont);
+                let decoded = auth::decode_base64(&cont.encoded).ok();
+                let challenge = decoded.as_ref().map(|bytes| SaslChallenge {
+                    text: String::from_utf8_lossy(bytes).into_owned(),
+                    bytes: bytes.clone(),
+                });
+                self.server_entry_with(raw, crate::explain!("sasl.challenge"), challenge);
+                self.handle_challenge(&cont, decoded);
                 return;
             }
             if raw.len() > MAX_RESPONSE_LINE {
@@ -227,9 +233,9 @@ impl Client {
             Ok(status) => status,
             Err(err) => {
                 let explain = if Continuation::parse(line).is_some() {
-                    explain::known("sasl.challenge")
+                    crate::explain!("sasl.challenge")
                 } else {
-                    explain::known("error.protocol")
+                    crate::explain!("error.protocol")
                 };
                 self.server_entry(raw, explain);
                 let err = if Continuation::parse(line).is_some() {
@@ -279,12 +285,12 @@ impl Client {
         match StatusLine::parse(line) {
             Ok(status) if status.is_ok() => {
                 let apop_timestamp = find_apop_timestamp(&status.text);
-                let key = if apop_timestamp.is_some() {
-                    "greeting.apop"
+                let explain = if apop_timestamp.is_some() {
+                    crate::explain!("greeting.apop")
                 } else {
-                    "greeting.ok"
+                    crate::explain!("greeting.ok")
                 };
-                self.server_entry(raw, explain::known(key));
+                self.server_entry(raw, explain);
                 let greeting = Greeting {
                     text: status.text,
                     apop_timestamp,
@@ -294,7 +300,7 @@ impl Client {
                 self.announce_state();
             }
             Ok(status) => {
-                self.server_entry(raw, explain::known("greeting.err"));
+                self.server_entry(raw, crate::explain!("greeting.err"));
                 let err = Pop3Error::Server {
                     text: status.text,
                     code: status.code,
@@ -302,60 +308,65 @@ impl Client {
                 self.shut_down(err);
             }
             Err(err) => {
-                self.server_entry(raw, explain::known("error.protocol"));
+                self.server_entry(raw, crate::explain!("error.protocol"));
                 self.shut_down(err.into());
             }
         }
     }
 
-    pub(super) fn handle_challenge(&mut self, cont: Continuation) {
+    /// A `+` challenge to the head request, `decoded` if it is base64: the engine answers a typed
+    /// AUTH itself; a hand-typed one completes with the challenge and awaits the next raw line.
+    pub(super) fn handle_challenge(&mut self, cont: &Continuation, decoded: Option<Vec<u8>>) {
         let Some(head) = self.in_flight.front_mut() else {
             return;
         };
-        let decoded = auth::decode_base64(&cont.encoded);
         match &mut head.kind {
             RequestKind::Typed {
                 sasl: Some(sasl), ..
             } => {
                 let answer = match decoded {
-                    Ok(challenge) => sasl.respond(&challenge).map_err(|e| match e {
+                    Some(challenge) => sasl.respond(&challenge).map_err(|e| match e {
                         auth::AuthError::UnexpectedChallenge => {
                             ProtocolError::UnexpectedContinuation
                         }
                         _ => ProtocolError::BadChallenge,
                     }),
-                    Err(_) => Err(ProtocolError::BadChallenge),
+                    None => Err(ProtocolError::BadChallenge),
                 };
                 let (line, explain, masked) = match answer {
                     // An empty response is an empty line: `=` is only for an empty *initial*
                     // response on the AUTH line (RFC 5034 §4).
-                    Ok(raw) => (auth::encode_base64(&raw), "sasl.response", true),
+                    Ok(raw) => (
+                        auth::encode_base64(&raw),
+                        crate::explain!("sasl.response"),
+                        true,
+                    ),
                     Err(err) => {
                         // Cancel the exchange (RFC 5034 §4); the -ERR that follows reports `err`.
                         head.failure = Some(err.into());
-                        ("*".to_owned(), "sasl.cancel", false)
+                        ("*".to_owned(), crate::explain!("sasl.cancel"), false)
                     }
                 };
                 let mut bytes = line.into_bytes();
                 bytes.extend_from_slice(b"\r\n");
                 let secret = masked.then(|| 0..bytes.len() - 2);
-                self.client_entry(&bytes, secret, explain::known(explain));
+                self.head_client_entry(&bytes, secret, explain);
                 self.outbuf.extend_from_slice(&bytes);
             }
             RequestKind::Typed { sasl: None, .. } => {
                 // A typed AUTH built by hand has no credentials to answer with: cancel it.
                 head.failure = Some(ProtocolError::UnexpectedContinuation.into());
-                self.client_entry(b"*\r\n", None, explain::known("sasl.cancel"));
+                self.head_client_entry(b"*\r\n", None, crate::explain!("sasl.cancel"));
                 self.outbuf.extend_from_slice(b"*\r\n");
             }
             RequestKind::Raw { .. } | RequestKind::RawSaslResponse => {
                 // A person drives this exchange: hand them the challenge, await their next line.
                 let text = match decoded {
-                    Ok(raw) => match String::from_utf8(raw) {
+                    Some(raw) => match String::from_utf8(raw) {
                         Ok(text) if !text.chars().any(char::is_control) => text,
                         _ => String::from_utf8_lossy(&cont.encoded).into_owned(),
                     },
-                    Err(_) => String::from_utf8_lossy(&cont.encoded).into_owned(),
+                    None => String::from_utf8_lossy(&cont.encoded).into_owned(),
                 };
                 self.raw_sasl = true;
                 if let Some(req) = self.in_flight.pop_front() {
@@ -383,23 +394,14 @@ impl Client {
             let progress = req.progress(received, read.expected);
             self.events.push_back(Event::Progress(progress));
         }
-        let keyword = req.keyword();
         let total = read.decoder.wire_len();
-        let truncated = total > BODY_KEEP as u64;
-        let text = String::from_utf8_lossy(&read.wire_kept).replace("\r\n", "\n");
-        self.push_entry(
-            Direction::Server,
-            text,
-            read.wire_kept,
-            false,
-            truncated,
-            total,
-            body_key(keyword),
+        self.push(
+            Entry::body(read.wire_kept, total, body_key(req.keyword())).answering(&req, None),
         );
         let bare = read.decoder.bare_lf_count();
         if bare > 0 {
             self.info(
-                "warn.bare-lf",
+                crate::explain!("warn.bare-lf"),
                 format!("{bare} body lines ended with LF alone, not CRLF"),
             );
         }
@@ -411,7 +413,7 @@ impl Client {
         if read.decoder.is_over_limit() {
             let limit = self.config.max_body;
             self.info(
-                "error.limit",
+                crate::explain!("error.limit"),
                 format!("the reply was larger than {limit} octets and was dropped"),
             );
             self.complete(req.handle, Err(LimitError::BodyTooLarge { limit }.into()));

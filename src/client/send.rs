@@ -2,10 +2,11 @@
 
 use std::ops::Range;
 
+use super::transcript::{Entry, Sent};
 use super::{Client, CommandHandle, Pop3Error, Progress, SessionState};
 use crate::auth::SaslClient;
 use crate::codec::{Command, Keyword, LimitError};
-use crate::explain::{self, command_key};
+use crate::explain::command_key;
 
 /// What a queued request is.
 #[derive(Debug)]
@@ -29,6 +30,9 @@ pub(super) struct Request {
     pub(super) secret: Option<Range<usize>>,
     /// An error to report instead of the server's `-ERR` (a SASL exchange we cancelled).
     pub(super) failure: Option<Pop3Error>,
+    /// When and as which transcript entry the request's latest line went out (its command, or
+    /// the engine's last SASL response); `None` while it waits.
+    pub(super) sent: Option<Sent>,
 }
 
 impl Request {
@@ -115,6 +119,7 @@ impl Client {
             bytes,
             secret,
             failure: None,
+            sent: None,
         };
         if request.keyword() != Some(Keyword::Pass) {
             // RFC 1939 §7: PASS only immediately after USER; anything else in between ends that.
@@ -153,12 +158,14 @@ impl Client {
             }
             let explain = match &req.kind {
                 RequestKind::RawSaslResponse if req.secret.is_none() => {
-                    explain::known("sasl.cancel")
+                    crate::explain!("sasl.cancel")
                 }
-                RequestKind::RawSaslResponse => explain::known("sasl.response"),
+                RequestKind::RawSaslResponse => crate::explain!("sasl.response"),
                 _ => command_key(req.keyword()),
             };
-            self.client_entry(&req.bytes, req.secret.clone(), explain);
+            let mut req = req;
+            let line = Entry::client_line(&req.bytes, req.secret.clone(), explain);
+            req.sent = Some(self.push(line.sent_for(req.handle)));
             self.outbuf.extend_from_slice(&req.bytes);
             if req.keyword() == Some(Keyword::Quit) && self.state == SessionState::Transaction {
                 // RFC 1939 §6: QUIT from TRANSACTION enters UPDATE; the reply comes from there.

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::codec::Keyword;
+use crate::explain::Explain;
 
 /// Where a POP3 session is (RFC 1939 §3), plus `Closed` once the connection is gone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -52,6 +53,16 @@ impl SessionState {
             SessionState::Transaction => "TRANSACTION",
             SessionState::Update => "UPDATE",
             SessionState::Closed => "CLOSED",
+        }
+    }
+
+    /// The explanation of being in this state (`state.TRANSACTION`, …).
+    pub fn explain(self) -> Explain {
+        match self {
+            SessionState::Authorization => crate::explain!("state.AUTHORIZATION"),
+            SessionState::Transaction => crate::explain!("state.TRANSACTION"),
+            SessionState::Update => crate::explain!("state.UPDATE"),
+            SessionState::Closed => crate::explain!("state.CLOSED"),
         }
     }
 

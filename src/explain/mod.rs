@@ -28,9 +28,16 @@ pub enum Direction {
     Info,
 }
 
-/// One line of the transcript (see DESIGN.md "Transcript entries").
+/// One line of the transcript: a line on the wire, a multi-line body, or an event worth seeing.
+///
+/// Lines of a round trip name their request: a command line (and a SASL response) has
+/// `request` set to its command's handle; every server line answering it has the same `request`,
+/// `answers` set to the `seq` of the client line it answers, and a status line or SASL challenge
+/// has `rtt_ms`, the time since that client line went out. A reader pairs commands and replies
+/// by these fields, never by order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TranscriptEntry {
     /// Position in the transcript, from 0.
     pub seq: u64,
@@ -52,6 +59,28 @@ pub struct TranscriptEntry {
     pub total_bytes: u64,
     /// What the entry means.
     pub explain: Explain,
+    /// The handle number ([`crate::CommandHandle`]) of the request this line belongs to: the
+    /// command a client line sends, or the command a server line answers. `None` for the
+    /// greeting, info entries and lines that arrive with no command waiting.
+    pub request: Option<u64>,
+    /// For a server line: the `seq` of the client line it answers (the command, or the last SASL
+    /// response of its exchange).
+    pub answers: Option<u64>,
+    /// For a status line or SASL challenge: milliseconds from the client line it answers going
+    /// out to this line arriving (both on the caller's clock).
+    pub rtt_ms: Option<u64>,
+    /// For a SASL `+` challenge whose text is valid base64: the decoded challenge.
+    pub challenge: Option<SaslChallenge>,
+}
+
+/// A SASL challenge (RFC 5034 §4) as decoded from its `+` line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SaslChallenge {
+    /// The decoded octets (a `Uint8Array` in JavaScript).
+    #[serde(with = "serde_bytes")]
+    pub bytes: Vec<u8>,
+    /// The octets as text, lossily decoded (e.g. a CRAM-MD5 timestamp).
+    pub text: String,
 }
 
 /// How much of a multi-line body a transcript entry keeps.
@@ -61,7 +90,7 @@ pub const BODY_KEEP: usize = 64 * 1024;
 pub const MASK: &str = "••••••";
 
 /// Every key with its RFC section.
-static TABLE: &[(&str, &str)] = &[
+const TABLE: &[(&str, &str)] = &[
     // Commands.
     ("cmd.USER", "RFC 1939 §7"),
     ("cmd.PASS", "RFC 1939 §7"),
@@ -211,13 +240,59 @@ pub fn lookup(key: &str) -> Option<Explain> {
         .map(|(key, rfc)| Explain { key, rfc })
 }
 
-/// The explanation for a key the engine itself chose. Keys are compile-time constants checked by
-/// the tests; an unknown one degrades to the generic `error.protocol` rather than panicking.
+/// The explanation for a key built at run time (`cmd.{keyword}`, `state.{state}`). The tests
+/// enumerate every keyword and state, and a debug build asserts the key exists, so a mistyped
+/// key fails the tests; a release build degrades to the generic `error.protocol` rather than
+/// panicking. Literal keys use [`explain!`](crate::explain!), checked at compile time.
 pub(crate) fn known(key: &str) -> Explain {
-    lookup(key).unwrap_or(Explain {
-        key: "error.protocol",
-        rfc: "RFC 1939 §3",
-    })
+    let found = lookup(key);
+    debug_assert!(found.is_some(), "unknown explanation key {key:?}");
+    found.unwrap_or(crate::explain!("error.protocol"))
+}
+
+/// The explanation of `key` if the table has it, usable in constants: what
+/// [`explain!`](crate::explain!) checks at compile time.
+pub const fn find(key: &str) -> Option<Explain> {
+    let mut rest = TABLE;
+    while let [(k, rfc), tail @ ..] = rest {
+        if str_eq(k, key) {
+            return Some(Explain { key: k, rfc });
+        }
+        rest = tail;
+    }
+    None
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a, b) {
+            ([], []) => return true,
+            ([x, a_rest @ ..], [y, b_rest @ ..]) if *x == *y => {
+                a = a_rest;
+                b = b_rest;
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// The [`Explain`] of a literal key, checked against the table **at compile time**: a mistyped
+/// or removed key does not build.
+///
+/// ```
+/// assert_eq!(popwire::explain!("warn.bare-lf").rfc, "RFC 1939 §3");
+/// ```
+#[macro_export]
+macro_rules! explain {
+    ($key:literal) => {
+        const {
+            match $crate::explain::find($key) {
+                Some(explain) => explain,
+                None => panic!(concat!("unknown explanation key ", $key)),
+            }
+        }
+    };
 }
 
 /// The key for a command keyword, `cmd.unknown` for `None`.
@@ -244,7 +319,7 @@ pub fn body_key(keyword: Option<Keyword>) -> Explain {
 
 /// The key for a CAPA tag, `capa.other` for tags popwire does not know.
 pub fn capability_key(name: &str) -> Explain {
-    lookup(&format!("capa.{}", name.to_ascii_uppercase())).unwrap_or_else(|| known("capa.other"))
+    lookup(&format!("capa.{}", name.to_ascii_uppercase())).unwrap_or(crate::explain!("capa.other"))
 }
 
 #[cfg(test)]

@@ -1,0 +1,122 @@
+//! What the engine tells the page so the page need not re-derive it: round trips in the
+//! transcript, decoded SASL challenges, `check_raw`, parsed raw replies, command metadata.
+
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use common::Harness;
+use popwire::auth::Mechanism;
+use popwire::Direction;
+
+fn logged_in_pipelining() -> Harness {
+    let mut h = Harness::greeted("+OK ready\n");
+    h.client.user("a").unwrap();
+    h.server("+OK\n");
+    h.client.pass("b").unwrap();
+    h.server("+OK\n");
+    h.client.capa().unwrap();
+    h.server("+OK\nPIPELINING\n.\n");
+    h
+}
+
+#[test]
+fn every_reply_line_names_the_command_it_answers_and_its_round_trip() {
+    let mut h = logged_in_pipelining();
+    let skip = h.transcript().len();
+    let stat = h.client.stat().unwrap();
+    let list = h.client.list(None).unwrap();
+    h.pump(); // both go out at t
+    let sent_at = h.now;
+    h.now += 40;
+    h.client
+        .feed(h.now, b"+OK 2 10\r\n+OK\r\n1 5\r\n2 5\r\n.\r\n");
+    h.pump();
+    let entries: Vec<_> = h.transcript().into_iter().skip(skip).collect();
+    let stat_line = entries
+        .iter()
+        .find(|e| e.dir == Direction::Client && e.text == "STAT")
+        .unwrap();
+    let list_line = entries
+        .iter()
+        .find(|e| e.dir == Direction::Client && e.text == "LIST")
+        .unwrap();
+    assert_eq!(stat_line.request, Some(stat.0));
+    assert_eq!(list_line.request, Some(list.0));
+    assert_eq!(stat_line.answers, None);
+    let replies: Vec<_> = entries
+        .iter()
+        .filter(|e| e.dir == Direction::Server)
+        .collect();
+    assert_eq!(replies.len(), 3, "STAT status, LIST status, LIST body");
+    assert_eq!(replies[0].explain.key, "reply.STAT.ok");
+    assert_eq!(
+        (replies[0].request, replies[0].answers),
+        (Some(stat.0), Some(stat_line.seq))
+    );
+    assert_eq!(replies[0].rtt_ms, Some(h.now - sent_at));
+    assert_eq!(replies[1].explain.key, "reply.LIST.ok");
+    assert_eq!(
+        (replies[1].request, replies[1].answers),
+        (Some(list.0), Some(list_line.seq))
+    );
+    assert_eq!(replies[1].rtt_ms, Some(40));
+    assert_eq!(replies[2].explain.key, "body.LIST");
+    assert_eq!(
+        (replies[2].request, replies[2].answers, replies[2].rtt_ms),
+        (Some(list.0), Some(list_line.seq), None)
+    );
+    let greeting = &h.transcript()[0];
+    assert_eq!((greeting.request, greeting.answers), (None, None));
+}
+
+#[test]
+fn sasl_challenges_come_decoded_and_answer_the_last_response() {
+    let mut h = Harness::greeted("+OK ready\n");
+    let auth = h
+        .client
+        .auth(Mechanism::Login, "tim", "tanstaaftanstaaf")
+        .unwrap();
+    h.server("+ VXNlcm5hbWU6\n"); // "Username:"
+    h.server("+ UGFzc3dvcmQ6\n"); // "Password:"
+    h.server("+OK\n");
+    let t = h.transcript();
+    let challenges: Vec<_> = t
+        .iter()
+        .filter(|e| e.explain.key == "sasl.challenge")
+        .collect();
+    assert_eq!(challenges.len(), 2);
+    let first = challenges[0].challenge.as_ref().unwrap();
+    assert_eq!(first.bytes, b"Username:");
+    assert_eq!(first.text, "Username:");
+    assert_eq!(challenges[1].challenge.as_ref().unwrap().text, "Password:");
+    let responses: Vec<_> = t
+        .iter()
+        .filter(|e| e.explain.key == "sasl.response")
+        .collect();
+    assert_eq!(responses.len(), 2);
+    let auth_line = t.iter().find(|e| e.explain.key == "cmd.AUTH").unwrap();
+    assert_eq!(challenges[0].answers, Some(auth_line.seq));
+    assert_eq!(challenges[1].answers, Some(responses[0].seq));
+    assert_eq!(responses[0].request, Some(auth.0));
+    let ok = t.iter().find(|e| e.explain.key == "reply.AUTH.ok").unwrap();
+    assert_eq!(
+        (ok.request, ok.answers),
+        (Some(auth.0), Some(responses[1].seq))
+    );
+}
+
+#[test]
+fn a_challenge_that_is_not_base64_has_no_decoded_form() {
+    let mut h = Harness::greeted("+OK ready\n");
+    h.client.send_raw("AUTH PLAIN").unwrap();
+    h.server("+ not*base64\n");
+    let t = h.transcript();
+    let challenge = t
+        .iter()
+        .find(|e| e.explain.key == "sasl.challenge")
+        .unwrap();
+    assert_eq!(challenge.challenge, None);
+    assert!(h.client.expects_sasl_response());
+}
