@@ -2,8 +2,8 @@
 
 use thiserror::Error;
 
-use super::state::SessionState;
 use crate::auth::AuthError;
+use crate::codec::SessionState;
 use crate::codec::{CommandError, LimitError, ProtocolError, ResponseCode};
 use crate::explain::{self, Explain};
 

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 
 use super::error::Pop3Error;
-use super::state::SessionState;
+use crate::codec::SessionState;
 use crate::codec::{Capability, ListEntry, ResponseCode, Stat, StatusLine, UidlEntry};
 use crate::explain::TranscriptEntry;
 

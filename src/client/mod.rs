@@ -38,14 +38,14 @@ mod interpret;
 mod raw;
 mod read;
 mod send;
-mod state;
+
 mod transcript;
 
 use std::collections::{HashMap, VecDeque};
 
+pub use crate::codec::SessionState;
 pub use error::Pop3Error;
 pub use event::{CommandHandle, Event, Greeting, Progress, RawReply, Reply};
-pub use state::SessionState;
 
 use crate::codec::{Capability, Keyword, LineFramer, DEFAULT_MAX_BODY, MAX_RESPONSE_LINE};
 use crate::explain;

@@ -47,21 +47,12 @@ impl Request {
         self.command().and_then(Command::keyword)
     }
 
-    /// Requests after which nothing may be pipelined: they change the state or the connection.
+    /// Requests after which nothing may be pipelined: they change the state or the connection
+    /// ([`crate::codec::CommandMeta::barrier`]; unknown commands and SASL responses too).
     pub(super) fn is_barrier(&self) -> bool {
         match &self.kind {
             RequestKind::RawSaslResponse => true,
-            _ => matches!(
-                self.keyword(),
-                Some(
-                    Keyword::Pass
-                        | Keyword::Apop
-                        | Keyword::Auth
-                        | Keyword::Stls
-                        | Keyword::Quit
-                        | Keyword::Utf8
-                ) | None
-            ),
+            _ => self.keyword().is_none_or(|k| k.meta().barrier),
         }
     }
 

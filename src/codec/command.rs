@@ -6,92 +6,71 @@ use serde::Serialize;
 use super::error::CommandError;
 use super::{MAX_COMMAND_LINE, MAX_SASL_RESPONSE_LINE};
 
-/// Every command keyword popwire knows, from RFC 1939, 2449, 2595, 5034 and 6856.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-#[non_exhaustive]
-pub enum Keyword {
+/// Defines [`Keyword`] with [`Keyword::ALL`] and [`Keyword::as_str`] from one list, so that a
+/// keyword cannot be missing from `ALL` (which the metadata, the explanation-key tests and the
+/// page's command list iterate).
+macro_rules! keywords {
+    ($( $(#[$doc:meta])* $variant:ident = $text:literal, )*) => {
+        /// Every command keyword popwire knows, from RFC 1939, 2449, 2595, 5034 and 6856. What
+        /// each takes and where it is valid: [`Keyword::meta`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[non_exhaustive]
+        pub enum Keyword {
+            $( $(#[$doc])* #[serde(rename = $text)] $variant, )*
+        }
+
+        impl Keyword {
+            /// All keywords, in the order a lesson meets them.
+            pub const ALL: [Keyword; [$($text),*].len()] = [$(Keyword::$variant),*];
+
+            /// The keyword as sent, upper case.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( Keyword::$variant => $text, )*
+                }
+            }
+        }
+    };
+}
+
+keywords! {
     /// `USER name` (RFC 1939 §7)
-    User,
+    User = "USER",
     /// `PASS string` (RFC 1939 §7)
-    Pass,
+    Pass = "PASS",
     /// `APOP name digest` (RFC 1939 §7)
-    Apop,
+    Apop = "APOP",
     /// `AUTH mechanism [initial-response]` (RFC 5034 §4)
-    Auth,
+    Auth = "AUTH",
     /// `STLS` (RFC 2595 §4)
-    Stls,
+    Stls = "STLS",
     /// `CAPA` (RFC 2449 §5)
-    Capa,
+    Capa = "CAPA",
     /// `UTF8` (RFC 6856 §2)
-    Utf8,
+    Utf8 = "UTF8",
     /// `LANG [lang]` (RFC 6856 §3)
-    Lang,
+    Lang = "LANG",
     /// `STAT` (RFC 1939 §5)
-    Stat,
+    Stat = "STAT",
     /// `LIST [msg]` (RFC 1939 §5)
-    List,
+    List = "LIST",
     /// `UIDL [msg]` (RFC 1939 §7)
-    Uidl,
+    Uidl = "UIDL",
     /// `TOP msg n` (RFC 1939 §7)
-    Top,
+    Top = "TOP",
     /// `RETR msg` (RFC 1939 §5)
-    Retr,
+    Retr = "RETR",
     /// `DELE msg` (RFC 1939 §5)
-    Dele,
+    Dele = "DELE",
     /// `RSET` (RFC 1939 §5)
-    Rset,
+    Rset = "RSET",
     /// `NOOP` (RFC 1939 §5)
-    Noop,
+    Noop = "NOOP",
     /// `QUIT` (RFC 1939 §4 and §6)
-    Quit,
+    Quit = "QUIT",
 }
 
 impl Keyword {
-    /// All keywords, in the order a lesson meets them.
-    pub const ALL: [Keyword; 17] = [
-        Keyword::User,
-        Keyword::Pass,
-        Keyword::Apop,
-        Keyword::Auth,
-        Keyword::Stls,
-        Keyword::Capa,
-        Keyword::Utf8,
-        Keyword::Lang,
-        Keyword::Stat,
-        Keyword::List,
-        Keyword::Uidl,
-        Keyword::Top,
-        Keyword::Retr,
-        Keyword::Dele,
-        Keyword::Rset,
-        Keyword::Noop,
-        Keyword::Quit,
-    ];
-
-    /// The keyword as sent, upper case.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Keyword::User => "USER",
-            Keyword::Pass => "PASS",
-            Keyword::Apop => "APOP",
-            Keyword::Auth => "AUTH",
-            Keyword::Stls => "STLS",
-            Keyword::Capa => "CAPA",
-            Keyword::Utf8 => "UTF8",
-            Keyword::Lang => "LANG",
-            Keyword::Stat => "STAT",
-            Keyword::List => "LIST",
-            Keyword::Uidl => "UIDL",
-            Keyword::Top => "TOP",
-            Keyword::Retr => "RETR",
-            Keyword::Dele => "DELE",
-            Keyword::Rset => "RSET",
-            Keyword::Noop => "NOOP",
-            Keyword::Quit => "QUIT",
-        }
-    }
-
     /// Recognises a keyword, case-insensitively (RFC 1939 §3).
     pub fn parse(word: &str) -> Option<Keyword> {
         Keyword::ALL
@@ -206,17 +185,15 @@ impl Command {
     }
 
     /// Whether a `+OK` to this command is followed by a multi-line body (RFC 1939 §3, RFC 2449 §5,
-    /// RFC 6856 §3).
+    /// RFC 6856 §3): [`Keyword::meta`]'s rule applied to this command's arguments.
     pub fn expects_multiline(&self) -> bool {
-        matches!(
-            self,
-            Command::List(None)
-                | Command::Uidl(None)
-                | Command::Lang(None)
-                | Command::Capa
-                | Command::Retr(_)
-                | Command::Top { .. }
-        )
+        let has_argument = match self {
+            Command::List(n) | Command::Uidl(n) => n.is_some(),
+            Command::Lang(tag) => tag.is_some(),
+            _ => true,
+        };
+        self.keyword()
+            .is_some_and(|k| k.meta().multiline.applies(has_argument))
     }
 
     /// The message number this command is about, if any.
@@ -270,18 +247,20 @@ impl Command {
         bytes
     }
 
-    /// Octet range of the secret inside [`Command::encode`]'s output (the PASS argument, an AUTH
-    /// initial response), so that transcripts can mask it.
+    /// Octet range of the secret inside [`Command::encode`]'s output (or of the same command as
+    /// typed, with CRLF): the argument [`Keyword::meta`] marks secret (the PASS argument, an AUTH
+    /// initial response), to the end of the line, so that transcripts can mask it.
     pub fn secret_range(&self, encoded: &[u8]) -> Option<std::ops::Range<usize>> {
-        let end = encoded.len().saturating_sub(2);
-        match self {
-            Command::Pass(_) => Some(5.min(end)..end),
-            Command::Auth {
-                initial_response: Some(_),
-                mechanism,
-            } => Some((6 + mechanism.len()).min(end)..end),
-            _ => None,
-        }
+        let index = self.keyword()?.meta().secret_argument()?;
+        let line = encoded.strip_suffix(b"\r\n").unwrap_or(encoded);
+        // A secret argument is the last one: it runs from after the (index + 1)th space.
+        let start = line
+            .iter()
+            .enumerate()
+            .filter(|(_, &b)| b == b' ')
+            .nth(index)
+            .map(|(at, _)| at + 1)?;
+        Some(start..line.len())
     }
 
     /// Parses one command line given without its CRLF: what the server does with what it reads,

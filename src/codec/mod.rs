@@ -8,18 +8,22 @@
 mod command;
 mod error;
 mod line;
+mod meta;
 mod multiline;
 mod reply;
+mod state;
 mod status;
 
 pub use command::{check_line, check_sasl_response, Command, CommandLine, Keyword};
 pub use error::{CommandError, LimitError, ProtocolError};
 pub use line::{LineFramer, LineItem};
+pub use meta::{commands, Argument, CommandMeta, Multiline};
 pub use multiline::{stuff_body, stuff_lines, BodyDecoder, BodyProgress};
 pub use reply::{
     find_apop_timestamp, parse_capa_line, parse_list_line, parse_stat, parse_uidl_line, Capability,
     ListEntry, Stat, UidlEntry,
 };
+pub use state::SessionState;
 pub use status::{Continuation, ResponseCode, Status, StatusLine};
 
 /// Longest status line or greeting, CRLF included (RFC 2449 §4).

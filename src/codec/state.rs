@@ -1,8 +1,10 @@
-//! Session states and RFC 1939's table of which command is valid where.
+//! Session states and RFC 1939's table of which command is valid where: the one copy, asked by
+//! the client ([`crate::Client::allowed_commands`]), the teaching server and the command
+//! metadata ([`super::CommandMeta::states`]).
 
 use serde::Serialize;
 
-use crate::codec::Keyword;
+use super::Keyword;
 use crate::explain::Explain;
 
 /// Where a POP3 session is (RFC 1939 §3), plus `Closed` once the connection is gone.
@@ -92,6 +94,17 @@ impl SessionState {
     /// Whether `keyword` is valid in this state by the RFC table.
     pub fn allows(self, keyword: Keyword) -> bool {
         self.allowed_commands().contains(&keyword)
+    }
+
+    /// The states where the RFC table allows `keyword` (the table read by column).
+    pub fn where_valid(keyword: Keyword) -> &'static [SessionState] {
+        use SessionState::{Authorization, Transaction};
+        match (Authorization.allows(keyword), Transaction.allows(keyword)) {
+            (true, true) => &[Authorization, Transaction],
+            (true, false) => &[Authorization],
+            (false, true) => &[Transaction],
+            (false, false) => &[],
+        }
     }
 }
 
