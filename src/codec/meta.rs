@@ -185,6 +185,7 @@ pub fn commands() -> Vec<CommandMeta> {
 }
 
 #[cfg(test)]
+#[allow(clippy::panic)]
 mod tests {
     use super::*;
     use crate::codec::check_line;
