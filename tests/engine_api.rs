@@ -120,3 +120,138 @@ fn a_challenge_that_is_not_base64_has_no_decoded_form() {
     assert_eq!(challenge.challenge, None);
     assert!(h.client.expects_sasl_response());
 }
+
+/// The sessions `check_raw` is compared with `send_raw` in.
+fn scenario(name: &str) -> Harness {
+    match name {
+        "before greeting" => Harness::new(),
+        "authorization" => Harness::greeted("+OK ready\n"),
+        "after USER" => {
+            let mut h = Harness::greeted("+OK ready\n");
+            h.client.user("a").unwrap();
+            h.server("+OK\n");
+            h
+        }
+        "transaction" => logged_in_pipelining(),
+        "utf8" => {
+            let mut h = Harness::greeted("+OK ready\n");
+            h.client.send_raw("UTF8").unwrap();
+            h.server("+OK\n");
+            h
+        }
+        "sasl" => {
+            let mut h = Harness::greeted("+OK ready\n");
+            h.client.send_raw("AUTH PLAIN").unwrap();
+            h.server("+ \n");
+            h
+        }
+        "queue full" => {
+            let mut h = Harness::with_config(popwire::ClientConfig {
+                max_queued: 1,
+                ..Default::default()
+            });
+            h.client.send_raw("NOOP").unwrap();
+            h
+        }
+        "closed" => {
+            let mut h = Harness::greeted("+OK ready\n");
+            h.client.handle_close(1, "gone");
+            h
+        }
+        other => panic!("no scenario {other}"),
+    }
+}
+
+#[test]
+fn check_raw_says_exactly_what_send_raw_does() {
+    let lines = [
+        "STAT",
+        "stat",
+        "LIST",
+        "LIST 1",
+        "RETR 1",
+        "USER alice",
+        "PASS hunter 2",
+        "AUTH PLAIN AGEAYg==",
+        "AUTH PLAIN",
+        "APOP a c4c9334bac560ecc979e58001b3e22fb",
+        "USER علی",
+        "XTND foo",
+        "HELLO",
+        "RETR 0",
+        "",
+        "*",
+        "AGEAYg==",
+        "USER a\r\nDELE 1",
+    ];
+    let scenarios = [
+        "before greeting",
+        "authorization",
+        "after USER",
+        "transaction",
+        "utf8",
+        "sasl",
+        "queue full",
+        "closed",
+    ];
+    for name in scenarios {
+        for line in lines {
+            let checked = scenario(name).client.check_raw(line);
+            let mut h = scenario(name);
+            let skip = h.transcript().len();
+            let sent = h.client.send_raw(line);
+            match (&checked, &sent) {
+                (Err(a), Err(b)) => assert_eq!(a, b, "{name}: {line:?}"),
+                (Ok(checked), Ok(_)) => {
+                    h.pump();
+                    if let Some(entry) = h.transcript().get(skip) {
+                        assert_eq!(entry.masked, checked.masked, "{name}: {line:?}");
+                        assert_eq!(entry.explain, checked.explain, "{name}: {line:?}");
+                    }
+                }
+                _ => panic!("{name}: {line:?}: check_raw {checked:?} but send_raw {sent:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn check_raw_knows_the_state_the_utf8_mode_and_the_sasl_exchange() {
+    let auth = scenario("authorization");
+    let stat = auth.client.check_raw("STAT").unwrap();
+    assert!(!stat.allowed && !stat.multiline && !stat.masked);
+    assert_eq!(stat.command, "STAT");
+    let pass = auth.client.check_raw("PASS x").unwrap();
+    assert!(!pass.allowed, "PASS only right after USER");
+    assert!(pass.masked);
+    assert!(
+        scenario("after USER")
+            .client
+            .check_raw("PASS x")
+            .unwrap()
+            .allowed
+    );
+    let list = scenario("transaction").client.check_raw("LIST").unwrap();
+    assert!(list.allowed && list.multiline);
+    assert!(
+        !scenario("transaction")
+            .client
+            .check_raw("LIST 1")
+            .unwrap()
+            .multiline
+    );
+    assert!(auth.client.check_raw("USER علی").is_err());
+    assert!(scenario("utf8").client.check_raw("USER علی").is_ok());
+    let sasl = scenario("sasl");
+    assert!(sasl.client.awaiting_sasl_response());
+    let response = sasl.client.check_raw("AGEAYg==").unwrap();
+    assert!(response.sasl_response && response.masked);
+    assert_eq!(response.explain.key, "sasl.response");
+    assert_eq!(
+        sasl.client.check_raw("*").unwrap().explain.key,
+        "sasl.cancel"
+    );
+    assert!(sasl.client.check_raw("LIST 1").is_err(), "not base64");
+    assert!(scenario("closed").client.check_raw("STAT").is_err());
+    assert!(scenario("queue full").client.check_raw("STAT").is_err());
+}

@@ -83,14 +83,9 @@ impl Client {
         self.enqueue_at(kind, bytes, secret, false)
     }
 
-    /// Queues a request at the back, or at the front (a SASL response overtakes what waits).
-    pub(super) fn enqueue_at(
-        &mut self,
-        kind: RequestKind,
-        bytes: Vec<u8>,
-        secret: Option<Range<usize>>,
-        front: bool,
-    ) -> Result<CommandHandle, Pop3Error> {
+    /// Whether one more request may be queued now: not once closed, not past
+    /// [`super::ClientConfig::max_queued`].
+    pub(super) fn can_queue(&self) -> Result<(), Pop3Error> {
         if self.state == SessionState::Closed {
             return Err(Pop3Error::Closed {
                 reason: "the session is closed".into(),
@@ -102,6 +97,18 @@ impl Client {
             }
             .into());
         }
+        Ok(())
+    }
+
+    /// Queues a request at the back, or at the front (a SASL response overtakes what waits).
+    pub(super) fn enqueue_at(
+        &mut self,
+        kind: RequestKind,
+        bytes: Vec<u8>,
+        secret: Option<Range<usize>>,
+        front: bool,
+    ) -> Result<CommandHandle, Pop3Error> {
+        self.can_queue()?;
         let handle = CommandHandle(self.next_handle);
         self.next_handle += 1;
         let request = Request {
