@@ -255,3 +255,70 @@ fn check_raw_knows_the_state_the_utf8_mode_and_the_sasl_exchange() {
     assert!(scenario("closed").client.check_raw("STAT").is_err());
     assert!(scenario("queue full").client.check_raw("STAT").is_err());
 }
+
+#[test]
+fn raw_replies_carry_their_typed_reading() {
+    use popwire::client::{RawParsed, Reply};
+    use popwire::codec::{ListEntry, Stat};
+    let mut h = logged_in_pipelining();
+    let stat = h.client.send_raw("stat").unwrap();
+    h.server("+OK 2 10\n");
+    let list = h.client.send_raw("LIST").unwrap();
+    h.server("+OK\n1 5\n2 5\n.\n");
+    let retr = h.client.send_raw("RETR 1").unwrap();
+    // A line that is only a dot after unstuffing, and bytes that are not UTF-8.
+    h.feed(b"+OK\r\n..\r\n\xff\xfe\r\n.\r\n");
+    let err = h.client.send_raw("DELE 9").unwrap();
+    h.server("-ERR no such message\n");
+    let raw = |handle| match h.ok(handle) {
+        Reply::Raw(raw) => raw.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        raw(stat).parsed,
+        Some(RawParsed::Stat(Stat { count: 2, size: 10 }))
+    );
+    assert_eq!(
+        raw(list).parsed,
+        Some(RawParsed::List(vec![
+            ListEntry { id: 1, size: 5 },
+            ListEntry { id: 2, size: 5 }
+        ]))
+    );
+    let message = raw(retr);
+    assert_eq!(message.parsed, Some(RawParsed::Message));
+    assert_eq!(message.body, b".\r\n\xff\xfe\r\n", "the octets exactly");
+    assert_eq!(raw(err).parsed, None);
+    let json = serde_json::to_value(&message).unwrap();
+    assert_eq!(json["parsed"]["kind"], "message");
+    assert_eq!(
+        json["parsed"]["value"],
+        serde_json::json!([46, 13, 10, 255, 254, 13, 10])
+    );
+    let json = serde_json::to_value(raw(stat)).unwrap();
+    assert_eq!(json["parsed"]["value"]["count"], 2);
+    assert_eq!(
+        serde_json::to_value(raw(err)).unwrap()["parsed"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn a_raw_challenge_comes_decoded_in_the_reply() {
+    use popwire::client::{RawParsed, Reply};
+    let mut h = Harness::greeted("+OK ready\n");
+    let auth = h.client.send_raw("AUTH CRAM-MD5").unwrap();
+    h.server("+ PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UuZXhhbXBsZS5uZXQ+\n");
+    match h.ok(auth) {
+        Reply::Raw(raw) => {
+            assert!(raw.continuation);
+            assert_eq!(
+                raw.parsed,
+                Some(RawParsed::Challenge(
+                    b"<1896.697170952@postoffice.example.net>".to_vec()
+                ))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -43,8 +43,9 @@ pub struct Progress {
 ///
 /// A multi-line body is kept as one byte buffer (its octets as decoded), not one `String` per
 /// line, so its memory is bounded by the body cap however many lines it has; [`RawReply::lines`]
-/// splits it on demand. It serialises as `{ ok, continuation, text, code, lines }`, `lines` being
-/// the body's lines as strings (lossily decoded, without line ends).
+/// splits it on demand. It serialises as `{ ok, continuation, text, code, lines, parsed }`,
+/// `lines` being the body's lines as strings (lossily decoded, without line ends) and `parsed`
+/// `{ kind, value }` or `null` ([`RawParsed`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawReply {
     /// `+OK` (or a `+` continuation).
@@ -57,6 +58,77 @@ pub struct RawReply {
     pub code: Option<ResponseCode>,
     /// The multi-line body, unstuffed, line ends kept; empty for a single-line reply.
     pub body: Vec<u8>,
+    /// The reply read as its command's typed reply, when the command is one popwire knows and
+    /// the reply is `+OK` (or a `+` challenge) that parses: so a page never parses what was
+    /// typed by hand. `None` for `-ERR`, unknown commands, and replies that do not parse.
+    pub parsed: Option<RawParsed>,
+}
+
+/// The typed reading of a raw reply ([`RawReply::parsed`]). Listings are read leniently, as
+/// for typed commands: a malformed line is left out (a typed LIST reports it in the transcript).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RawParsed {
+    /// STAT.
+    Stat(Stat),
+    /// LIST without argument.
+    List(Vec<ListEntry>),
+    /// LIST n, checked to be about message n.
+    ListOne(ListEntry),
+    /// UIDL without argument.
+    Uidl(Vec<UidlEntry>),
+    /// UIDL n, checked to be about message n.
+    UidlOne(UidlEntry),
+    /// CAPA.
+    Capabilities(Vec<Capability>),
+    /// LANG without argument: one line per language.
+    Languages(Vec<String>),
+    /// RETR or TOP: the message is [`RawReply::body`], octets exactly as decoded (serialised as
+    /// `value`, a `Uint8Array`).
+    Message,
+    /// A SASL `+` challenge, base64-decoded (serialised as a `Uint8Array`).
+    Challenge(Vec<u8>),
+}
+
+impl RawParsed {
+    /// The name it serialises with as `kind`: `stat`, `list`, `listOne`, `uidl`, `uidlOne`,
+    /// `capabilities`, `languages`, `message`, `challenge`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RawParsed::Stat(_) => "stat",
+            RawParsed::List(_) => "list",
+            RawParsed::ListOne(_) => "listOne",
+            RawParsed::Uidl(_) => "uidl",
+            RawParsed::UidlOne(_) => "uidlOne",
+            RawParsed::Capabilities(_) => "capabilities",
+            RawParsed::Languages(_) => "languages",
+            RawParsed::Message => "message",
+            RawParsed::Challenge(_) => "challenge",
+        }
+    }
+}
+
+/// `{ kind, value }` of a raw reply's parsed form; a message's value is the reply's body.
+struct ParsedJs<'a>(&'a RawParsed, &'a [u8]);
+
+impl Serialize for ParsedJs<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("RawParsed", 2)?;
+        s.serialize_field("kind", self.0.kind())?;
+        match self.0 {
+            RawParsed::Stat(v) => s.serialize_field("value", v)?,
+            RawParsed::List(v) => s.serialize_field("value", v)?,
+            RawParsed::ListOne(v) => s.serialize_field("value", v)?,
+            RawParsed::Uidl(v) => s.serialize_field("value", v)?,
+            RawParsed::UidlOne(v) => s.serialize_field("value", v)?,
+            RawParsed::Capabilities(v) => s.serialize_field("value", v)?,
+            RawParsed::Languages(v) => s.serialize_field("value", v)?,
+            RawParsed::Message => s.serialize_field("value", serde_bytes::Bytes::new(self.1))?,
+            RawParsed::Challenge(v) => s.serialize_field("value", serde_bytes::Bytes::new(v))?,
+        }
+        s.end()
+    }
 }
 
 impl RawReply {
@@ -81,12 +153,16 @@ impl Serialize for RawReply {
                 serializer.collect_seq(self.0.lines())
             }
         }
-        let mut s = serializer.serialize_struct("RawReply", 5)?;
+        let mut s = serializer.serialize_struct("RawReply", 6)?;
         s.serialize_field("ok", &self.ok)?;
         s.serialize_field("continuation", &self.continuation)?;
         s.serialize_field("text", &self.text)?;
         s.serialize_field("code", &self.code)?;
         s.serialize_field("lines", &Lines(self))?;
+        s.serialize_field(
+            "parsed",
+            &self.parsed.as_ref().map(|p| ParsedJs(p, &self.body)),
+        )?;
         s.end()
     }
 }

@@ -2,7 +2,7 @@
 
 use super::event::body_lines;
 use super::send::Request;
-use super::{Client, Event, Pop3Error, RawReply, Reply, SessionState};
+use super::{Client, Event, Pop3Error, RawParsed, RawReply, Reply, SessionState};
 use crate::codec::{
     parse_capa_line, parse_list_line, parse_stat, parse_uidl_line, Capability, Command, Keyword,
     ProtocolError, StatusLine,
@@ -18,11 +18,24 @@ impl Client {
             Command::List(None) => Reply::List(self.parse_listing(&body, parse_list_line)),
             Command::Uidl(None) => Reply::Uidl(self.parse_listing(&body, parse_uidl_line)),
             Command::Capa => Reply::Capabilities(self.parse_listing(&body, parse_capa_line)),
-            _ => Reply::Languages(
-                body_lines(&body)
-                    .map(|l| String::from_utf8_lossy(l).into_owned())
-                    .collect(),
-            ),
+            Command::Lang(None) => Reply::Languages(languages(&body)),
+            // No body follows these (`expects_multiline` is false), so none is read for them;
+            // listed so that a new command must say what its body is.
+            Command::User(_)
+            | Command::Pass(_)
+            | Command::Apop { .. }
+            | Command::Auth { .. }
+            | Command::Stls
+            | Command::Utf8
+            | Command::Lang(Some(_))
+            | Command::Stat
+            | Command::List(Some(_))
+            | Command::Uidl(Some(_))
+            | Command::Dele(_)
+            | Command::Rset
+            | Command::Noop
+            | Command::Quit
+            | Command::Unknown { .. } => Reply::Message(body),
         }
     }
 
@@ -65,12 +78,17 @@ impl Client {
             self.logged_in();
         }
         let result = if req.is_raw() {
+            let parsed = req
+                .command()
+                .filter(|_| ok)
+                .and_then(|command| raw_single_parsed(command, &status));
             Ok(Reply::Raw(RawReply {
                 ok,
                 continuation: false,
                 text: status.text,
                 code: status.code,
                 body: Vec::new(),
+                parsed,
             }))
         } else if let Some(err) = req.failure {
             Err(err)
@@ -81,18 +99,8 @@ impl Client {
             })
         } else {
             match req.command() {
-                Some(Command::Stat) => parse_stat(status.text.as_bytes())
-                    .map(Reply::Stat)
-                    .map_err(Into::into),
-                Some(&Command::List(Some(asked))) => parse_list_line(status.text.as_bytes())
-                    .and_then(|entry| same_message(asked, entry.id).map(|()| entry))
-                    .map(Reply::ListOne)
-                    .map_err(Into::into),
-                Some(&Command::Uidl(Some(asked))) => parse_uidl_line(status.text.as_bytes())
-                    .and_then(|entry| same_message(asked, entry.id).map(|()| entry))
-                    .map(Reply::UidlOne)
-                    .map_err(Into::into),
-                _ => Ok(Reply::Status(status)),
+                Some(command) => single_reply(command, status),
+                None => Ok(Reply::Status(status)),
             }
         };
         if let Ok(Reply::ListOne(entry)) = &result {
@@ -218,11 +226,138 @@ pub(super) fn truncate_text(text: &mut String, max: usize) {
     }
 }
 
+/// The typed reply of a single-line `+OK`: STAT, LIST n and UIDL n are parsed (and checked to
+/// be about message n), anything else is its status line.
+pub(super) fn single_reply(command: &Command, status: StatusLine) -> Result<Reply, Pop3Error> {
+    let text = status.text.as_bytes();
+    Ok(match command {
+        Command::Stat => Reply::Stat(parse_stat(text)?),
+        &Command::List(Some(asked)) => {
+            let entry = parse_list_line(text)?;
+            same_message(asked, entry.id)?;
+            Reply::ListOne(entry)
+        }
+        &Command::Uidl(Some(asked)) => {
+            let entry = parse_uidl_line(text)?;
+            same_message(asked, entry.id)?;
+            Reply::UidlOne(entry)
+        }
+        _ => Reply::Status(status),
+    })
+}
+
+/// [`RawReply::parsed`] of a single-line `+OK`: what [`single_reply`] makes of it, if that is
+/// more than the status line.
+pub(super) fn raw_single_parsed(command: &Command, status: &StatusLine) -> Option<RawParsed> {
+    match single_reply(command, status.clone()).ok()? {
+        Reply::Stat(stat) => Some(RawParsed::Stat(stat)),
+        Reply::ListOne(entry) => Some(RawParsed::ListOne(entry)),
+        Reply::UidlOne(entry) => Some(RawParsed::UidlOne(entry)),
+        _ => None,
+    }
+}
+
+/// [`RawReply::parsed`] of a `+OK` body: listings read leniently (malformed lines left out),
+/// RETR and TOP marked as a message.
+pub(super) fn raw_body_parsed(command: &Command, body: &[u8]) -> Option<RawParsed> {
+    fn lenient<T>(body: &[u8], parse: fn(&[u8]) -> Result<T, ProtocolError>) -> Vec<T> {
+        body_lines(body).filter_map(|l| parse(l).ok()).collect()
+    }
+    match command {
+        Command::Retr(_) | Command::Top { .. } => Some(RawParsed::Message),
+        Command::List(None) => Some(RawParsed::List(lenient(body, parse_list_line))),
+        Command::Uidl(None) => Some(RawParsed::Uidl(lenient(body, parse_uidl_line))),
+        Command::Capa => Some(RawParsed::Capabilities(lenient(body, parse_capa_line))),
+        Command::Lang(None) => Some(RawParsed::Languages(languages(body))),
+        _ => None,
+    }
+}
+
+/// A LANG body's lines as text.
+fn languages(body: &[u8]) -> Vec<String> {
+    body_lines(body)
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .collect()
+}
+
 /// RFC 1939 §5/§7: the `+OK` to `LIST n` / `UIDL n` must be about message n.
 pub(super) fn same_message(asked: u32, got: u32) -> Result<(), ProtocolError> {
     if asked == got {
         Ok(())
     } else {
         Err(ProtocolError::WrongMessageNumber { asked, got })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::codec::{ListEntry, Stat, UidlEntry};
+
+    fn ok(text: &str) -> StatusLine {
+        StatusLine::parse(format!("+OK {text}").as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn single_line_replies_are_parsed_and_checked_against_the_message_asked() {
+        assert_eq!(
+            single_reply(&Command::Stat, ok("2 320")).unwrap(),
+            Reply::Stat(Stat {
+                count: 2,
+                size: 320
+            })
+        );
+        assert_eq!(
+            single_reply(&Command::List(Some(2)), ok("2 200")).unwrap(),
+            Reply::ListOne(ListEntry { id: 2, size: 200 })
+        );
+        assert_eq!(
+            single_reply(&Command::Uidl(Some(2)), ok("3 abc")),
+            Err(ProtocolError::WrongMessageNumber { asked: 2, got: 3 }.into())
+        );
+        assert!(matches!(
+            single_reply(&Command::Stat, ok("two")),
+            Err(Pop3Error::Protocol(_))
+        ));
+        assert_eq!(
+            single_reply(&Command::Noop, ok("fine")).unwrap(),
+            Reply::Status(ok("fine"))
+        );
+    }
+
+    #[test]
+    fn raw_replies_get_their_typed_reading() {
+        assert_eq!(
+            raw_single_parsed(&Command::Stat, &ok("1 5")),
+            Some(RawParsed::Stat(Stat { count: 1, size: 5 }))
+        );
+        assert_eq!(
+            raw_single_parsed(&Command::Uidl(Some(1)), &ok("1 u1")),
+            Some(RawParsed::UidlOne(UidlEntry {
+                id: 1,
+                uid: "u1".into()
+            }))
+        );
+        assert_eq!(raw_single_parsed(&Command::Stat, &ok("junk")), None);
+        assert_eq!(raw_single_parsed(&Command::Noop, &ok("")), None);
+        assert_eq!(
+            raw_body_parsed(&Command::List(None), b"1 5\r\nbad\r\n2 7\r\n"),
+            Some(RawParsed::List(vec![
+                ListEntry { id: 1, size: 5 },
+                ListEntry { id: 2, size: 7 }
+            ])),
+            "a malformed line is left out, the rest kept"
+        );
+        assert_eq!(
+            raw_body_parsed(&Command::Retr(1), b"a\r\n"),
+            Some(RawParsed::Message)
+        );
+        assert_eq!(
+            raw_body_parsed(&Command::Lang(None), b"en English\r\n"),
+            Some(RawParsed::Languages(vec!["en English".into()]))
+        );
+        let capa = raw_body_parsed(&Command::Capa, b"TOP\r\nSASL PLAIN\r\n");
+        assert!(matches!(capa, Some(RawParsed::Capabilities(c)) if c.len() == 2));
     }
 }

@@ -45,7 +45,7 @@ use std::collections::{HashMap, VecDeque};
 
 pub use crate::codec::SessionState;
 pub use error::Pop3Error;
-pub use event::{CommandHandle, Event, Greeting, Progress, RawReply, Reply};
+pub use event::{CommandHandle, Event, Greeting, Progress, RawParsed, RawReply, Reply};
 pub use raw::CheckedLine;
 
 use crate::codec::{Capability, Keyword, LineFramer, DEFAULT_MAX_BODY, MAX_RESPONSE_LINE};

@@ -1,8 +1,9 @@
 //! Reading: framing what the server sends into greetings, status lines, SASL challenges and bodies.
 
+use super::interpret::raw_body_parsed;
 use super::send::{Request, RequestKind};
 use super::transcript::Entry;
-use super::{Client, Event, Greeting, Pop3Error, RawReply, Reply, SessionState};
+use super::{Client, Event, Greeting, Pop3Error, RawParsed, RawReply, Reply, SessionState};
 use crate::auth;
 use crate::codec::{
     find_apop_timestamp, BodyDecoder, Command, Continuation, Keyword, LimitError, LineItem,
@@ -361,6 +362,7 @@ impl Client {
             }
             RequestKind::Raw { .. } | RequestKind::RawSaslResponse => {
                 // A person drives this exchange: hand them the challenge, await their next line.
+                let challenge = decoded.clone();
                 let text = match decoded {
                     Some(raw) => match String::from_utf8(raw) {
                         Ok(text) if !text.chars().any(char::is_control) => text,
@@ -376,6 +378,7 @@ impl Client {
                         text,
                         code: None,
                         body: Vec::new(),
+                        parsed: challenge.map(RawParsed::Challenge),
                     };
                     self.complete(req.handle, Ok(Reply::Raw(reply)));
                 }
@@ -434,6 +437,7 @@ impl Client {
                     continuation: false,
                     text: status.text,
                     code: status.code,
+                    parsed: raw_body_parsed(command, &body),
                     body,
                 }))
             }
