@@ -12,6 +12,7 @@
 //! a stable key and its RFC section so that a page can explain it in any language.
 
 pub mod auth;
+pub mod bridge_protocol;
 pub mod client;
 pub mod codec;
 pub mod explain;
