@@ -322,3 +322,22 @@ fn a_raw_challenge_comes_decoded_in_the_reply() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_server_error_gives_its_text_and_code_as_fields() {
+    let mut h = Harness::greeted("+OK ready\n");
+    let user = h.client.user("a").unwrap();
+    h.server("-ERR [SYS/TEMP/QUOTA] try later\n");
+    let err = h.err(user);
+    assert_eq!(err.server_text(), Some("try later"));
+    let info = err.info();
+    assert_eq!(info.kind, "server");
+    assert_eq!(info.code.as_deref(), Some("SYS/TEMP/QUOTA"));
+    assert_eq!(info.server_text.as_deref(), Some("try later"));
+    assert_eq!(info.explain.key, "code.SYS/TEMP");
+    let json = serde_json::to_value(&info).unwrap();
+    assert_eq!(json["serverText"], "try later");
+    assert_eq!(json["explain"]["key"], "code.SYS/TEMP");
+    let refused = h.client.stat().unwrap_err().info();
+    assert_eq!((refused.kind, refused.server_text), ("state", None));
+}

@@ -1,11 +1,12 @@
 //! The session's error type: one enum, a stable `kind` for JavaScript, the response code if any.
 
+use serde::Serialize;
 use thiserror::Error;
 
 use crate::auth::AuthError;
 use crate::codec::SessionState;
 use crate::codec::{CommandError, LimitError, ProtocolError, ResponseCode};
-use crate::explain::{self, Explain};
+use crate::explain::Explain;
 
 /// Why a command (or the session) failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -62,6 +63,24 @@ pub enum Pop3Error {
     },
 }
 
+/// A [`Pop3Error`] as a page shows it ([`Pop3Error::info`]): `{ kind, message, code, serverText,
+/// explain }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ErrorInfo {
+    /// [`Pop3Error::kind`].
+    pub kind: &'static str,
+    /// The English description (the `Display` text).
+    pub message: String,
+    /// The response code of a `-ERR`, e.g. `SYS/TEMP`, full text as sent.
+    pub code: Option<String>,
+    /// The `-ERR` line's text after its code ([`Pop3Error::server_text`]).
+    pub server_text: Option<String>,
+    /// [`Pop3Error::explain`].
+    pub explain: Explain,
+}
+
 impl Pop3Error {
     /// The JavaScript `kind`: `server`, `state`, `input`, `limit`, `protocol`, `timeout` or `network`.
     pub fn kind(&self) -> &'static str {
@@ -84,20 +103,42 @@ impl Pop3Error {
         }
     }
 
+    /// The text of the server's `-ERR` line after its response code, for [`Pop3Error::Server`]:
+    /// a page shows it as the server said it, without parsing [`Display`](std::fmt::Display).
+    pub fn server_text(&self) -> Option<&str> {
+        match self {
+            Pop3Error::Server { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// Everything a page shows of this error, as one serialisable value.
+    pub fn info(&self) -> ErrorInfo {
+        ErrorInfo {
+            kind: self.kind(),
+            message: self.to_string(),
+            code: self.code().map(|c| c.as_str().to_owned()),
+            server_text: self.server_text().map(str::to_owned),
+            explain: self.explain(),
+        }
+    }
+
     /// What this error means, for the page.
     pub fn explain(&self) -> Explain {
-        explain::known(match self {
+        match self {
             Pop3Error::Server {
                 code: Some(code), ..
-            } => code.explain_key(),
-            Pop3Error::Server { code: None, .. } => "reply.unknown.err",
-            Pop3Error::State { .. } => "error.state",
-            Pop3Error::Input(e) => e.explain_key(),
-            Pop3Error::Credentials(_) => "error.sasl",
-            Pop3Error::Limit(_) => "error.limit",
-            Pop3Error::Protocol(_) => "error.protocol",
-            Pop3Error::Timeout { .. } | Pop3Error::TlsTimeout { .. } => "error.timeout",
-            Pop3Error::Closed { .. } => "error.network",
-        })
+            } => code.explain(),
+            Pop3Error::Server { code: None, .. } => crate::explain!("reply.unknown.err"),
+            Pop3Error::State { .. } => crate::explain!("error.state"),
+            Pop3Error::Input(e) => e.explain(),
+            Pop3Error::Credentials(_) => crate::explain!("error.sasl"),
+            Pop3Error::Limit(_) => crate::explain!("error.limit"),
+            Pop3Error::Protocol(_) => crate::explain!("error.protocol"),
+            Pop3Error::Timeout { .. } | Pop3Error::TlsTimeout { .. } => {
+                crate::explain!("error.timeout")
+            }
+            Pop3Error::Closed { .. } => crate::explain!("error.network"),
+        }
     }
 }

@@ -44,7 +44,7 @@ mod transcript;
 use std::collections::{HashMap, VecDeque};
 
 pub use crate::codec::SessionState;
-pub use error::Pop3Error;
+pub use error::{ErrorInfo, Pop3Error};
 pub use event::{CommandHandle, Event, Greeting, Progress, RawParsed, RawReply, Reply};
 pub use raw::CheckedLine;
 

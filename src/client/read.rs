@@ -9,7 +9,7 @@ use crate::codec::{
     find_apop_timestamp, BodyDecoder, Command, Continuation, Keyword, LimitError, LineItem,
     ProtocolError, Status, StatusLine, MAX_RESPONSE_LINE, MAX_SASL_CHALLENGE_LINE,
 };
-use crate::explain::{self, body_key, reply_key, SaslChallenge, BODY_KEEP};
+use crate::explain::{body_key, reply_key, SaslChallenge, BODY_KEEP};
 
 /// A multi-line body being read for the request at the head of the in-flight queue.
 #[derive(Debug)]
@@ -253,7 +253,7 @@ impl Client {
         };
         let explain = match &status.code {
             // A -ERR's code says more than the command's generic failure text (RFC 3206).
-            Some(code) if !status.is_ok() => explain::known(code.explain_key()),
+            Some(code) if !status.is_ok() => code.explain(),
             _ if matches!(head.kind, RequestKind::RawSaslResponse) => {
                 reply_key(Some(Keyword::Auth), status.is_ok())
             }

@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use crate::explain::Explain;
+
 /// A reply from the server that breaks the protocol: the session reports it, never panics.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -157,20 +159,25 @@ pub enum CommandError {
 impl CommandError {
     /// The stable explanation key of this refusal (see [`crate::explain`]).
     pub fn explain_key(&self) -> &'static str {
+        self.explain().key
+    }
+
+    /// What this refusal means, its key checked against the table at compile time.
+    pub fn explain(&self) -> Explain {
         match self {
-            CommandError::Empty => "input.empty",
-            CommandError::TooLong { .. } => "input.too-long",
-            CommandError::ControlCharacter { .. } => "input.control",
-            CommandError::BadKeyword { .. } => "input.keyword",
-            CommandError::Spacing => "input.spacing",
-            CommandError::MissingArgument { .. } => "input.missing-argument",
-            CommandError::TooManyArguments { .. } => "input.too-many-arguments",
-            CommandError::BadMessageNumber { .. } => "input.message-number",
-            CommandError::BadLineCount { .. } => "input.line-count",
-            CommandError::BadDigest => "input.digest",
-            CommandError::BadMechanism { .. } => "input.mechanism",
-            CommandError::BadBase64 => "input.base64",
-            CommandError::NonAscii => "input.non-ascii",
+            CommandError::Empty => crate::explain!("input.empty"),
+            CommandError::TooLong { .. } => crate::explain!("input.too-long"),
+            CommandError::ControlCharacter { .. } => crate::explain!("input.control"),
+            CommandError::BadKeyword { .. } => crate::explain!("input.keyword"),
+            CommandError::Spacing => crate::explain!("input.spacing"),
+            CommandError::MissingArgument { .. } => crate::explain!("input.missing-argument"),
+            CommandError::TooManyArguments { .. } => crate::explain!("input.too-many-arguments"),
+            CommandError::BadMessageNumber { .. } => crate::explain!("input.message-number"),
+            CommandError::BadLineCount { .. } => crate::explain!("input.line-count"),
+            CommandError::BadDigest => crate::explain!("input.digest"),
+            CommandError::BadMechanism { .. } => crate::explain!("input.mechanism"),
+            CommandError::BadBase64 => crate::explain!("input.base64"),
+            CommandError::NonAscii => crate::explain!("input.non-ascii"),
         }
     }
 }

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::error::ProtocolError;
+use crate::explain::Explain;
 
 /// The status indicator of a reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -102,14 +103,20 @@ impl ResponseCode {
     /// The stable explanation key, `code.IN-USE` etc.; a detailed code has its known ancestor's
     /// key, unknown codes share `code.other`.
     pub fn explain_key(&self) -> &'static str {
+        self.explain().key
+    }
+
+    /// What the code means ([`ResponseCode::explain_key`]), checked against the table at
+    /// compile time.
+    pub fn explain(&self) -> Explain {
         match self.meaning() {
-            ResponseCode::InUse => "code.IN-USE",
-            ResponseCode::LoginDelay => "code.LOGIN-DELAY",
-            ResponseCode::SysTemp => "code.SYS/TEMP",
-            ResponseCode::SysPerm => "code.SYS/PERM",
-            ResponseCode::Auth => "code.AUTH",
-            ResponseCode::Utf8 => "code.UTF8",
-            ResponseCode::Detailed { .. } | ResponseCode::Other(_) => "code.other",
+            ResponseCode::InUse => crate::explain!("code.IN-USE"),
+            ResponseCode::LoginDelay => crate::explain!("code.LOGIN-DELAY"),
+            ResponseCode::SysTemp => crate::explain!("code.SYS/TEMP"),
+            ResponseCode::SysPerm => crate::explain!("code.SYS/PERM"),
+            ResponseCode::Auth => crate::explain!("code.AUTH"),
+            ResponseCode::Utf8 => crate::explain!("code.UTF8"),
+            ResponseCode::Detailed { .. } | ResponseCode::Other(_) => crate::explain!("code.other"),
         }
     }
 }
