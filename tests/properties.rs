@@ -126,3 +126,35 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The server's encoders and the client's parsers agree on every value the RFC allows.
+    #[test]
+    fn stat_list_uidl_capa_encoders_round_trip(
+        count in any::<u32>(),
+        size in any::<u64>(),
+        id in 1..=u32::MAX,
+        uid in "[\\x21-\\x7e]{1,70}",
+        entries in proptest::collection::vec((1..=u32::MAX, any::<u64>()), 0..20),
+        tag in "[A-Za-z][A-Za-z0-9-]{0,15}",
+        args in proptest::collection::vec("[\\x21-\\x7e]{1,10}", 0..4),
+    ) {
+        use popwire::codec::*;
+        let stat = Stat { count, size };
+        prop_assert_eq!(parse_stat(encode_stat(&stat).as_bytes()).unwrap(), stat);
+        let entry = ListEntry { id, size };
+        prop_assert_eq!(parse_list_line(encode_list_line(&entry).as_bytes()).unwrap(), entry);
+        let u = UidlEntry { id, uid };
+        prop_assert_eq!(parse_uidl_line(encode_uidl_line(&u).as_bytes()).unwrap(), u);
+        let list: Vec<ListEntry> = entries.iter().map(|&(id, size)| ListEntry { id, size }).collect();
+        let body = encode_listing(&list, encode_list_line);
+        let back: Vec<ListEntry> = body
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| parse_list_line(l.strip_suffix(b"\r").unwrap()).unwrap())
+            .collect();
+        prop_assert_eq!(back, list);
+        let capa = Capability { name: tag.to_ascii_uppercase(), args };
+        prop_assert_eq!(parse_capa_line(encode_capa_line(&capa).as_bytes()).unwrap(), capa);
+    }
+}

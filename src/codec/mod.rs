@@ -20,6 +20,7 @@ pub use line::{LineFramer, LineItem};
 pub use meta::{commands, Argument, CommandMeta, Multiline};
 pub use multiline::{stuff_body, stuff_lines, BodyDecoder, BodyProgress};
 pub use reply::{
+    encode_capa_line, encode_list_line, encode_listing, encode_stat, encode_uidl_line,
     find_apop_timestamp, parse_capa_line, parse_list_line, parse_stat, parse_uidl_line, Capability,
     ListEntry, Stat, UidlEntry,
 };

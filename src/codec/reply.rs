@@ -110,6 +110,47 @@ pub fn parse_capa_line(line: &[u8]) -> Result<Capability, ProtocolError> {
     })
 }
 
+/// Encodes a STAT answer as the text after `+OK` (`nn mm`, RFC 1939 §5); [`parse_stat`] reads
+/// it back. The server's side of the codec.
+pub fn encode_stat(stat: &Stat) -> String {
+    format!("{} {}", stat.count, stat.size)
+}
+
+/// Encodes a scan listing, `msg size` without CRLF: a LIST body line or the text of `+OK` to
+/// `LIST n` (RFC 1939 §5); [`parse_list_line`] reads it back.
+pub fn encode_list_line(entry: &ListEntry) -> String {
+    format!("{} {}", entry.id, entry.size)
+}
+
+/// Encodes a unique-id listing, `msg unique-id` without CRLF: a UIDL body line or the text of
+/// `+OK` to `UIDL n` (RFC 1939 §7); [`parse_uidl_line`] reads it back when the unique-id is 1–70
+/// characters of 0x21–0x7E (the server's stores make them so).
+pub fn encode_uidl_line(entry: &UidlEntry) -> String {
+    format!("{} {}", entry.id, entry.uid)
+}
+
+/// Encodes a whole multi-line body of listings, one `line(entry)` and CRLF each, not yet
+/// dot-stuffed (see [`super::stuff_body`]): e.g. `encode_listing(&entries, encode_list_line)`.
+pub fn encode_listing<T>(entries: &[T], line: fn(&T) -> String) -> Vec<u8> {
+    let mut body = Vec::new();
+    for entry in entries {
+        body.extend_from_slice(line(entry).as_bytes());
+        body.extend_from_slice(b"\r\n");
+    }
+    body
+}
+
+/// Encodes one CAPA line without CRLF: the tag and its arguments, one space apart (RFC 2449 §5);
+/// [`parse_capa_line`] reads it back.
+pub fn encode_capa_line(capability: &Capability) -> String {
+    let mut line = capability.name.clone();
+    for arg in &capability.args {
+        line.push(' ');
+        line.push_str(arg);
+    }
+    line
+}
+
 /// Finds the APOP timestamp in a greeting's text (RFC 1939 §7), brackets included. The timestamp
 /// has msg-id syntax (RFC 822: `<local@domain>`), so the first `<…>` of that shape is taken:
 /// printable ASCII, no space, no `<`, and an `@` with text on both sides. Other bracketed text
@@ -144,6 +185,35 @@ fn is_msg_id(inner: &str) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoders_write_what_the_parsers_read() {
+        assert_eq!(
+            encode_stat(&Stat {
+                count: 2,
+                size: 320
+            }),
+            "2 320"
+        );
+        assert_eq!(encode_list_line(&ListEntry { id: 1, size: 120 }), "1 120");
+        let uid = UidlEntry {
+            id: 3,
+            uid: "whqtswO00WBw418f9t5JxYwZ".into(),
+        };
+        assert_eq!(encode_uidl_line(&uid), "3 whqtswO00WBw418f9t5JxYwZ");
+        let list = [ListEntry { id: 1, size: 5 }, ListEntry { id: 2, size: 7 }];
+        assert_eq!(encode_listing(&list, encode_list_line), b"1 5\r\n2 7\r\n");
+        assert!(encode_listing::<ListEntry>(&[], encode_list_line).is_empty());
+        let capa = Capability {
+            name: "SASL".into(),
+            args: vec!["PLAIN".into(), "CRAM-MD5".into()],
+        };
+        assert_eq!(encode_capa_line(&capa), "SASL PLAIN CRAM-MD5");
+        assert_eq!(
+            parse_capa_line(encode_capa_line(&capa).as_bytes()).unwrap(),
+            capa
+        );
+    }
 
     #[test]
     fn stat_from_rfc_example() {
