@@ -1,8 +1,9 @@
 //! `GET /bridge?target=NAME`: one WebSocket session carried to one configured target.
 //!
 //! Binary frames carry the TCP bytes both ways; text frames carry JSON control messages
-//! (DESIGN.md, "Bridge contract"). Every refusal happens *after* the upgrade, so that the page
-//! can read why: an `error` message, then a close with 1008.
+//! ([`popwire::bridge_protocol`], written down in `docs/bridge-protocol.md`). Every refusal
+//! happens *after* the upgrade, so that the page can read why: an `error` message, then a close
+//! with 1008.
 //!
 //! Backpressure: each direction reads one chunk, then waits until the other side has taken it
 //! before reading more (TCP reads go into one adaptive buffer of at most 64 KiB; a WebSocket
@@ -21,7 +22,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use serde_json::json;
+use popwire::bridge_protocol::{close, BridgeControl, ClientControl, Refusal};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
@@ -33,44 +34,6 @@ use crate::tls::{tls_info, MaybeTls};
 type WsTx = SplitSink<WebSocket, Message>;
 type WsRx = SplitStream<WebSocket>;
 type Upstream = MaybeTls<tokio_rustls::client::TlsStream<TcpStream>>;
-
-/// The refusal codes of the contract (and `protocol` for a text frame the bridge does not
-/// understand).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Code {
-    /// No configured target by that name (or a malformed request for one).
-    UnknownTarget,
-    /// The page's origin is not allowed.
-    Origin,
-    /// A session cap is reached.
-    Busy,
-    /// A frame or message over the size cap.
-    TooLarge,
-    /// No bytes either way for the idle timeout.
-    Idle,
-    /// The target could not be reached.
-    ConnectFailed,
-    /// The TLS handshake (implicit or after STLS) failed.
-    TlsFailed,
-    /// A text frame that is not a control message the bridge understands.
-    Protocol,
-}
-
-impl Code {
-    /// The code's name in the `error` message.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::UnknownTarget => "unknown-target",
-            Code::Origin => "origin",
-            Code::Busy => "busy",
-            Code::TooLarge => "too-large",
-            Code::Idle => "idle",
-            Code::ConnectFailed => "connect-failed",
-            Code::TlsFailed => "tls-failed",
-            Code::Protocol => "protocol",
-        }
-    }
-}
 
 /// How long goodbyes (the last messages and the close handshake) may take.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -111,14 +74,14 @@ pub(crate) async fn handler(
             "this page's origin ({shown}) may not use this bridge; \
              start the bridge with --allow-origin {shown} to allow it"
         );
-        return ws.on_upgrade(move |socket| refuse(socket, Code::Origin, message));
+        return ws.on_upgrade(move |socket| refuse(socket, Refusal::Origin, message));
     }
 
     let target = match resolve_target(&state, query.as_deref()) {
         Ok(target) => Arc::clone(target),
         Err(message) => {
             tracing::info!(%client, "bridge session refused: unknown target");
-            return ws.on_upgrade(move |socket| refuse(socket, Code::UnknownTarget, message));
+            return ws.on_upgrade(move |socket| refuse(socket, Refusal::UnknownTarget, message));
         }
     };
 
@@ -128,7 +91,7 @@ pub(crate) async fn handler(
             tracing::info!(%client, target_name = %target.target.name, max = cap.max(),
                 "bridge session refused: busy; raise {} to allow more", cap.flag());
             let message = cap.to_string();
-            return ws.on_upgrade(move |socket| refuse(socket, Code::Busy, message));
+            return ws.on_upgrade(move |socket| refuse(socket, Refusal::Busy, message));
         }
     };
     let tracker = state.tracker.clone();
@@ -225,13 +188,13 @@ fn percent_decode(text: &str) -> Option<String> {
 }
 
 /// An `error` message, then close with 1008; waits briefly for the page's close reply.
-async fn refuse(mut socket: WebSocket, code: Code, message: String) {
+async fn refuse(mut socket: WebSocket, code: Refusal, message: String) {
     let goodbye = async {
-        let error = json!({"op": "error", "code": code.as_str(), "message": message});
-        socket.send(Message::Text(error.to_string().into())).await?;
+        let error = BridgeControl::Error { code, message };
+        socket.send(control_frame(&error)).await?;
         socket
             .send(Message::Close(Some(CloseFrame {
-                code: 1008,
+                code: close::REFUSED,
                 reason: code.as_str().into(),
             })))
             .await?;
@@ -273,7 +236,7 @@ enum End {
     /// The connection to the server failed after it was made.
     ServerFailed(String),
     /// An `error` to send, then 1008.
-    Refuse(Code, String),
+    Refuse(Refusal, String),
     /// The bridge is shutting down.
     Shutdown,
 }
@@ -325,38 +288,36 @@ async fn session(
 
 /// The last words of a session, then the close handshake.
 async fn goodbye(mut ws: WebSocket, end: &End) {
-    let (text, close): (Option<serde_json::Value>, Option<(u16, &str)>) = match end {
+    let closed = |reason: String| Some(BridgeControl::Closed { reason });
+    let (text, close_with): (Option<BridgeControl>, Option<(u16, &str)>) = match end {
         End::ClientGone => return,
         End::ClientClosed => (None, None),
         End::ServerClosed => (
-            Some(json!({"op": "closed", "reason": "server closed the connection"})),
-            Some((1000, "server closed the connection")),
+            closed("server closed the connection".into()),
+            Some((close::NORMAL, "server closed the connection")),
         ),
         End::ServerFailed(e) => (
-            Some(
-                json!({"op": "closed", "reason": format!("the connection to the server failed: {e}")}),
-            ),
-            Some((1000, "server connection failed")),
+            closed(format!("the connection to the server failed: {e}")),
+            Some((close::NORMAL, "server connection failed")),
         ),
         End::Refuse(code, message) => (
-            Some(json!({"op": "error", "code": code.as_str(), "message": message})),
-            Some((1008, code.as_str())),
+            Some(BridgeControl::Error {
+                code: *code,
+                message: message.clone(),
+            }),
+            Some((close::REFUSED, code.as_str())),
         ),
         End::Shutdown => (
-            Some(json!({"op": "closed", "reason": "the bridge is shutting down"})),
-            Some((1001, "bridge shutting down")),
+            closed("the bridge is shutting down".into()),
+            Some((close::GOING_AWAY, "bridge shutting down")),
         ),
     };
     if let Some(text) = text {
-        if ws
-            .send(Message::Text(text.to_string().into()))
-            .await
-            .is_err()
-        {
+        if ws.send(control_frame(&text)).await.is_err() {
             return;
         }
     }
-    match close {
+    match close_with {
         Some((code, reason)) => {
             let frame = CloseFrame {
                 code,
@@ -388,20 +349,16 @@ async fn goodbye(mut ws: WebSocket, end: &End) {
     let _ = tokio::time::timeout(wait, drain).await;
 }
 
-async fn send_json(tx: &mut WsTx, value: serde_json::Value) -> Result<(), End> {
-    tx.send(Message::Text(value.to_string().into()))
-        .await
-        .map_err(|_| End::ClientGone)
+/// A control message as the text frame it is sent in.
+fn control_frame(message: &BridgeControl) -> Message {
+    // Serialising these types cannot fail (no maps with non-string keys, no custom code).
+    Message::Text(serde_json::to_string(message).unwrap_or_default().into())
 }
 
-fn tls_message(info: &crate::tls::TlsInfo) -> serde_json::Value {
-    json!({
-        "op": "tls",
-        "version": info.version,
-        "cipher": info.cipher,
-        "verified": info.verified,
-        "peer": info.peer,
-    })
+async fn send_control(tx: &mut WsTx, message: &BridgeControl) -> Result<(), End> {
+    tx.send(control_frame(message))
+        .await
+        .map_err(|_| End::ClientGone)
 }
 
 /// Connects, then pumps until the session ends; upgrades to TLS on `starttls`.
@@ -425,12 +382,15 @@ async fn run(
         MaybeTls::Tls(tls) => Some(tls_info(tls.get_ref().1, target.verified)),
         MaybeTls::Plain(_) => None,
     };
-    let connected = json!({"op": "connected", "target": target.target.name, "tls": info});
-    if let Err(end) = send_json(tx, connected).await {
+    let connected = BridgeControl::Connected {
+        target: target.target.name.clone(),
+        tls: info.clone(),
+    };
+    if let Err(end) = send_control(tx, &connected).await {
         return end;
     }
-    if let Some(info) = &info {
-        if let Err(end) = send_json(tx, tls_message(info)).await {
+    if let Some(info) = info {
+        if let Err(end) = send_control(tx, &BridgeControl::Tls(info)).await {
             return end;
         }
     }
@@ -447,7 +407,7 @@ async fn run(
             Phase::StartTls(MaybeTls::Plain(tcp)) => tcp,
             Phase::StartTls(MaybeTls::Tls(_)) => {
                 return End::Refuse(
-                    Code::TlsFailed,
+                    Refusal::TlsFailed,
                     "TLS is already active on this connection: starttls is for a plain one".into(),
                 )
             }
@@ -460,16 +420,16 @@ async fn run(
             _ = shutdown.cancelled() => return End::Shutdown,
             result = handshake => match result {
                 Ok(Ok(tls)) => MaybeTls::Tls(Box::new(tls)),
-                Ok(Err(e)) => return End::Refuse(Code::TlsFailed, tls_failure(target, &e)),
+                Ok(Err(e)) => return End::Refuse(Refusal::TlsFailed, tls_failure(target, &e)),
                 Err(_) => return End::Refuse(
-                    Code::TlsFailed,
+                    Refusal::TlsFailed,
                     format!("the TLS handshake with {} timed out", target.target.name),
                 ),
             },
         };
         if let MaybeTls::Tls(tls) = &upstream {
             let info = tls_info(tls.get_ref().1, target.verified);
-            if let Err(end) = send_json(tx, tls_message(&info)).await {
+            if let Err(end) = send_control(tx, &BridgeControl::Tls(info)).await {
                 return end;
             }
         }
@@ -479,7 +439,7 @@ async fn run(
 
 fn idle_end(state: &AppState) -> End {
     End::Refuse(
-        Code::Idle,
+        Refusal::Idle,
         format!(
             "no bytes either way for {} seconds: the bridge closed the session",
             state.limits.idle_timeout.as_secs()
@@ -499,13 +459,13 @@ async fn connect(target: &ResolvedTarget, timeout: Duration) -> Result<Upstream,
         Ok(Ok(tcp)) => tcp,
         Ok(Err(e)) => {
             return Err(End::Refuse(
-                Code::ConnectFailed,
+                Refusal::ConnectFailed,
                 format!("could not connect to the target {name}: {e}"),
             ))
         }
         Err(_) => {
             return Err(End::Refuse(
-                Code::ConnectFailed,
+                Refusal::ConnectFailed,
                 format!(
                     "could not connect to the target {name}: no answer within {} seconds",
                     timeout.as_secs()
@@ -520,9 +480,9 @@ async fn connect(target: &ResolvedTarget, timeout: Duration) -> Result<Upstream,
     let handshake = target.connector.connect(target.server_name.clone(), tcp);
     match tokio::time::timeout(timeout, handshake).await {
         Ok(Ok(tls)) => Ok(MaybeTls::Tls(Box::new(tls))),
-        Ok(Err(e)) => Err(End::Refuse(Code::TlsFailed, tls_failure(target, &e))),
+        Ok(Err(e)) => Err(End::Refuse(Refusal::TlsFailed, tls_failure(target, &e))),
         Err(_) => Err(End::Refuse(
-            Code::TlsFailed,
+            Refusal::TlsFailed,
             format!("the TLS handshake with {name} timed out"),
         )),
     }
@@ -609,13 +569,13 @@ async fn pump(
         (Up::ClientClosed, _) => Phase::End(End::ClientClosed),
         (Up::ClientGone, _) => Phase::End(End::ClientGone),
         (Up::TooLarge, _) => Phase::End(End::Refuse(
-            Code::TooLarge,
+            Refusal::TooLarge,
             format!(
                 "a frame from the page was over the bridge's limit of {max_frame} bytes \
                  (a POP3 command is at most 255)"
             ),
         )),
-        (Up::Protocol(message), _) => Phase::End(End::Refuse(Code::Protocol, message)),
+        (Up::Protocol(message), _) => Phase::End(End::Refuse(Refusal::Protocol, message)),
     }
 }
 
@@ -645,7 +605,10 @@ async fn upward<W: AsyncWrite>(
             Some(Ok(Message::Binary(data))) => data,
             Some(Ok(Message::Text(text))) => {
                 return match control(text.as_str()) {
-                    Ok(()) => Up::StartTls,
+                    Ok(ClientControl::StartTls) => Up::StartTls,
+                    Ok(other) => Up::Protocol(format!(
+                        "this bridge does not carry out {other:?} on this connection"
+                    )),
                     Err(message) => Up::Protocol(message),
                 }
             }
@@ -678,18 +641,24 @@ fn is_too_large(e: axum::Error) -> bool {
     }
 }
 
-/// The only control message a page may send: `{"op":"starttls"}`.
-fn control(text: &str) -> Result<(), String> {
+/// The only control message a page may send: `{"op":"starttls"}` ([`ClientControl`]).
+fn control(text: &str) -> Result<ClientControl, String> {
+    if let Ok(control) = serde_json::from_str::<ClientControl>(text) {
+        return Ok(control);
+    }
+    /// Any object with a string `op`, to name an op the bridge does not know.
     #[derive(serde::Deserialize)]
-    struct Control {
+    struct AnyOp {
         op: String,
     }
-    match serde_json::from_str::<Control>(text) {
-        Ok(c) if c.op == "starttls" => Ok(()),
+    match serde_json::from_str::<AnyOp>(text) {
         Ok(c) => {
             let op: String = c.op.chars().take(32).collect();
             Err(format!(
-                "unknown control message {op:?}: the page may only send {{\"op\":\"starttls\"}}"
+                "unknown control message {op:?}: the page may only send {}",
+                ClientControl::OPS
+                    .map(|op| format!("{{\"op\":\"{op}\"}}"))
+                    .join(", ")
             ))
         }
         Err(_) => Err(

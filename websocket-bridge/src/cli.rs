@@ -1,4 +1,4 @@
-//! The command line (DESIGN.md's bridge contract), turned into a [`Config`].
+//! The command line (listed in the bridge's README), turned into a [`Config`].
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

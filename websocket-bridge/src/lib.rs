@@ -1,8 +1,9 @@
 //! popwire-bridge: a WebSocket-to-TCP bridge to named POP3 servers, with TLS, a static file
 //! server for the page, and the embedded teaching POP3 server (`--demo`).
 //!
-//! The contract (flags, endpoints, control messages, refusal codes) is DESIGN.md's "Bridge
-//! contract". [`run`] is the whole bridge on a listener the caller bound (tests bind port 0);
+//! The WebSocket protocol (endpoint, control messages, refusal codes, close codes, limits) is
+//! `docs/bridge-protocol.md`, its messages the types of [`popwire::bridge_protocol`]; the flags
+//! and endpoints are in the bridge's README. [`run`] is the whole bridge on a listener the caller bound (tests bind port 0);
 //! [`Bridge::bind`] + [`Bridge::serve`] split it in two so a caller can read the bound
 //! addresses ([`Bridge::ready`]) in between.
 //!

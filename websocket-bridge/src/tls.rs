@@ -16,12 +16,13 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CommonState, DigitallySignedStruct, RootCertStore, SignatureScheme};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
+
+pub use popwire::bridge_protocol::{PeerInfo, TlsInfo};
 
 /// The crypto provider everything here uses (ring).
 pub fn provider() -> Arc<CryptoProvider> {
@@ -136,33 +137,6 @@ impl ServerCertVerifier for AcceptAnyCertificate {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
     }
-}
-
-/// What the page is told about a TLS connection (the `tls` message without its `op`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TlsInfo {
-    /// `TLSv1.3` or `TLSv1.2`.
-    pub version: String,
-    /// The cipher suite, e.g. `TLS13_AES_256_GCM_SHA384`.
-    pub cipher: String,
-    /// Whether the certificate was verified (false only for `insecure` targets).
-    pub verified: bool,
-    /// The server's certificate.
-    pub peer: Option<PeerInfo>,
-}
-
-/// The server certificate's facts a student can check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PeerInfo {
-    /// Subject distinguished name.
-    pub subject: String,
-    /// Issuer distinguished name.
-    pub issuer: String,
-    /// Expiry, RFC 3339 (UTC).
-    #[serde(rename = "notAfter")]
-    pub not_after: String,
-    /// SHA-256 of the DER certificate, lower-case hex.
-    pub sha256: String,
 }
 
 /// Describes an established connection.
