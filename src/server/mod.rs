@@ -49,8 +49,8 @@ pub use store::{Mailstore, MailstoreError, MessageInfo};
 
 use crate::auth::{self, Mechanism, Proof, SaslServer, ServerStep};
 use crate::codec::{
-    stuff_body, stuff_lines, Command, LineFramer, LineItem, ResponseCode, Status, StatusLine,
-    MAX_COMMAND_LINE, MAX_SASL_RESPONSE_LINE,
+    stuff_body, stuff_lines, Command, LineFramer, LineItem, ResponseCode, SessionState, Status,
+    StatusLine, MAX_COMMAND_LINE, MAX_SASL_RESPONSE_LINE,
 };
 
 /// Most unanswered input a session buffers before [`ServerSession::wants_input`] says stop.
@@ -345,7 +345,8 @@ impl ServerSession {
     fn process_one(&mut self, now_ms: u64, store: &dyn Mailstore) {
         let mut pos = 0;
         while self.held.is_none() && !self.awaiting_tls && !self.is_closed() {
-            let Some((item, used)) = self.framer.next_line(&self.inbuf[pos..]) else {
+            let rest = self.inbuf.get(pos..).unwrap_or_default();
+            let Some((item, used)) = self.framer.next_line(rest) else {
                 break;
             };
             pos += used;
@@ -394,6 +395,18 @@ impl ServerSession {
             Ok(command) => command,
             Err(e) => return self.err(None, &e.to_string()),
         };
+        // RFC 1939's table, the one the client asks too: a command not valid here is refused.
+        let (state, hint) = match self.phase {
+            Phase::Authorization { .. } => (Some(SessionState::Authorization), ": log in first"),
+            Phase::Transaction { .. } => (Some(SessionState::Transaction), ""),
+            Phase::Sasl { .. } | Phase::Closed => (None, ""),
+        };
+        if let (Some(state), Some(keyword)) = (state, command.keyword()) {
+            if !state.allows(keyword) {
+                let text = format!("{keyword} is not valid in the {state} state{hint}");
+                return self.err(None, &text);
+            }
+        }
         match std::mem::replace(&mut self.phase, Phase::Closed) {
             Phase::Authorization { .. } => self.authorization(now_ms, command, user, store),
             Phase::Transaction { user, messages } => {
@@ -821,7 +834,7 @@ fn top_end(message: &[u8], lines: u32) -> usize {
         if end >= message.len() {
             break;
         }
-        end = match memchr::memchr(b'\n', &message[end..]) {
+        end = match memchr::memchr(b'\n', message.get(end..).unwrap_or_default()) {
             Some(i) => end + i + 1,
             None => message.len(),
         };
