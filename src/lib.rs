@@ -11,6 +11,8 @@
 //! [`auth`] holds APOP and the SASL mechanisms, and [`explain`] names every transcript entry with
 //! a stable key and its RFC section so that a page can explain it in any language.
 
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 pub mod auth;
 pub mod bridge_protocol;
 pub mod client;
@@ -19,7 +21,9 @@ pub mod explain;
 pub mod mime;
 #[cfg(feature = "server")]
 pub mod server;
+// The wasm layer's two slices are its owner's to rewrite; the rest of the crate denies indexing.
 #[cfg(target_arch = "wasm32")]
+#[allow(clippy::indexing_slicing)]
 pub mod wasm;
 
 pub use client::{Client, ClientConfig, CommandHandle, Event, Pop3Error, SessionState};

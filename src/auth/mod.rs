@@ -121,8 +121,11 @@ pub(crate) fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+        for nibble in [b >> 4, b & 0x0f] {
+            out.push(char::from(
+                *DIGITS.get(usize::from(nibble)).unwrap_or(&b'0'),
+            ));
+        }
     }
     out
 }
@@ -143,7 +146,8 @@ pub(crate) fn parse_hex_md5(text: &str) -> Option<[u8; 16]> {
     }
     let mut out = [0u8; 16];
     for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-        *slot = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+        let [high, low] = pair else { return None };
+        *slot = (nibble(*high)? << 4) | nibble(*low)?;
     }
     Some(out)
 }

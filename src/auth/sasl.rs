@@ -24,9 +24,9 @@ fn hmac_md5(key: &[u8], data: &[u8]) -> [u8; 16] {
     let mut block = hmac::digest::Key::<HmacMd5>::default();
     if key.len() > block.len() {
         let hashed: [u8; 16] = Md5::digest(key).into();
-        block[..hashed.len()].copy_from_slice(&hashed);
+        block.iter_mut().zip(hashed).for_each(|(b, h)| *b = h);
     } else {
-        block[..key.len()].copy_from_slice(key);
+        block.iter_mut().zip(key).for_each(|(b, k)| *b = *k);
     }
     let mut mac = <HmacMd5 as Mac>::new(&block);
     mac.update(data);

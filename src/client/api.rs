@@ -157,7 +157,8 @@ impl Client {
         }
         // Re-check the encoded line: arguments cannot smuggle CR/LF or break the length limit.
         let bytes = command.encode();
-        let line = String::from_utf8_lossy(&bytes[..bytes.len() - 2]).into_owned();
+        let line =
+            String::from_utf8_lossy(bytes.strip_suffix(b"\r\n").unwrap_or(&bytes)).into_owned();
         check_line(&line, self.utf8)?;
         let secret = command.secret_range(&bytes);
         self.enqueue(RequestKind::Typed { command, sasl }, bytes, secret)

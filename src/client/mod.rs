@@ -346,7 +346,8 @@ impl Client {
             // The common case: decode straight from the caller's bytes, keep only the tail.
             let used = self.process(bytes);
             if self.state != SessionState::Closed {
-                self.inbuf.extend_from_slice(&bytes[used..]);
+                self.inbuf
+                    .extend_from_slice(bytes.get(used..).unwrap_or_default());
             }
         } else {
             let mut buf = std::mem::take(&mut self.inbuf);

@@ -61,7 +61,7 @@ impl Client {
             // A body starts after its status line; if that line was over-long, after its end.
             let in_body = !self.framer.is_resynchronising();
             if let Some(read) = self.body.as_mut().filter(|_| in_body) {
-                let rest = &input[pos..];
+                let rest = input.get(pos..).unwrap_or_default();
                 let progress = read.decoder.decode(rest, &mut read.body);
                 if read.failure.is_some() {
                     // The body of an over-long status line: read only to stay in step.
@@ -70,7 +70,8 @@ impl Client {
                 let keep = BODY_KEEP
                     .saturating_sub(read.wire_kept.len())
                     .min(progress.consumed);
-                read.wire_kept.extend_from_slice(&rest[..keep]);
+                read.wire_kept
+                    .extend_from_slice(rest.get(..keep).unwrap_or_default());
                 pos += progress.consumed;
                 if progress.finished {
                     self.finish_body();
@@ -84,7 +85,8 @@ impl Client {
                     MAX_RESPONSE_LINE
                 };
                 self.framer.set_max_len(cap);
-                let Some((item, used)) = self.framer.next_line(&input[pos..]) else {
+                let rest = input.get(pos..).unwrap_or_default();
+                let Some((item, used)) = self.framer.next_line(rest) else {
                     break;
                 };
                 let line = match item {
@@ -92,7 +94,7 @@ impl Client {
                         Ok((line.to_vec(), raw.to_vec(), bare_lf))
                     }
                     // The framer saw at least `cap` octets of the line: its start is here.
-                    LineItem::TooLong { .. } => Err(LongLine::of(&input[pos..])),
+                    LineItem::TooLong { .. } => Err(LongLine::of(rest)),
                     LineItem::Skipped { .. } => {
                         pos += used;
                         continue;

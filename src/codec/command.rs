@@ -321,7 +321,7 @@ fn check_controls(line: &[u8]) -> Result<(), CommandError> {
     match line.iter().position(|&b| b < 0x20 || b == 0x7F) {
         Some(position) => Err(CommandError::ControlCharacter {
             position,
-            name: control_name(line[position]),
+            name: control_name(line.get(position).copied().unwrap_or_default()),
         }),
         None => Ok(()),
     }

@@ -76,12 +76,14 @@ impl LineFramer {
                 None => (LineItem::Skipped { dropped: buf.len() }, buf.len()),
             });
         }
-        let window = &buf[..buf.len().min(self.max_len)];
+        let (window, _) = buf.split_at(buf.len().min(self.max_len));
         match memchr(b'\n', window) {
             Some(lf) => {
-                let raw = &buf[..=lf];
-                let bare_lf = lf == 0 || buf[lf - 1] != b'\r';
-                let line = if bare_lf { &buf[..lf] } else { &buf[..lf - 1] };
+                let (raw, _) = buf.split_at((lf + 1).min(buf.len()));
+                let without_lf = raw.strip_suffix(b"\n").unwrap_or(raw);
+                let line = without_lf.strip_suffix(b"\r");
+                let bare_lf = line.is_none();
+                let line = line.unwrap_or(without_lf);
                 Some((LineItem::Line { line, raw, bare_lf }, lf + 1))
             }
             None if buf.len() >= self.max_len => {

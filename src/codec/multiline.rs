@@ -112,11 +112,10 @@ impl BodyDecoder {
         }
         // The hot loop: memchr_iter finds the LFs (several per SIMD block); only the octet
         // after each one needs a look, since only a line's first octet can be a dot.
-        for lf in memchr::memchr_iter(b'\n', &input[scan..]).map(|i| i + scan) {
-            let cr_before = if lf > 0 {
-                input[lf - 1] == b'\r'
-            } else {
-                self.prev_cr
+        for lf in memchr::memchr_iter(b'\n', tail(input, scan)).map(|i| i + scan) {
+            let cr_before = match lf.checked_sub(1) {
+                Some(before) => input.get(before) == Some(&b'\r'),
+                None => self.prev_cr,
             };
             if !cr_before {
                 self.bare_lf += 1;
@@ -126,11 +125,11 @@ impl BodyDecoder {
                 self.at_line_start = true;
                 break;
             }
-            if input[start] == b'.' {
+            if input.get(start) == Some(&b'.') {
                 match self.line_start(input, start, &mut run, out) {
                     LineStart::Plain | LineStart::Stuffed => {}
                     LineStart::Undecided => {
-                        self.emit(&input[run..start], out);
+                        self.emit(span(input, run, start), out);
                         self.at_line_start = true;
                         self.prev_cr = false;
                         self.wire += start as u64;
@@ -143,9 +142,9 @@ impl BodyDecoder {
                 }
             }
         }
-        self.emit(&input[run..], out);
-        if len > 0 {
-            self.prev_cr = input[len - 1] == b'\r';
+        self.emit(tail(input, run), out);
+        if let Some(&last) = input.last() {
+            self.prev_cr = last == b'\r';
         }
         self.wire += len as u64;
         BodyProgress {
@@ -176,15 +175,15 @@ impl BodyDecoder {
             (None, _) | (Some(b'\r'), None) => LineStart::Undecided,
             (Some(b'\n'), _) => {
                 self.bare_lf += 1;
-                self.emit(&input[*run..start], out);
+                self.emit(span(input, *run, start), out);
                 LineStart::Terminator(start + 2)
             }
             (Some(b'\r'), Some(b'\n')) => {
-                self.emit(&input[*run..start], out);
+                self.emit(span(input, *run, start), out);
                 LineStart::Terminator(start + 3)
             }
             _ => {
-                self.emit(&input[*run..start], out);
+                self.emit(span(input, *run, start), out);
                 *run = start + 1;
                 LineStart::Stuffed
             }
@@ -215,6 +214,18 @@ impl BodyDecoder {
     }
 }
 
+/// `bytes` from `from` on (empty past the end): slicing that cannot panic.
+#[inline]
+fn tail(bytes: &[u8], from: usize) -> &[u8] {
+    bytes.get(from..).unwrap_or_default()
+}
+
+/// `bytes[from..to]`, empty if that is not a range of `bytes`.
+#[inline]
+fn span(bytes: &[u8], from: usize, to: usize) -> &[u8] {
+    bytes.get(from..to).unwrap_or_default()
+}
+
 /// Appends `body` to `out` as a multi-line body on the wire: lines that begin with `.` get one
 /// more, bare LFs become CRLF, a missing final CRLF is added, and `.CRLF` ends it (RFC 1939 §3).
 pub fn stuff_body(body: &[u8], out: &mut Vec<u8>) {
@@ -231,16 +242,16 @@ pub fn stuff_lines(body: &[u8], budget: usize, out: &mut Vec<u8>) -> usize {
     let start_len = out.len();
     let mut rest = body;
     while !rest.is_empty() && out.len() - start_len < budget {
-        if rest[0] == b'.' {
+        if rest.first() == Some(&b'.') {
             out.push(b'.');
         }
         match memchr(b'\n', rest) {
             Some(lf) => {
-                let line = &rest[..lf];
+                let (line, after) = rest.split_at(lf.min(rest.len()));
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
                 out.extend_from_slice(line);
                 out.extend_from_slice(b"\r\n");
-                rest = &rest[lf + 1..];
+                rest = tail(after, 1);
             }
             None => {
                 out.extend_from_slice(rest);

@@ -161,7 +161,7 @@ impl StatusLine {
         };
         let rest = match rest.first() {
             None => rest,
-            Some(b' ') => &rest[1..],
+            Some(b' ') => rest.get(1..).unwrap_or_default(),
             Some(_) => return Err(ProtocolError::BadStatus { line: lossy(line) }),
         };
         let (code, text) = split_code(rest);
@@ -204,7 +204,7 @@ fn split_code(rest: &[u8]) -> (Option<ResponseCode>, &[u8]) {
     let Some(close) = memchr::memchr(b']', inner_start) else {
         return (None, rest);
     };
-    let inner = &inner_start[..close];
+    let (inner, after) = inner_start.split_at(close.min(inner_start.len()));
     let well_formed = !inner.is_empty()
         && inner
             .split(|&b| b == b'/')
@@ -212,7 +212,7 @@ fn split_code(rest: &[u8]) -> (Option<ResponseCode>, &[u8]) {
     if !well_formed {
         return (None, rest);
     }
-    let after = &inner_start[close + 1..];
+    let after = after.strip_prefix(b"]").unwrap_or(after);
     let after = after.strip_prefix(b" ").unwrap_or(after);
     // `inner` is ASCII by construction.
     (
