@@ -528,8 +528,44 @@ fn multiline_vectors_at_every_three_chunk_split() {
 
 #[test]
 fn a_client_without_events_drained_keeps_them_in_order() {
+    // Nothing is drained until the end: a greeting, a command and its reply, a state change.
     let mut c = Client::new(ClientConfig::default(), 0);
     c.feed(5, b"+OK hi\r\n");
-    let first = c.poll_event().unwrap();
-    assert!(matches!(first, Event::Transcript(ref t) if t.seq == 0 && t.at_ms == 5));
+    let user = c.user("a").unwrap();
+    let sent = c.poll_transmit(6).unwrap();
+    assert_eq!(sent, b"USER a\r\n");
+    c.feed(7, b"+OK\r\n");
+    let pass = c.pass("b").unwrap();
+    assert_eq!(c.poll_transmit(8).unwrap(), b"PASS b\r\n");
+    c.feed(9, b"+OK in\r\n");
+    let events: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
+    let summary: Vec<String> = events
+        .iter()
+        .map(|e| match e {
+            Event::Transcript(t) => format!("{} {} @{}", t.seq, t.explain.key, t.at_ms),
+            Event::Greeting(g) => format!("greeting {}", g.text),
+            Event::StateChanged(s) => format!("state {s}"),
+            Event::Completed { handle, result } => {
+                format!("completed {} {}", handle.0, result.is_ok())
+            }
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "0 greeting.ok @5",
+            "greeting hi",
+            "1 state.AUTHORIZATION @5",
+            "state AUTHORIZATION",
+            "2 cmd.USER @6",
+            "3 reply.USER.ok @7",
+            format!("completed {} true", user.0).as_str(),
+            "4 cmd.PASS @8",
+            "5 reply.PASS.ok @9",
+            "6 state.TRANSACTION @9",
+            "state TRANSACTION",
+            format!("completed {} true", pass.0).as_str(),
+        ]
+    );
 }

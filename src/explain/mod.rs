@@ -327,6 +327,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_compile_time_lookup_finds_exactly_the_table() {
+        for (key, rfc) in TABLE {
+            assert_eq!(find(key), Some(Explain { key, rfc }));
+        }
+        assert_eq!(find("cmd.STA"), None);
+        assert_eq!(find("cmd.STATS"), None);
+        assert_eq!(find(""), None);
+    }
+
+    #[test]
     fn keys_are_unique_and_have_rfc_sections() {
         let keys = all_keys();
         let unique: std::collections::BTreeSet<_> = keys.iter().collect();
@@ -343,15 +353,19 @@ mod tests {
             assert!(lookup(&format!("reply.{k}.ok")).is_some(), "reply.{k}.ok");
             assert!(lookup(&format!("reply.{k}.err")).is_some(), "reply.{k}.err");
         }
-        for k in [
-            Keyword::List,
-            Keyword::Uidl,
-            Keyword::Retr,
-            Keyword::Top,
-            Keyword::Capa,
-            Keyword::Lang,
+        // Every keyword whose reply can be multi-line (from its metadata, not a hand list).
+        for k in Keyword::ALL {
+            if k.meta().multiline != crate::codec::Multiline::Never {
+                assert_eq!(body_key(Some(k)).key, format!("body.{k}"));
+            }
+        }
+        for state in [
+            crate::SessionState::Authorization,
+            crate::SessionState::Transaction,
+            crate::SessionState::Update,
+            crate::SessionState::Closed,
         ] {
-            assert_eq!(body_key(Some(k)).key, format!("body.{k}"));
+            assert_eq!(state.explain().key, format!("state.{state}"));
         }
         assert_eq!(reply_key(None, false).key, "reply.unknown.err");
         assert_eq!(capability_key("x-weird").key, "capa.other");
