@@ -609,7 +609,8 @@ fn raw_replies_still_serialise_their_lines() {
         json,
         serde_json::json!({
             "ok": true, "continuation": false, "text": "2 messages", "code": null,
-            "lines": ["1 120", "2 200"]
+            "lines": ["1 120", "2 200"],
+            "parsed": { "kind": "list", "value": [{ "id": 1, "size": 120 }, { "id": 2, "size": 200 }] }
         })
     );
 }
