@@ -27,8 +27,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, Wr
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
-use crate::http::{AppState, ResolvedTarget};
 use crate::limits::{client_ip, Permit};
+use crate::state::{AppState, ResolvedTarget};
 use crate::tls::{tls_info, MaybeTls};
 
 type WsTx = SplitSink<WebSocket, Message>;

@@ -1,8 +1,7 @@
-//! The HTTP side: the page (static files), `/targets`, `/healthz`, `/bridge` and, with
-//! `--demo`, `POST /demo/deliver`.
+//! The HTTP side: the routes — the page (static files), `/targets`, `/healthz`, `/bridge`
+//! (handed to [`crate::bridge`]) and, with `--demo`, `POST /demo/deliver`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,85 +12,27 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bytes::Bytes;
-use rustls::pki_types::ServerName;
 use serde::Serialize;
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tower_http::compression::Compression;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::config::{IpNet, Limits, Target};
-use crate::demo::{DeliverError, DemoStore};
-use crate::limits::SessionCounter;
-use crate::origin::OriginPolicy;
+use crate::demo::DeliverError;
+use crate::state::{AppState, TargetView};
 
 /// The Content-Security-Policy of every response.
-pub const CSP: &str = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; \
+pub(crate) const CSP: &str =
+    "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; \
     style-src 'self' 'unsafe-inline'; script-src 'self' 'wasm-unsafe-eval'; \
     frame-src 'self' blob: data:; object-src 'none'; base-uri 'none'";
 
 /// A user name `/demo/deliver` accepts: 1–64 characters of `A-Z a-z 0-9 . _ - @ +`.
-pub fn valid_user_name(name: &str) -> bool {
+pub(crate) fn valid_user_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@' | b'+'))
-}
-
-/// A target ready to dial: its TLS client configuration is built once, at start-up.
-pub(crate) struct ResolvedTarget {
-    pub(crate) target: Target,
-    pub(crate) connector: tokio_rustls::TlsConnector,
-    pub(crate) server_name: ServerName<'static>,
-    /// Whether its certificates are verified (false only for `insecure`).
-    pub(crate) verified: bool,
-}
-
-/// One entry of `GET /targets`.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct TargetView {
-    name: String,
-    description: String,
-    tls: &'static str,
-    starttls: bool,
-}
-
-impl TargetView {
-    pub(crate) fn of(target: &Target) -> TargetView {
-        TargetView {
-            name: target.name.clone(),
-            description: target.description.clone(),
-            tls: target.tls.as_str(),
-            starttls: target.starttls(),
-        }
-    }
-}
-
-/// What the demo server lends the HTTP side.
-pub(crate) struct DemoState {
-    /// `None` with `--maildir` (then `/demo/deliver` answers 501).
-    pub(crate) store: Option<Arc<DemoStore>>,
-}
-
-/// Everything the handlers share.
-pub(crate) struct AppState {
-    pub(crate) targets: Vec<Arc<ResolvedTarget>>,
-    pub(crate) target_views: Vec<TargetView>,
-    pub(crate) origins: OriginPolicy,
-    pub(crate) trust_proxies: Vec<IpNet>,
-    pub(crate) limits: Limits,
-    pub(crate) sessions: Arc<SessionCounter>,
-    /// The page is served over https.
-    pub(crate) encrypted: bool,
-    /// The bridge listens on a loopback address.
-    pub(crate) loopback: bool,
-    pub(crate) demo: Option<DemoState>,
-    pub(crate) max_delivery: usize,
-    pub(crate) www: PathBuf,
-    pub(crate) shutdown: CancellationToken,
-    pub(crate) tracker: TaskTracker,
 }
 
 /// The routes.

@@ -18,14 +18,17 @@
 //! # }
 //! ```
 
-pub mod bridge;
+// The public surface is what the binary, the tests and the benches use: `run`, `Bridge`,
+// `Config` (and `config`'s types), `cli::Cli` and the Maildir store; the rest is the crate's own.
+mod bridge;
 pub mod cli;
 pub mod config;
 pub mod demo;
-pub mod http;
-pub mod limits;
-pub mod origin;
-pub mod tls;
+mod http;
+mod limits;
+mod origin;
+mod state;
+mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -42,9 +45,9 @@ pub use config::Config;
 pub use http::Ready;
 
 use crate::config::{Target, TlsMode};
-use crate::http::{AppState, DemoState, ResolvedTarget, TargetView};
 use crate::limits::SessionCounter;
 use crate::origin::OriginPolicy;
+use crate::state::{AppState, DemoState, ResolvedTarget, TargetView};
 use crate::tls::Trust;
 
 /// Runs the bridge on `listener` until `shutdown` resolves, then shuts down gracefully: stops

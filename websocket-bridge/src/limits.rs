@@ -11,7 +11,7 @@ use crate::config::IpNet;
 
 /// Which cap refused a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CapExceeded {
+pub(crate) enum CapExceeded {
     /// All sessions together.
     Total(usize),
     /// Sessions from one client.
@@ -20,7 +20,7 @@ pub enum CapExceeded {
 
 impl CapExceeded {
     /// The flag that sets this cap (for the refusal message and the log line).
-    pub fn flag(self) -> &'static str {
+    pub(crate) fn flag(self) -> &'static str {
         match self {
             CapExceeded::Total(_) => "--max-sessions",
             CapExceeded::PerClient(_) => "--max-sessions-per-ip",
@@ -28,7 +28,7 @@ impl CapExceeded {
     }
 
     /// The cap that was reached.
-    pub fn max(self) -> usize {
+    pub(crate) fn max(self) -> usize {
         match self {
             CapExceeded::Total(n) | CapExceeded::PerClient(n) => n,
         }
@@ -62,7 +62,7 @@ struct Counts {
 
 /// Counts open sessions against the caps. Cheap to share (`Arc`).
 #[derive(Debug)]
-pub struct SessionCounter {
+pub(crate) struct SessionCounter {
     max_total: usize,
     max_per_client: usize,
     counts: Mutex<Counts>,
@@ -70,7 +70,7 @@ pub struct SessionCounter {
 
 impl SessionCounter {
     /// A counter with these caps.
-    pub fn new(max_total: usize, max_per_client: usize) -> Arc<SessionCounter> {
+    pub(crate) fn new(max_total: usize, max_per_client: usize) -> Arc<SessionCounter> {
         Arc::new(SessionCounter {
             max_total,
             max_per_client,
@@ -79,7 +79,7 @@ impl SessionCounter {
     }
 
     /// Takes a place for a session from `client`; the place is given back when the permit drops.
-    pub fn try_acquire(self: &Arc<Self>, client: IpAddr) -> Result<Permit, CapExceeded> {
+    pub(crate) fn try_acquire(self: &Arc<Self>, client: IpAddr) -> Result<Permit, CapExceeded> {
         let key = client_key(client);
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         if counts.total >= self.max_total {
@@ -98,7 +98,7 @@ impl SessionCounter {
     }
 
     /// Sessions open now.
-    pub fn open(&self) -> usize {
+    pub(crate) fn open(&self) -> usize {
         self.counts
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -108,7 +108,7 @@ impl SessionCounter {
 
 /// A session's place under the caps.
 #[derive(Debug)]
-pub struct Permit {
+pub(crate) struct Permit {
     counter: Arc<SessionCounter>,
     key: IpAddr,
 }
@@ -144,7 +144,7 @@ fn client_key(ip: IpAddr) -> IpAddr {
 
 /// The client's address: the socket peer, or — only when the peer is a trusted proxy — the
 /// right-most `X-Forwarded-For` hop that is not itself a trusted proxy.
-pub fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+pub(crate) fn client_ip(peer: SocketAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
     let peer_ip = peer.ip().to_canonical();
     let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(peer_ip) {

@@ -11,7 +11,7 @@ use anyhow::{anyhow, bail};
 
 /// A parsed origin or allowlist entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OriginPattern {
+pub(crate) struct OriginPattern {
     scheme: Scheme,
     host: Host,
     /// `None` matches any port (`:*`).
@@ -32,7 +32,7 @@ enum Host {
 
 impl OriginPattern {
     /// Parses `scheme://host[:port]` or `scheme://host:*`; a trailing `/` is tolerated.
-    pub fn parse(text: &str) -> anyhow::Result<OriginPattern> {
+    pub(crate) fn parse(text: &str) -> anyhow::Result<OriginPattern> {
         parse(text, true).ok_or_else(|| {
             anyhow!(
                 "{text:?} is not an origin: write scheme://host[:port], e.g. http://127.0.0.1:*"
@@ -100,7 +100,7 @@ fn parse(text: &str, allow_wildcard: bool) -> Option<OriginPattern> {
 
 /// Which origins may open a bridge session or deliver demo mail.
 #[derive(Debug, Clone)]
-pub struct OriginPolicy {
+pub(crate) struct OriginPolicy {
     allowed: Vec<OriginPattern>,
 }
 
@@ -109,7 +109,11 @@ impl OriginPolicy {
     ///
     /// The defaults are `scheme://IP:PORT` of the listen address and its localhost forms
     /// (`localhost`, `127.0.0.1`, `[::1]`) on the same port.
-    pub fn new(listen: SocketAddr, tls: bool, extra: &[String]) -> anyhow::Result<OriginPolicy> {
+    pub(crate) fn new(
+        listen: SocketAddr,
+        tls: bool,
+        extra: &[String],
+    ) -> anyhow::Result<OriginPolicy> {
         let scheme = if tls { Scheme::Https } else { Scheme::Http };
         let port = Some(listen.port());
         let mut allowed = Vec::new();
@@ -143,7 +147,7 @@ impl OriginPolicy {
 
     /// Whether a request with this `Origin` header value may go ahead. `None` (no header)
     /// is allowed: only browsers send it, and they always do.
-    pub fn allows(&self, origin: Option<&[u8]>) -> bool {
+    pub(crate) fn allows(&self, origin: Option<&[u8]>) -> bool {
         let Some(origin) = origin else {
             return true;
         };

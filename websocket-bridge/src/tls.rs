@@ -22,16 +22,16 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-pub use popwire::bridge_protocol::{PeerInfo, TlsInfo};
+pub(crate) use popwire::bridge_protocol::{PeerInfo, TlsInfo};
 
 /// The crypto provider everything here uses (ring).
-pub fn provider() -> Arc<CryptoProvider> {
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
 /// Whom a target's certificate must chain to.
 #[derive(Debug, Clone)]
-pub enum Trust {
+pub(crate) enum Trust {
     /// The Mozilla roots (webpki-roots).
     WebPki,
     /// Exactly these certificates (a `ca=FILE`, or the demo server's own certificate).
@@ -42,19 +42,19 @@ pub enum Trust {
 
 impl Trust {
     /// Reads every certificate of a PEM file.
-    pub fn from_pem_file(path: &Path) -> anyhow::Result<Trust> {
+    pub(crate) fn from_pem_file(path: &Path) -> anyhow::Result<Trust> {
         let certs = load_certs(path)?;
         Ok(Trust::Roots(certs))
     }
 
     /// Whether connections under this trust count as verified.
-    pub fn verifies(&self) -> bool {
+    pub(crate) fn verifies(&self) -> bool {
         !matches!(self, Trust::Insecure)
     }
 }
 
 /// A rustls client configuration for `trust`.
-pub fn client_config(trust: &Trust) -> anyhow::Result<Arc<rustls::ClientConfig>> {
+pub(crate) fn client_config(trust: &Trust) -> anyhow::Result<Arc<rustls::ClientConfig>> {
     let provider = provider();
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
@@ -83,7 +83,7 @@ pub fn client_config(trust: &Trust) -> anyhow::Result<Arc<rustls::ClientConfig>>
 }
 
 /// The name a target's certificate is checked against.
-pub fn server_name(host: &str) -> anyhow::Result<ServerName<'static>> {
+pub(crate) fn server_name(host: &str) -> anyhow::Result<ServerName<'static>> {
     if let Ok(ip) = host.parse::<IpAddr>() {
         return Ok(ServerName::IpAddress(ip.into()));
     }
@@ -140,7 +140,7 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 }
 
 /// Describes an established connection.
-pub fn tls_info(conn: &CommonState, verified: bool) -> TlsInfo {
+pub(crate) fn tls_info(conn: &CommonState, verified: bool) -> TlsInfo {
     let version = match conn.protocol_version() {
         Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".to_owned(),
         Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".to_owned(),
@@ -164,7 +164,7 @@ pub fn tls_info(conn: &CommonState, verified: bool) -> TlsInfo {
 }
 
 /// Subject, issuer, expiry and fingerprint of a DER certificate (what can be parsed of it).
-pub fn peer_info(der: &[u8]) -> PeerInfo {
+pub(crate) fn peer_info(der: &[u8]) -> PeerInfo {
     let sha256 = hex(&Sha256::digest(der));
     match x509_parser::parse_x509_certificate(der) {
         Ok((_, cert)) => PeerInfo {
@@ -183,7 +183,7 @@ pub fn peer_info(der: &[u8]) -> PeerInfo {
 }
 
 /// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         let _ = write!(out, "{b:02x}");
@@ -206,7 +206,7 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// Unix seconds → `YYYY-MM-DDTHH:MM:SSZ`.
-pub fn rfc3339(secs: i64) -> String {
+pub(crate) fn rfc3339(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
@@ -219,7 +219,7 @@ pub fn rfc3339(secs: i64) -> String {
 }
 
 /// Every certificate in a PEM file.
-pub fn load_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
+pub(crate) fn load_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
     let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let certs = rustls_pemfile::certs(&mut pem.as_slice())
         .collect::<Result<Vec<_>, _>>()
@@ -231,7 +231,7 @@ pub fn load_certs(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
 }
 
 /// The first private key in a PEM file (PKCS#8, PKCS#1 or SEC1).
-pub fn load_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
+pub(crate) fn load_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
     let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     rustls_pemfile::private_key(&mut pem.as_slice())
         .with_context(|| format!("parsing the PEM key in {}", path.display()))?
@@ -239,7 +239,7 @@ pub fn load_key(path: &Path) -> anyhow::Result<PrivateKeyDer<'static>> {
 }
 
 /// A server configuration for serving https/wss (HTTP/1.1, which WebSocket upgrades need).
-pub fn https_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+pub(crate) fn https_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::ServerConfig>> {
     let certs = load_certs(cert)?;
     let key = load_key(key)?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider())
@@ -254,7 +254,7 @@ pub fn https_config(cert: &Path, key: &Path) -> anyhow::Result<Arc<rustls::Serve
 
 /// A connection that is plain TCP or TLS over TCP (client or server side).
 #[derive(Debug)]
-pub enum MaybeTls<T> {
+pub(crate) enum MaybeTls<T> {
     /// Plain TCP.
     Plain(TcpStream),
     /// TLS over TCP.
@@ -309,7 +309,7 @@ const HTTPS_HANDSHAKES: usize = 256;
 /// An https listener for `axum::serve`: handshakes run in their own tasks, so one slow client
 /// never holds up the others.
 #[derive(Debug)]
-pub struct TlsListener {
+pub(crate) struct TlsListener {
     local: SocketAddr,
     rx: mpsc::Receiver<(tokio_rustls::server::TlsStream<TcpStream>, SocketAddr)>,
     accept_task: tokio::task::JoinHandle<()>,
@@ -317,7 +317,7 @@ pub struct TlsListener {
 
 impl TlsListener {
     /// Wraps a bound listener; accepting stops when `shutdown` is cancelled.
-    pub fn new(
+    pub(crate) fn new(
         listener: TcpListener,
         config: Arc<rustls::ServerConfig>,
         shutdown: CancellationToken,

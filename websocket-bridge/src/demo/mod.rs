@@ -20,16 +20,16 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use store::{normalize_crlf, DeliverError, Delivered, DemoStore, SAMPLES};
+pub(crate) use store::{DeliverError, DemoStore};
 
 use crate::config::DemoConfig;
 
 /// A freshly made self-signed certificate for `localhost` and `127.0.0.1`.
-pub struct DemoCertificate {
+pub(crate) struct DemoCertificate {
     /// The certificate (DER).
-    pub cert: CertificateDer<'static>,
+    pub(crate) cert: CertificateDer<'static>,
     /// Its private key (PKCS#8 DER).
-    pub key: PrivateKeyDer<'static>,
+    pub(crate) key: PrivateKeyDer<'static>,
 }
 
 impl std::fmt::Debug for DemoCertificate {
@@ -39,7 +39,7 @@ impl std::fmt::Debug for DemoCertificate {
 }
 
 /// Makes the demo server's certificate (CN and SAN `localhost`, SAN `127.0.0.1` and `::1`).
-pub fn make_certificate() -> anyhow::Result<DemoCertificate> {
+pub(crate) fn make_certificate() -> anyhow::Result<DemoCertificate> {
     let mut params = rcgen::CertificateParams::new(vec![
         "localhost".to_owned(),
         "127.0.0.1".to_owned(),
@@ -63,19 +63,19 @@ pub fn make_certificate() -> anyhow::Result<DemoCertificate> {
 
 /// A running demo server.
 #[derive(Debug)]
-pub struct Demo {
+pub(crate) struct Demo {
     /// The plain listener's address.
-    pub pop3: SocketAddr,
+    pub(crate) pop3: SocketAddr,
     /// The implicit-TLS listener's address.
-    pub pop3s: SocketAddr,
+    pub(crate) pop3s: SocketAddr,
     /// The certificate both listeners present (the bridge trusts exactly this one).
-    pub certificate: CertificateDer<'static>,
+    pub(crate) certificate: CertificateDer<'static>,
     /// The in-memory store (`None` with `--maildir`), for `/demo/deliver`.
-    pub store: Option<Arc<DemoStore>>,
+    pub(crate) store: Option<Arc<DemoStore>>,
 }
 
 /// Binds both listeners and serves them until `shutdown`; connection tasks join `tracker`.
-pub async fn start(
+pub(crate) async fn start(
     config: &DemoConfig,
     shutdown: CancellationToken,
     tracker: &TaskTracker,

@@ -12,7 +12,7 @@ use crate::config::DemoConfig;
 use crate::tls::hex;
 
 /// The sample messages every new maildrop starts with, in order (`src/server/samples/`).
-pub const SAMPLES: [(&str, &[u8]); 8] = [
+pub(super) const SAMPLES: [(&str, &[u8]); 8] = [
     (
         "01-welcome.eml",
         include_bytes!("../../../src/server/samples/01-welcome.eml"),
@@ -49,7 +49,7 @@ pub const SAMPLES: [(&str, &[u8]); 8] = [
 
 /// Converts bare LFs to CRLF and makes sure the message ends with CRLF, so that the size
 /// announced by LIST is exactly what RETR sends before stuffing.
-pub fn normalize_crlf(bytes: &[u8]) -> Vec<u8> {
+pub(super) fn normalize_crlf(bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 32 + 2);
     let mut prev = 0u8;
     for &b in bytes {
@@ -72,7 +72,7 @@ pub fn normalize_crlf(bytes: &[u8]) -> Vec<u8> {
 /// Why a delivery was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum DeliverError {
+pub(crate) enum DeliverError {
     /// The message is over the size cap.
     #[error("the message is {size} bytes; deliveries are capped at {max} bytes")]
     TooLarge {
@@ -97,7 +97,7 @@ pub enum DeliverError {
 
 /// What a delivery produced.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Delivered {
+pub(crate) struct Delivered {
     /// The maildrop's user.
     pub user: String,
     /// The message number a new session will see it under.
@@ -134,7 +134,7 @@ struct Inner {
 /// In-memory maildrops for the teaching server. Any user name logs in with the configured
 /// password (`pop3` by default, also the APOP secret).
 #[derive(Debug)]
-pub struct DemoStore {
+pub(crate) struct DemoStore {
     inner: Mutex<Inner>,
     /// The samples (shared by every maildrop) and a digest of each, for UIDs.
     samples: Vec<(Arc<[u8]>, [u8; 32])>,
@@ -148,7 +148,7 @@ pub struct DemoStore {
 
 impl DemoStore {
     /// A store with the caps and passwords of `config`.
-    pub fn new(config: &DemoConfig) -> DemoStore {
+    pub(crate) fn new(config: &DemoConfig) -> DemoStore {
         let samples = SAMPLES
             .iter()
             .map(|(_, bytes)| {
@@ -174,12 +174,13 @@ impl DemoStore {
     }
 
     /// The number of maildrops held now.
-    pub fn maildrops(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn maildrops(&self) -> usize {
         self.inner().drops.len()
     }
 
     /// Adds a message to `user`'s maildrop (created and seeded if new). Bare LFs become CRLF.
-    pub fn deliver(&self, user: &str, message: &[u8]) -> Result<Delivered, DeliverError> {
+    pub(crate) fn deliver(&self, user: &str, message: &[u8]) -> Result<Delivered, DeliverError> {
         let bytes = normalize_crlf(message);
         let size = bytes.len();
         if size > self.max_delivery_size {
