@@ -533,72 +533,133 @@ pub struct Overrides {
     pub demo_testing_timers: bool,
 }
 
-/// Builds the listen address and the [`Config`] from an optional file and the command line.
+/// Builds the listen address and the [`Config`] from an optional file and the command line,
+/// checked ([`Config::validate`]) so that a bad flag is reported before anything starts.
 pub fn build(file: Option<FileConfig>, cli: Overrides) -> anyhow::Result<(SocketAddr, Config)> {
     let file = file.unwrap_or_default();
     let listen = match cli.listen.or(file.listen) {
         Some(addr) => addr,
         None => DEFAULT_LISTEN.parse()?,
     };
-    let mut config = Config {
-        www: cli.www.or(file.www).unwrap_or_else(|| PathBuf::from("www")),
-        ..Config::default()
-    };
-
-    // Targets: the file's, then the command line's (a CLI target replaces a file target of the
-    // same name).
-    for target in file.target {
-        target.validate()?;
-        push_target(&mut config.targets, target, false)?;
-    }
-    for target in cli.targets {
-        target.validate()?;
-        push_target(&mut config.targets, target, true)?;
-    }
-
-    config.allow_origins = file.allow_origin;
-    config.allow_origins.extend(cli.allow_origins);
-    for origin in &config.allow_origins {
-        crate::origin::OriginPattern::parse(origin)?;
-    }
-    for proxy in file.trust_proxy.iter().chain(cli.trust_proxies.iter()) {
-        config.trust_proxies.push(
+    let allow_short_idle = cli.allow_short_idle || file.limits.allow_short_idle.unwrap_or(false);
+    let limits = merge_limits(&file.limits, &cli);
+    check_limits(&limits, allow_short_idle)?;
+    let mut allow_origins = file.allow_origin;
+    allow_origins.extend(cli.allow_origins.iter().cloned());
+    let trust_proxies = file
+        .trust_proxy
+        .iter()
+        .chain(cli.trust_proxies.iter())
+        .map(|proxy| {
             proxy
                 .parse()
-                .with_context(|| format!("--trust-proxy {proxy:?}"))?,
-        );
-    }
-    config.tls_cert = cli.tls_cert.or(file.tls_cert);
-    config.tls_key = cli.tls_key.or(file.tls_key);
-    if config.tls_cert.is_some() != config.tls_key.is_some() {
-        bail!("--tls-cert and --tls-key go together");
-    }
-    config.ready_file = cli.ready_file.or(file.ready_file);
+                .with_context(|| format!("--trust-proxy {proxy:?}"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let config = Config {
+        www: cli
+            .www
+            .clone()
+            .or(file.www)
+            .unwrap_or_else(|| PathBuf::from("www")),
+        targets: merge_targets(file.target, cli.targets.clone())?,
+        allow_origins,
+        trust_proxies,
+        tls_cert: cli.tls_cert.clone().or(file.tls_cert),
+        tls_key: cli.tls_key.clone().or(file.tls_key),
+        limits,
+        demo: merge_demo(file.demo.unwrap_or_default(), &cli, listen)?,
+        ready_file: cli.ready_file.clone().or(file.ready_file),
+    };
+    config.validate()?;
+    Ok((listen, config))
+}
 
-    let fl = file.limits;
+impl Config {
+    /// Checks what every configuration must satisfy, however it was made (by [`build`] or
+    /// directly): each target is valid, no name is defined twice or taken from the demo
+    /// server, `tls_cert` and `tls_key` go together, and every allowed origin parses.
+    /// [`crate::Bridge::bind`] calls it; [`build`] too, to report a bad flag early.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let reserved: &[&str] = if self.demo.is_some() {
+            &DEMO_TARGETS
+        } else {
+            &[]
+        };
+        for (i, target) in self.targets.iter().enumerate() {
+            target.validate()?;
+            if reserved.contains(&target.name.as_str()) {
+                bail!(
+                    "the target name {:?} is reserved for the demo server (--demo)",
+                    target.name
+                );
+            }
+            if self.targets.iter().take(i).any(|t| t.name == target.name) {
+                bail!("target {:?} is defined twice", target.name);
+            }
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            bail!("--tls-cert and --tls-key go together");
+        }
+        for origin in &self.allow_origins {
+            crate::origin::OriginPattern::parse(origin)?;
+        }
+        Ok(())
+    }
+}
+
+/// The targets the demo server adds (`--demo`): plain with STLS, and implicit TLS.
+pub const DEMO_TARGETS: [&str; 2] = ["demo", "demo-tls"];
+
+/// The file's targets, then the command line's (a CLI target replaces a file target of the
+/// same name; the file may not name one twice).
+fn merge_targets(file: Vec<Target>, cli: Vec<Target>) -> anyhow::Result<Vec<Target>> {
+    let mut targets: Vec<Target> = Vec::new();
+    for (target, replace) in file
+        .into_iter()
+        .map(|t| (t, false))
+        .chain(cli.into_iter().map(|t| (t, true)))
+    {
+        match targets.iter_mut().find(|t| t.name == target.name) {
+            Some(existing) if replace => *existing = target,
+            Some(_) => bail!("target {:?} is defined twice", target.name),
+            None => targets.push(target),
+        }
+    }
+    Ok(targets)
+}
+
+/// `[limits]` overridden by the flags, defaults for the rest.
+fn merge_limits(file: &FileLimits, cli: &Overrides) -> Limits {
     let defaults = Limits::default();
-    config.limits = Limits {
+    Limits {
         max_sessions: cli
             .max_sessions
-            .or(fl.max_sessions)
+            .or(file.max_sessions)
             .unwrap_or(defaults.max_sessions),
         max_sessions_per_ip: cli
             .max_sessions_per_ip
-            .or(fl.max_sessions_per_ip)
+            .or(file.max_sessions_per_ip)
             .unwrap_or(defaults.max_sessions_per_ip),
-        max_frame: cli.max_frame.or(fl.max_frame).unwrap_or(defaults.max_frame),
+        max_frame: cli
+            .max_frame
+            .or(file.max_frame)
+            .unwrap_or(defaults.max_frame),
         connect_timeout: cli
             .connect_timeout_secs
-            .or(fl.connect_timeout_secs)
+            .or(file.connect_timeout_secs)
             .map_or(defaults.connect_timeout, Duration::from_secs),
         idle_timeout: cli
             .idle_timeout_secs
-            .or(fl.idle_timeout_secs)
+            .or(file.idle_timeout_secs)
             .map_or(defaults.idle_timeout, Duration::from_secs),
         shutdown_grace: defaults.shutdown_grace,
-    };
-    let allow_short_idle = cli.allow_short_idle || fl.allow_short_idle.unwrap_or(false);
-    let limits = &config.limits;
+    }
+}
+
+/// The caps are at least 1, a frame holds a command, and the idle timeout exceeds RFC 1939's
+/// autologout unless `allow_short_idle` (tests).
+fn check_limits(limits: &Limits, allow_short_idle: bool) -> anyhow::Result<()> {
     if limits.max_sessions == 0 || limits.max_sessions_per_ip == 0 {
         bail!("--max-sessions and --max-sessions-per-ip must be at least 1");
     }
@@ -618,65 +679,75 @@ pub fn build(file: Option<FileConfig>, cli: Overrides) -> anyhow::Result<(Socket
     if limits.idle_timeout.is_zero() {
         bail!("--idle-timeout-secs must be at least 1");
     }
+    Ok(())
+}
 
-    let fd = file.demo.unwrap_or_default();
-    if cli.demo || fd.enabled.unwrap_or(false) {
-        let d = DemoConfig::default();
-        let demo = DemoConfig {
-            pop3: cli.demo_pop3.or(fd.pop3).unwrap_or(d.pop3),
-            pop3s: cli.demo_pop3s.or(fd.pop3s).unwrap_or(d.pop3s),
-            maildir: cli.maildir.or(fd.maildir),
-            password: fd.password.unwrap_or(d.password),
-            passwords: fd.passwords,
-            password_file: cli.demo_password_file.or(fd.password_file),
-            autologout: cli
-                .demo_autologout_secs
-                .or(fd.autologout_secs)
-                .map_or(d.autologout, Duration::from_secs),
-            failed_login_delay: fd
-                .failed_login_delay_ms
-                .map_or(d.failed_login_delay, Duration::from_millis),
-            max_maildrops: fd.max_maildrops.unwrap_or(d.max_maildrops).max(1),
-            max_delivery_size: fd.max_delivery_size.unwrap_or(d.max_delivery_size),
-            max_messages_per_maildrop: fd
-                .max_messages_per_maildrop
-                .unwrap_or(d.max_messages_per_maildrop),
-            ..d
-        };
-        if demo.autologout.is_zero() {
-            bail!("--demo-autologout-secs must be at least 1");
+/// `[demo]` overridden by the flags: `None` unless `--demo` or `enabled = true` (the demo's
+/// own flags without it are refused), checked and with the password file read.
+fn merge_demo(
+    fd: FileDemo,
+    cli: &Overrides,
+    listen: SocketAddr,
+) -> anyhow::Result<Option<DemoConfig>> {
+    if !(cli.demo || fd.enabled.unwrap_or(false)) {
+        if cli.maildir.is_some()
+            || cli.demo_pop3.is_some()
+            || cli.demo_pop3s.is_some()
+            || cli.demo_password_file.is_some()
+        {
+            bail!("--maildir, --demo-pop3, --demo-pop3s and --demo-password-file need --demo");
         }
-        let testing_timers = cli.demo_testing_timers || fd.testing_timers.unwrap_or(false);
-        if demo.autologout.as_secs() < RFC1939_AUTOLOGOUT_SECS && !testing_timers {
-            bail!(
-                "--demo-autologout-secs must be at least {RFC1939_AUTOLOGOUT_SECS} (RFC 1939 §3: \
-                 the autologout timer is at least 10 minutes), got {}; --demo-testing-timers \
-                 permits it for tests",
-                demo.autologout.as_secs()
-            );
-        }
-        if demo.failed_login_delay >= demo.autologout {
-            bail!("the demo's failed-login delay must be shorter than its autologout timer");
-        }
-        for name in ["demo", "demo-tls"] {
-            if config.targets.iter().any(|t| t.name == name) {
-                bail!("the target name {name:?} is reserved for the demo server (--demo)");
-            }
-        }
-        let mut demo = demo;
-        if let Some(path) = &demo.password_file {
-            demo.passwords.extend(load_password_file(path)?);
-        }
-        check_maildir_passwords(&demo, listen)?;
-        config.demo = Some(demo);
-    } else if cli.maildir.is_some()
-        || cli.demo_pop3.is_some()
-        || cli.demo_pop3s.is_some()
-        || cli.demo_password_file.is_some()
-    {
-        bail!("--maildir, --demo-pop3, --demo-pop3s and --demo-password-file need --demo");
+        return Ok(None);
     }
-    Ok((listen, config))
+    let d = DemoConfig::default();
+    let testing_timers = cli.demo_testing_timers || fd.testing_timers.unwrap_or(false);
+    let mut demo = DemoConfig {
+        pop3: cli.demo_pop3.or(fd.pop3).unwrap_or(d.pop3),
+        pop3s: cli.demo_pop3s.or(fd.pop3s).unwrap_or(d.pop3s),
+        maildir: cli.maildir.clone().or(fd.maildir),
+        password: fd.password.unwrap_or(d.password),
+        passwords: fd.passwords,
+        password_file: cli.demo_password_file.clone().or(fd.password_file),
+        autologout: cli
+            .demo_autologout_secs
+            .or(fd.autologout_secs)
+            .map_or(d.autologout, Duration::from_secs),
+        failed_login_delay: fd
+            .failed_login_delay_ms
+            .map_or(d.failed_login_delay, Duration::from_millis),
+        max_maildrops: fd.max_maildrops.unwrap_or(d.max_maildrops).max(1),
+        max_delivery_size: fd.max_delivery_size.unwrap_or(d.max_delivery_size),
+        max_messages_per_maildrop: fd
+            .max_messages_per_maildrop
+            .unwrap_or(d.max_messages_per_maildrop),
+        ..d
+    };
+    check_demo_timers(&demo, testing_timers)?;
+    if let Some(path) = &demo.password_file {
+        demo.passwords.extend(load_password_file(path)?);
+    }
+    check_maildir_passwords(&demo, listen)?;
+    Ok(Some(demo))
+}
+
+/// The autologout is at least RFC 1939's 10 minutes (unless `testing_timers`) and longer than
+/// the failed-login delay.
+fn check_demo_timers(demo: &DemoConfig, testing_timers: bool) -> anyhow::Result<()> {
+    if demo.autologout.is_zero() {
+        bail!("--demo-autologout-secs must be at least 1");
+    }
+    if demo.autologout.as_secs() < RFC1939_AUTOLOGOUT_SECS && !testing_timers {
+        bail!(
+            "--demo-autologout-secs must be at least {RFC1939_AUTOLOGOUT_SECS} (RFC 1939 §3: \
+             the autologout timer is at least 10 minutes), got {}; --demo-testing-timers \
+             permits it for tests",
+            demo.autologout.as_secs()
+        );
+    }
+    if demo.failed_login_delay >= demo.autologout {
+        bail!("the demo's failed-login delay must be shorter than its autologout timer");
+    }
+    Ok(())
 }
 
 /// Reads a password file: one `user:password` per line (the password is the rest of the line);
@@ -736,15 +807,6 @@ fn check_maildir_passwords(demo: &DemoConfig, listen: SocketAddr) -> anyhow::Res
          account its own password.",
         maildir.display()
     );
-    Ok(())
-}
-
-fn push_target(targets: &mut Vec<Target>, target: Target, replace: bool) -> anyhow::Result<()> {
-    match targets.iter_mut().find(|t| t.name == target.name) {
-        Some(existing) if replace => *existing = target,
-        Some(_) => bail!("target {:?} is defined twice", target.name),
-        None => targets.push(target),
-    }
     Ok(())
 }
 

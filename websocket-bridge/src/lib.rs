@@ -129,10 +129,11 @@ impl Bridge {
         shutdown: &CancellationToken,
         tracker: &TaskTracker,
     ) -> anyhow::Result<Bridge> {
+        config.validate()?;
         let https = match (&config.tls_cert, &config.tls_key) {
             (Some(cert), Some(key)) => Some(tls::https_config(cert, key)?),
-            (None, None) => None,
-            _ => anyhow::bail!("--tls-cert and --tls-key go together"),
+            // `validate` refused one without the other.
+            _ => None,
         };
         let encrypted = https.is_some();
         let loopback = local.ip().is_loopback();
@@ -152,8 +153,9 @@ impl Bridge {
         if let Some(demo_config) = &config.demo {
             let demo = demo::start(demo_config, shutdown.clone(), tracker).await?;
             let trust = Trust::Roots(vec![demo.certificate.clone()]);
+            let [plain_name, tls_name] = config::DEMO_TARGETS;
             let plain = Target {
-                name: "demo".into(),
+                name: plain_name.into(),
                 host: demo.pop3.ip().to_string(),
                 port: demo.pop3.port(),
                 tls: TlsMode::None,
@@ -163,7 +165,7 @@ impl Bridge {
                 description: "popwire teaching server (plain, STLS offered)".into(),
             };
             let implicit = Target {
-                name: "demo-tls".into(),
+                name: tls_name.into(),
                 host: demo.pop3s.ip().to_string(),
                 port: demo.pop3s.port(),
                 tls: TlsMode::Implicit,
@@ -178,11 +180,8 @@ impl Bridge {
             pop3s = Some(demo.pop3s);
             demo_state = Some(DemoState { store: demo.store });
         }
+        // Checked by `validate`: each is valid, none named twice or after a demo target.
         for target in &config.targets {
-            target.validate()?;
-            if targets.iter().any(|t| t.target.name == target.name) {
-                anyhow::bail!("target {:?} is defined twice", target.name);
-            }
             let trust = if target.insecure {
                 tracing::warn!(target_name = %target.name, "certificates of this target are NOT verified (insecure)");
                 Trust::Insecure

@@ -711,13 +711,106 @@ async fn hostile_bytes_do_not_hurt_the_bridge() {
     assert_eq!(r.status, 200);
 }
 
+/// The default caps admit a classroom behind one NAT address (30 students with two tabs each,
+/// all from 127.0.0.1) and refuse the first session past the per-address cap, naming the flag.
 #[tokio::test]
-async fn the_limits_defaults_are_sane() {
-    let l = Limits::default();
-    assert!(l.idle_timeout > Duration::from_secs(600));
-    assert_eq!(l.max_frame, 1 << 20);
-    assert_eq!(l.max_sessions, 512);
-    assert_eq!(l.max_sessions_per_ip, 128);
+async fn the_default_limits_admit_a_classroom_from_one_address_and_refuse_past_the_cap() {
+    let config = demo_config();
+    let defaults = Limits::default();
+    assert_eq!(
+        (
+            config.limits.max_sessions,
+            config.limits.max_sessions_per_ip
+        ),
+        (defaults.max_sessions, defaults.max_sessions_per_ip),
+        "the harness keeps the default caps"
+    );
+    let h = start(config).await;
+    let mut open_tabs = Vec::new();
+    for _ in 0..30 * 2 {
+        open_tabs.push(session(&h, "demo").await);
+    }
+    // Reconnects and more classes behind the same address, up to the cap.
+    while open_tabs.len() < defaults.max_sessions_per_ip {
+        let mut ws = open(&h.url("/bridge?target=demo"), None).await.unwrap();
+        let connected = ws.control().await;
+        assert_eq!(connected["op"], "connected", "{connected}");
+        open_tabs.push(ws);
+    }
+    let mut over = open(&h.url("/bridge?target=demo"), None).await.unwrap();
+    let message = over.expect_refusal("busy").await;
+    assert!(message.contains("--max-sessions-per-ip"), "{message}");
+    // A tab closed gives its place back.
+    drop(open_tabs.pop());
+    let mut again = None;
+    for _ in 0..50 {
+        let mut ws = open(&h.url("/bridge?target=demo"), None).await.unwrap();
+        if ws.control().await["op"] == "connected" {
+            again = Some(ws);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(again.is_some(), "the freed place is taken again");
+}
+
+/// A configuration made directly (not by the command line) is checked by `Bridge::bind`.
+#[tokio::test]
+async fn bind_refuses_an_invalid_configuration_made_directly() {
+    let target = |name: &str| Target {
+        name: name.into(),
+        host: "127.0.0.1".into(),
+        port: 110,
+        tls: TlsMode::None,
+        ca: None,
+        insecure: false,
+        starttls: None,
+        description: String::new(),
+    };
+    let cases = [
+        (
+            Config {
+                targets: vec![target("a"), target("a")],
+                ..Config::default()
+            },
+            "defined twice",
+        ),
+        (
+            Config {
+                targets: vec![target("demo")],
+                ..demo_config()
+            },
+            "reserved",
+        ),
+        (
+            Config {
+                targets: vec![target("bad name")],
+                ..Config::default()
+            },
+            "target name",
+        ),
+        (
+            Config {
+                tls_cert: Some("cert.pem".into()),
+                ..Config::default()
+            },
+            "go together",
+        ),
+        (
+            Config {
+                allow_origins: vec!["not an origin".into()],
+                ..Config::default()
+            },
+            "origin",
+        ),
+    ];
+    for (config, says) in cases {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let error = popwire_bridge::Bridge::bind(listener, config)
+            .await
+            .unwrap_err();
+        assert!(format!("{error:#}").contains(says), "{error:#}");
+    }
 }
 
 use futures_util::SinkExt;
