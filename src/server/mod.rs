@@ -49,8 +49,9 @@ pub use store::{Mailstore, MailstoreError, MessageInfo};
 
 use crate::auth::{self, Mechanism, Proof, SaslServer, ServerStep};
 use crate::codec::{
-    stuff_body, stuff_lines, Command, LineFramer, LineItem, ResponseCode, SessionState, Status,
-    StatusLine, MAX_COMMAND_LINE, MAX_SASL_RESPONSE_LINE,
+    encode_list_line, encode_listing, encode_stat, encode_uidl_line, stuff_body, stuff_lines,
+    Command, LineFramer, LineItem, ListEntry, ResponseCode, SessionState, Stat, Status, StatusLine,
+    UidlEntry, MAX_COMMAND_LINE, MAX_SASL_RESPONSE_LINE,
 };
 
 /// Most unanswered input a session buffers before [`ServerSession::wants_input`] says stop.
@@ -626,6 +627,8 @@ impl ServerSession {
 
     // ----- TRANSACTION ------------------------------------------------------------------------
 
+    /// One command in the TRANSACTION state: each command has its handler; QUIT ends the
+    /// session, every other command leaves it in TRANSACTION with the (maybe marked) messages.
     fn transaction(
         &mut self,
         command: Command,
@@ -633,110 +636,18 @@ impl ServerSession {
         mut messages: Vec<Message>,
         store: &dyn Mailstore,
     ) {
-        let mut quit = false;
+        let quit = matches!(command, Command::Quit);
         match command {
             Command::Capa => self.capa(false),
-            Command::Stat => {
-                let (count, size) = totals(&messages);
-                self.ok(&format!("{count} {size}"));
-            }
-            Command::List(None) => {
-                let (count, size) = totals(&messages);
-                let mut body = Vec::new();
-                for (i, m) in live(&messages) {
-                    body.extend_from_slice(format!("{} {}\r\n", i + 1, m.info.size).as_bytes());
-                }
-                self.multiline(&format!("{count} messages ({size} octets)"), &body);
-            }
-            Command::List(Some(n)) => match message(&messages, n) {
-                Some(m) => {
-                    let size = m.info.size;
-                    self.ok(&format!("{n} {size}"));
-                }
-                None => self.no_such_message(n, &messages),
-            },
-            Command::Uidl(None) => {
-                let mut body = Vec::new();
-                for (i, m) in live(&messages) {
-                    body.extend_from_slice(format!("{} {}\r\n", i + 1, m.info.uid).as_bytes());
-                }
-                self.multiline("unique-id listing follows", &body);
-            }
-            Command::Uidl(Some(n)) => match message(&messages, n) {
-                Some(m) => {
-                    let uid = m.info.uid.clone();
-                    self.ok(&format!("{n} {uid}"));
-                }
-                None => self.no_such_message(n, &messages),
-            },
-            Command::Retr(n) | Command::Top { msg: n, .. } => {
-                let lines = match command {
-                    Command::Top { lines, .. } => Some(lines),
-                    _ => None,
-                };
-                match message(&messages, n).map(|m| (m.info.uid.clone(), m.info.size)) {
-                    Some((uid, size)) => match store.read(&user, &uid) {
-                        Ok(data) => {
-                            let end = match lines {
-                                Some(lines) => top_end(&data, lines),
-                                None => data.len(),
-                            };
-                            let text = match lines {
-                                Some(l) => format!("headers and the first {l} body lines follow"),
-                                None => format!("{size} octets"),
-                            };
-                            // The message goes out a chunk per poll_transmit, stuffed as it goes.
-                            self.ok(&text);
-                            self.sending = Some(Outgoing { data, pos: 0, end });
-                        }
-                        Err(e) => self.store_error(e),
-                    },
-                    None => self.no_such_message(n, &messages),
-                }
-            }
-            Command::Dele(n) => {
-                let index = n as usize;
-                match messages.get_mut(index.wrapping_sub(1)) {
-                    Some(m) if !m.deleted => {
-                        m.deleted = true;
-                        self.ok(&format!(
-                            "message {n} marked for deletion (it goes at QUIT)"
-                        ));
-                    }
-                    Some(_) => self.err(None, &format!("message {n} already deleted")),
-                    None => self.no_such_message(n, &messages),
-                }
-            }
+            Command::Stat => self.stat(&messages),
+            Command::List(n) => self.list(n, &messages),
+            Command::Uidl(n) => self.uidl(n, &messages),
+            Command::Retr(n) => self.retr(n, None, &user, &messages, store),
+            Command::Top { msg, lines } => self.retr(msg, Some(lines), &user, &messages, store),
+            Command::Dele(n) => self.dele(n, &mut messages),
             Command::Noop => self.ok("still here"),
-            Command::Rset => {
-                messages.iter_mut().for_each(|m| m.deleted = false);
-                let (count, size) = totals(&messages);
-                self.ok(&format!(
-                    "maildrop has {count} messages ({size} octets): no deletion marks"
-                ));
-            }
-            Command::Quit => {
-                // RFC 1939 §6: the UPDATE state. Deletions happen now, and only now.
-                let deleted: Vec<String> = messages
-                    .iter()
-                    .filter(|m| m.deleted)
-                    .map(|m| m.info.uid.clone())
-                    .collect();
-                match store.commit(&user, &deleted) {
-                    Ok(()) => {
-                        let left = messages.len() - deleted.len();
-                        self.ok(&format!(
-                            "popwire teaching server signing off ({} deleted, {left} left)",
-                            deleted.len()
-                        ));
-                    }
-                    Err(_) => self.err(
-                        Some(ResponseCode::SysTemp),
-                        "some deleted messages not removed",
-                    ),
-                }
-                quit = true;
-            }
+            Command::Rset => self.rset(&mut messages),
+            Command::Quit => self.quit(&user, &messages, store),
             other => {
                 let text = format!("{} is not valid in the TRANSACTION state", other.name());
                 self.err(None, &text);
@@ -747,6 +658,135 @@ impl ServerSession {
             self.events.push_back(ServerEvent::Close { reason: "quit" });
         } else {
             self.phase = Phase::Transaction { user, messages };
+        }
+    }
+
+    /// `STAT`: the messages not marked as deleted and their total size.
+    fn stat(&mut self, messages: &[Message]) {
+        self.ok(&encode_stat(&totals(messages)));
+    }
+
+    /// `LIST` (a scan listing of every message not marked) or `LIST n`.
+    fn list(&mut self, n: Option<u32>, messages: &[Message]) {
+        let Some(n) = n else {
+            let Stat { count, size } = totals(messages);
+            let entries: Vec<ListEntry> = live(messages)
+                .map(|(id, m)| ListEntry {
+                    id,
+                    size: m.info.size,
+                })
+                .collect();
+            let body = encode_listing(&entries, encode_list_line);
+            return self.multiline(&format!("{count} messages ({size} octets)"), &body);
+        };
+        match message(messages, n) {
+            Some(m) => {
+                let entry = ListEntry {
+                    id: n,
+                    size: m.info.size,
+                };
+                self.ok(&encode_list_line(&entry));
+            }
+            None => self.no_such_message(n, messages),
+        }
+    }
+
+    /// `UIDL` (a unique-id listing of every message not marked) or `UIDL n`.
+    fn uidl(&mut self, n: Option<u32>, messages: &[Message]) {
+        let Some(n) = n else {
+            let entries: Vec<UidlEntry> = live(messages)
+                .map(|(id, m)| UidlEntry {
+                    id,
+                    uid: m.info.uid.clone(),
+                })
+                .collect();
+            let body = encode_listing(&entries, encode_uidl_line);
+            return self.multiline("unique-id listing follows", &body);
+        };
+        match message(messages, n) {
+            Some(m) => {
+                let entry = UidlEntry {
+                    id: n,
+                    uid: m.info.uid.clone(),
+                };
+                self.ok(&encode_uidl_line(&entry));
+            }
+            None => self.no_such_message(n, messages),
+        }
+    }
+
+    /// `RETR n` (`lines` is `None`) or `TOP n lines`: the `+OK` now, the message a chunk per
+    /// `poll_transmit` after it, stuffed as it goes.
+    fn retr(
+        &mut self,
+        n: u32,
+        lines: Option<u32>,
+        user: &str,
+        messages: &[Message],
+        store: &dyn Mailstore,
+    ) {
+        let Some((uid, size)) = message(messages, n).map(|m| (m.info.uid.clone(), m.info.size))
+        else {
+            return self.no_such_message(n, messages);
+        };
+        match store.read(user, &uid) {
+            Ok(data) => {
+                let (end, text) = match lines {
+                    Some(l) => (
+                        top_end(&data, l),
+                        format!("headers and the first {l} body lines follow"),
+                    ),
+                    None => (data.len(), format!("{size} octets")),
+                };
+                self.ok(&text);
+                self.sending = Some(Outgoing { data, pos: 0, end });
+            }
+            Err(e) => self.store_error(e),
+        }
+    }
+
+    /// `DELE n`: marks the message; it is removed only at QUIT.
+    fn dele(&mut self, n: u32, messages: &mut [Message]) {
+        match messages.get_mut((n as usize).wrapping_sub(1)) {
+            Some(m) if !m.deleted => {
+                m.deleted = true;
+                self.ok(&format!(
+                    "message {n} marked for deletion (it goes at QUIT)"
+                ));
+            }
+            Some(_) => self.err(None, &format!("message {n} already deleted")),
+            None => self.no_such_message(n, messages),
+        }
+    }
+
+    /// `RSET`: every deletion mark is taken back.
+    fn rset(&mut self, messages: &mut [Message]) {
+        messages.iter_mut().for_each(|m| m.deleted = false);
+        let Stat { count, size } = totals(messages);
+        self.ok(&format!(
+            "maildrop has {count} messages ({size} octets): no deletion marks"
+        ));
+    }
+
+    /// `QUIT` from TRANSACTION: RFC 1939 §6's UPDATE state. Deletions happen now, and only now.
+    fn quit(&mut self, user: &str, messages: &[Message], store: &dyn Mailstore) {
+        let deleted: Vec<String> = messages
+            .iter()
+            .filter(|m| m.deleted)
+            .map(|m| m.info.uid.clone())
+            .collect();
+        match store.commit(user, &deleted) {
+            Ok(()) => {
+                let left = messages.len() - deleted.len();
+                self.ok(&format!(
+                    "popwire teaching server signing off ({} deleted, {left} left)",
+                    deleted.len()
+                ));
+            }
+            Err(_) => self.err(
+                Some(ResponseCode::SysTemp),
+                "some deleted messages not removed",
+            ),
         }
     }
 
@@ -811,12 +851,17 @@ impl ServerSession {
     }
 }
 
-fn live(messages: &[Message]) -> impl Iterator<Item = (usize, &Message)> {
-    messages.iter().enumerate().filter(|(_, m)| !m.deleted)
+/// The messages not marked as deleted, with their message numbers (from 1).
+fn live(messages: &[Message]) -> impl Iterator<Item = (u32, &Message)> {
+    (1..=u32::MAX).zip(messages).filter(|(_, m)| !m.deleted)
 }
 
-fn totals(messages: &[Message]) -> (usize, u64) {
-    live(messages).fold((0, 0), |(n, size), (_, m)| (n + 1, size + m.info.size))
+/// What STAT says: the messages not marked as deleted and their total size.
+fn totals(messages: &[Message]) -> Stat {
+    live(messages).fold(Stat { count: 0, size: 0 }, |t, (_, m)| Stat {
+        count: t.count + 1,
+        size: t.size + m.info.size,
+    })
 }
 
 fn message(messages: &[Message], n: u32) -> Option<&Message> {
