@@ -18,6 +18,9 @@
 //! # }
 //! ```
 
+// No indexing on anything a peer sends, nor anywhere else outside the tests (ARCHITECTURE.md).
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
 // The public surface is what the binary, the tests and the benches use: `run`, `Bridge`,
 // `Config` (and `config`'s types), `cli::Cli` and the Maildir store; the rest is the crate's own.
 mod bridge;

@@ -1,6 +1,8 @@
 //! popwire-bridge: the command line, logging, and graceful shutdown around
 //! [`popwire_bridge::run`].
 
+#![deny(clippy::indexing_slicing)]
+
 use std::time::Duration;
 
 use clap::Parser;

@@ -52,6 +52,8 @@ use std::time::SystemTime;
 use popwire::server::{Mailstore, MailstoreError, MessageInfo};
 use sha2::{Digest, Sha256};
 
+use super::sent_form::{to_sent_form_in_place, SentSize};
+
 /// The largest message RETR and TOP serve unless [`MaildirStore::with_max_message_size`] says
 /// otherwise (the engine's default body cap).
 pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 64 * 1024 * 1024;
@@ -467,7 +469,7 @@ fn is_hidden_or_temp(name: &OsStr) -> bool {
 /// The Maildir unique part: the name before the first `:`.
 fn unique_part(name: &[u8]) -> &[u8] {
     match name.iter().position(|&b| b == b':') {
-        Some(i) => &name[..i],
+        Some(i) => name.get(..i).unwrap_or(name),
         None => name,
     }
 }
@@ -498,7 +500,7 @@ fn purge_trash(trash: &Path) {
 /// `name` with its unique part replaced by `part` (the info part, `:2,…`, kept).
 fn with_unique_part(name: &OsStr, part: &[u8]) -> OsString {
     let bytes = name.as_encoded_bytes();
-    let info = &bytes[unique_part(bytes).len()..];
+    let info = bytes.get(unique_part(bytes).len()..).unwrap_or_default();
     let mut out = Vec::with_capacity(part.len() + info.len());
     out.extend_from_slice(part);
     out.extend_from_slice(info);
@@ -635,37 +637,20 @@ fn hashed(bytes: &[u8]) -> String {
     hex
 }
 
-/// The size of the file as RETR sends it (bare LFs as CRLF, a final CRLF), read in chunks.
+/// The size of the file as RETR sends it ([`sent_form`](super::sent_form)), read in chunks.
 fn sent_size_of_file(path: &Path) -> io::Result<u64> {
     let mut file = File::open(path)?;
     let mut buf = vec![0u8; 64 * 1024];
-    let mut size = 0u64;
-    let mut prev = 0u8;
+    let mut size = SentSize::new();
     loop {
-        let n = match file.read(&mut buf) {
+        match file.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => n,
+            Ok(n) => size.add(buf.get(..n).unwrap_or_default()),
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
-        };
-        let chunk = &buf[..n];
-        size += n as u64 + bare_lfs(chunk).count() as u64;
-        // An LF at the chunk's start was counted as bare; it is not if the last chunk ended in CR.
-        if chunk.first() == Some(&b'\n') && prev == b'\r' {
-            size -= 1;
         }
-        prev = chunk[n - 1];
     }
-    // A last line without LF is sent with CRLF.
-    if size > 0 && prev != b'\n' {
-        size += 2;
-    }
-    Ok(size)
-}
-
-/// The offsets of the bare LFs (an LF with no CR before it) in `bytes`.
-fn bare_lfs(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    memchr::memchr_iter(b'\n', bytes).filter(move |&i| i == 0 || bytes[i - 1] != b'\r')
+    Ok(size.finish())
 }
 
 /// Reads the message at `path` whose size as sent was `size` at login: one read into the buffer
@@ -694,11 +679,13 @@ fn read_message(path: &Path, size: u64, max: u64) -> Result<Arc<[u8]>, ReadError
         return Err(ReadError::Io);
     };
     let start = size - len;
-    file.read_exact(&mut buf[start..])
-        .map_err(|e| match e.kind() {
-            ErrorKind::UnexpectedEof => ReadError::Changed,
-            _ => ReadError::Io,
-        })?;
+    let Some(tail) = buf.get_mut(start..) else {
+        return Err(ReadError::Io);
+    };
+    file.read_exact(tail).map_err(|e| match e.kind() {
+        ErrorKind::UnexpectedEof => ReadError::Changed,
+        _ => ReadError::Io,
+    })?;
     let mut more = [0u8; 1];
     match file.read(&mut more) {
         Ok(0) => {}
@@ -709,55 +696,6 @@ fn read_message(path: &Path, size: u64, max: u64) -> Result<Arc<[u8]>, ReadError
         return Err(ReadError::Changed);
     }
     Ok(data)
-}
-
-/// Converts the raw message in `buf[start..]` into its form as sent (bare LF → CRLF, a final
-/// CRLF if the last line has no LF), written from `buf[0]` on, in one forward pass. True if it
-/// fills `buf` exactly; false (contents unspecified) if the message needs more or less room.
-fn to_sent_form_in_place(buf: &mut [u8], start: usize) -> bool {
-    let end = buf.len();
-    if start == 0 {
-        // Nothing to add: true exactly when nothing needs adding.
-        return bare_lfs(buf).next().is_none() && buf.last().is_none_or(|&b| b == b'\n');
-    }
-    // Invariant: w <= r (output never overtakes unread input); `prev` is the raw byte before r.
-    let (mut w, mut r, mut prev) = (0usize, start, 0u8);
-    while r < end {
-        match memchr::memchr(b'\n', &buf[r..end]) {
-            Some(i) => {
-                let lf = r + i;
-                let before = if i > 0 { buf[lf - 1] } else { prev };
-                if before == b'\r' {
-                    buf.copy_within(r..=lf, w);
-                    w += i + 1;
-                } else {
-                    // The CR takes one octet of the room between output and input.
-                    if w >= r {
-                        return false;
-                    }
-                    buf.copy_within(r..lf, w);
-                    w += i;
-                    buf[w] = b'\r';
-                    buf[w + 1] = b'\n';
-                    w += 2;
-                }
-                prev = b'\n';
-                r = lf + 1;
-            }
-            None => {
-                let n = end - r;
-                buf.copy_within(r..end, w);
-                w += n;
-                if w + 2 != end {
-                    return false;
-                }
-                buf[w] = b'\r';
-                buf[w + 1] = b'\n';
-                return true;
-            }
-        }
-    }
-    w == end
 }
 
 /// Moves a deleted message into the trash (atomic), then removes it there; if another program

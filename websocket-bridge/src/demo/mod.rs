@@ -5,6 +5,7 @@
 //! ([`maildir::MaildirStore`], `--maildir`).
 
 pub mod maildir;
+mod sent_form;
 mod server;
 mod store;
 

@@ -11,6 +11,8 @@ use sha2::{Digest, Sha256};
 use crate::config::DemoConfig;
 use crate::tls::hex;
 
+use super::sent_form::to_sent_form;
+
 /// The sample messages every new maildrop starts with, in order (`src/server/samples/`).
 pub(super) const SAMPLES: [(&str, &[u8]); 8] = [
     (
@@ -46,28 +48,6 @@ pub(super) const SAMPLES: [(&str, &[u8]); 8] = [
         include_bytes!("../../../src/server/samples/08-long-headers.eml"),
     ),
 ];
-
-/// Converts bare LFs to CRLF and makes sure the message ends with CRLF, so that the size
-/// announced by LIST is exactly what RETR sends before stuffing.
-pub(super) fn normalize_crlf(bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 32 + 2);
-    let mut prev = 0u8;
-    for &b in bytes {
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        prev = b;
-    }
-    if !out.ends_with(b"\r\n") {
-        if out.last() == Some(&b'\r') {
-            out.push(b'\n');
-        } else {
-            out.extend_from_slice(b"\r\n");
-        }
-    }
-    out
-}
 
 /// Why a delivery was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,7 +132,7 @@ impl DemoStore {
         let samples = SAMPLES
             .iter()
             .map(|(_, bytes)| {
-                let bytes: Arc<[u8]> = Arc::from(normalize_crlf(bytes));
+                let bytes: Arc<[u8]> = Arc::from(to_sent_form(bytes));
                 let digest: [u8; 32] = Sha256::digest(&bytes).into();
                 (bytes, digest)
             })
@@ -181,7 +161,7 @@ impl DemoStore {
 
     /// Adds a message to `user`'s maildrop (created and seeded if new). Bare LFs become CRLF.
     pub(crate) fn deliver(&self, user: &str, message: &[u8]) -> Result<Delivered, DeliverError> {
-        let bytes = normalize_crlf(message);
+        let bytes = to_sent_form(message);
         let size = bytes.len();
         if size > self.max_delivery_size {
             return Err(DeliverError::TooLarge {
@@ -291,7 +271,7 @@ fn make_uid(user: &str, seq: u64, digest: &[u8; 32]) -> String {
     h.update(seq.to_be_bytes());
     h.update(digest);
     let short = h.finalize();
-    format!("{seq}-{}", hex(&short[..4]))
+    format!("{seq}-{}", hex(short.get(..4).unwrap_or_default()))
 }
 
 impl Mailstore for DemoStore {
@@ -432,12 +412,5 @@ mod tests {
             s.deliver("alice", b"x"),
             Err(DeliverError::MaildropFull { .. })
         ));
-    }
-
-    #[test]
-    fn crlf_normalisation() {
-        assert_eq!(normalize_crlf(b"a\nb\r\nc"), b"a\r\nb\r\nc\r\n");
-        assert_eq!(normalize_crlf(b""), b"\r\n");
-        assert_eq!(normalize_crlf(b"a\r"), b"a\r\n");
     }
 }
