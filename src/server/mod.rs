@@ -40,11 +40,13 @@
 //!   each phase checks its own cap on the framed line, so the rest of an over-long line is
 //!   skipped to its end whatever the phase switches to meanwhile.
 
+mod samples;
 mod store;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+pub use samples::SAMPLES;
 pub use store::{Mailstore, MailstoreError, MessageInfo};
 
 use crate::auth::{self, Mechanism, Proof, SaslServer, ServerStep};

@@ -5,49 +5,13 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use popwire::server::{Mailstore, MailstoreError, MessageInfo};
+use popwire::server::{Mailstore, MailstoreError, MessageInfo, SAMPLES};
 use sha2::{Digest, Sha256};
 
 use crate::config::DemoConfig;
 use crate::tls::hex;
 
 use super::sent_form::to_sent_form;
-
-/// The sample messages every new maildrop starts with, in order (`src/server/samples/`).
-pub(super) const SAMPLES: [(&str, &[u8]); 8] = [
-    (
-        "01-welcome.eml",
-        include_bytes!("../../../src/server/samples/01-welcome.eml"),
-    ),
-    (
-        "02-dot-stuffing.eml",
-        include_bytes!("../../../src/server/samples/02-dot-stuffing.eml"),
-    ),
-    (
-        "03-attachment.eml",
-        include_bytes!("../../../src/server/samples/03-attachment.eml"),
-    ),
-    (
-        "04-html-with-script.eml",
-        include_bytes!("../../../src/server/samples/04-html-with-script.eml"),
-    ),
-    (
-        "05-arabic.eml",
-        include_bytes!("../../../src/server/samples/05-arabic.eml"),
-    ),
-    (
-        "06-persian.eml",
-        include_bytes!("../../../src/server/samples/06-persian.eml"),
-    ),
-    (
-        "07-large.eml",
-        include_bytes!("../../../src/server/samples/07-large.eml"),
-    ),
-    (
-        "08-long-headers.eml",
-        include_bytes!("../../../src/server/samples/08-long-headers.eml"),
-    ),
-];
 
 /// Why a delivery was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -26,16 +26,9 @@ use tokio_tungstenite::WebSocketStream;
 /// How long any single wait in a test may take.
 pub const WAIT: Duration = Duration::from_secs(15);
 
-pub const SAMPLES: &[&[u8]] = &[
-    include_bytes!("../../../src/server/samples/01-welcome.eml"),
-    include_bytes!("../../../src/server/samples/02-dot-stuffing.eml"),
-    include_bytes!("../../../src/server/samples/03-attachment.eml"),
-    include_bytes!("../../../src/server/samples/04-html-with-script.eml"),
-    include_bytes!("../../../src/server/samples/05-arabic.eml"),
-    include_bytes!("../../../src/server/samples/06-persian.eml"),
-    include_bytes!("../../../src/server/samples/07-large.eml"),
-    include_bytes!("../../../src/server/samples/08-long-headers.eml"),
-];
+/// The sample messages' bytes, as the engine lists them (`popwire::server::SAMPLES`).
+pub static SAMPLES: std::sync::LazyLock<Vec<&'static [u8]>> =
+    std::sync::LazyLock::new(|| popwire::server::SAMPLES.iter().map(|(_, b)| *b).collect());
 
 /// A running bridge.
 pub struct Harness {
