@@ -232,7 +232,7 @@ impl Target {
 
     /// Checks the name, host and port.
     pub fn validate(&self) -> anyhow::Result<()> {
-        if !valid_target_name(&self.name) {
+        if !crate::names::is_target_name(&self.name) {
             bail!(
                 "target name {:?}: use 1–64 characters of A-Z a-z 0-9 . _ -",
                 self.name
@@ -252,14 +252,6 @@ impl Target {
         }
         Ok(())
     }
-}
-
-/// Whether `name` may name a target: 1–64 characters of `A-Z a-z 0-9 . _ -`.
-pub fn valid_target_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// Splits `HOST:PORT` (`[v6]:PORT` for IPv6).

@@ -27,14 +27,6 @@ pub(crate) const CSP: &str =
     style-src 'self' 'unsafe-inline'; script-src 'self' 'wasm-unsafe-eval'; \
     frame-src 'self' blob: data:; object-src 'none'; base-uri 'none'";
 
-/// A user name `/demo/deliver` accepts: 1–64 characters of `A-Z a-z 0-9 . _ - @ +`.
-pub(crate) fn valid_user_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@' | b'+'))
-}
-
 /// The routes.
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let mut router = Router::new()
@@ -205,7 +197,8 @@ async fn deliver(
 
 /// The `user` parameter: exactly one, a valid POP3 user name.
 fn user_param(query: Option<&str>) -> Result<String, String> {
-    const USAGE: &str = "use ?user=NAME with NAME 1–64 characters of A-Z a-z 0-9 . _ - @ +";
+    const USAGE: &str =
+        "use ?user=NAME with NAME 1–64 characters of A-Z a-z 0-9 . _ - @ +, not starting with .";
     let mut user = None;
     for pair in query.unwrap_or_default().split('&') {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -220,7 +213,7 @@ fn user_param(query: Option<&str>) -> Result<String, String> {
         user = Some(value);
     }
     match user {
-        Some(user) if valid_user_name(&user) => Ok(user),
+        Some(user) if crate::names::is_user_name(&user) => Ok(user),
         _ => Err(USAGE.into()),
     }
 }
@@ -302,13 +295,14 @@ mod tests {
 
     #[test]
     fn user_names() {
-        assert!(valid_user_name("alice"));
-        assert!(valid_user_name("a.b-c_d+e@example.org"));
-        assert!(!valid_user_name(""));
-        assert!(!valid_user_name(&"a".repeat(65)));
-        assert!(!valid_user_name("a b"));
-        assert!(!valid_user_name("../etc"));
-        assert!(!valid_user_name("ä"));
+        assert!(crate::names::is_user_name("alice"));
+        assert!(crate::names::is_user_name("a.b-c_d+e@example.org"));
+        assert!(!crate::names::is_user_name(""));
+        assert!(!crate::names::is_user_name(&"a".repeat(65)));
+        assert!(!crate::names::is_user_name("a b"));
+        assert!(!crate::names::is_user_name("../etc"));
+        assert!(!crate::names::is_user_name("ä"));
+        assert!(user_param(Some("user=.hidden")).is_err(), "the Maildir rule too");
         assert_eq!(user_param(Some("user=bob%40x")).unwrap(), "bob@x");
         assert!(user_param(Some("user=a&user=b")).is_err());
         assert!(user_param(Some("user=a&x=1")).is_err());

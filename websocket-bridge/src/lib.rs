@@ -29,6 +29,7 @@ pub mod config;
 pub mod demo;
 mod http;
 mod limits;
+mod names;
 mod origin;
 mod state;
 mod tls;

@@ -62,8 +62,6 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 64 * 1024 * 1024;
 const LOCK_FILE: &str = ".popwire.lock";
 /// Where deleted messages pass through on their way out (inside the user's Maildir).
 const TRASH_DIR: &str = ".popwire-trash";
-/// The longest accepted user name.
-const MAX_USER_LEN: usize = 64;
 /// The longest unique-id (RFC 1939 §7).
 const MAX_UID_LEN: usize = 70;
 /// Hex digits of a hashed unique-id.
@@ -212,7 +210,7 @@ impl MaildirStore {
 
     /// `root/<user>` if `user` is a safe name and that directory is a Maildir.
     fn maildir(&self, user: &str) -> Option<PathBuf> {
-        if !is_safe_user(user) {
+        if !crate::names::is_user_name(user) {
             return None;
         }
         let dir = self.root.join(user);
@@ -414,16 +412,6 @@ fn lock_ignoring_poison<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// 1–64 characters of `A-Z a-z 0-9 . _ @ + -`, not starting with `.`: one path component that
-/// can name neither the root, its parent, nor the store's own files.
-fn is_safe_user(user: &str) -> bool {
-    (1..=MAX_USER_LEN).contains(&user.len())
-        && !user.starts_with('.')
-        && user
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'+' | b'-'))
 }
 
 /// Opens (or creates) `dir/.popwire.lock` and takes its exclusive kernel lock without waiting.
