@@ -253,6 +253,88 @@ async fn stls_through_the_bridge_and_the_implicit_tls_target() {
     ok(&c, "quit", &[]).await;
 }
 
+#[wasm_bindgen(inline_js = r#"
+let saved = null;
+export function spyOnWebSockets(onCall) {
+  saved = { send: WebSocket.prototype.send, close: WebSocket.prototype.close };
+  WebSocket.prototype.send = function (data) {
+    onCall(typeof data === "string" ? data : "bytes");
+    return saved.send.call(this, data);
+  };
+  WebSocket.prototype.close = function (...args) {
+    onCall("close");
+    return saved.close.apply(this, args);
+  };
+}
+export function restoreWebSockets() {
+  if (saved) {
+    WebSocket.prototype.send = saved.send;
+    WebSocket.prototype.close = saved.close;
+    saved = null;
+  }
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = spyOnWebSockets)]
+    fn spy_on_websockets(on_call: &Function);
+    #[wasm_bindgen(js_name = restoreWebSockets)]
+    fn restore_websockets();
+}
+
+/// Puts `WebSocket.prototype` back even when the test fails.
+struct RestoreWebSockets;
+
+impl Drop for RestoreWebSockets {
+    fn drop(&mut self) {
+        restore_websockets();
+    }
+}
+
+/// The transport's WebSocket calls (bytes, the `starttls` message, the close) run with no
+/// borrow of the session held: JavaScript they run (here a spy on `WebSocket.prototype`, as a
+/// page's instrumentation would be) may call the client back. Before the wasm layer was split,
+/// each of these ran inside the session's `borrow_mut` and the spy's read of `state` panicked.
+#[wasm_bindgen_test]
+async fn javascript_run_by_the_transport_may_call_the_client_back() {
+    let c = connect("demo").await;
+    let seen: Rc<RefCell<Vec<(String, String, u32)>>> = Rc::default();
+    let client = c.clone();
+    let sink = seen.clone();
+    let on_call = Closure::wrap(Box::new(move |what: String| {
+        // What a callback may do: read the state, ask which commands are allowed.
+        let state = get(&client, "state").as_string().unwrap_or_default();
+        let allowed: Function = get(&client, "allowedCommands").dyn_into().unwrap();
+        let allowed = Array::from(&allowed.call0(&client).unwrap()).length();
+        sink.borrow_mut().push((what, state, allowed));
+    }) as Box<dyn FnMut(String)>);
+    spy_on_websockets(on_call.as_ref().unchecked_ref());
+    let _restore = RestoreWebSockets;
+
+    ok(&c, "capa", &[]).await; // bytes, from the driving loop
+    ok(&c, "stls", &[]).await; // the starttls control message, from an engine event
+    call(&c, "close", &[]).await.unwrap(); // the close, from the page
+    restore_websockets();
+
+    let seen = seen.borrow();
+    let ours = |what: &str| {
+        seen.iter()
+            .filter(|(w, state, _)| w == what && state == "AUTHORIZATION")
+            .count()
+    };
+    assert!(ours("bytes") >= 2, "CAPA and STLS went out: {seen:?}");
+    assert_eq!(ours(r#"{"op":"starttls"}"#), 1, "{seen:?}");
+    assert!(
+        seen.iter()
+            .any(|(w, state, _)| w == "close" && state == "CLOSED"),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().all(|(_, state, _)| !state.is_empty()),
+        "every call read the state: {seen:?}"
+    );
+    assert_eq!(state(&c), "CLOSED");
+}
+
 #[wasm_bindgen_test]
 async fn every_error_kind() {
     // server: wrong password, with the AUTH response code.

@@ -5,6 +5,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 
+use crate::bridge_protocol::{BridgeControl, Refusal, TlsInfo};
 use crate::client::Reply;
 use crate::explain::Explain;
 use crate::Pop3Error;
@@ -27,10 +28,12 @@ pub(crate) fn get(target: &JsValue, key: &str) -> JsValue {
     Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// A bridge refusal or failure: `{ code, message }` from an `error` control message.
+/// A refusal of the transport (the bridge's `error` control message): JS kind `bridge`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct BridgeError {
-    pub(crate) code: String,
+    /// Why, as a code the page can switch on (the error's `code`).
+    pub(crate) code: Refusal,
+    /// A sentence for a person.
     pub(crate) message: String,
 }
 
@@ -55,7 +58,7 @@ pub(crate) fn bridge_error(b: &BridgeError) -> JsValue {
     make_error(
         &format!("the bridge refused: {} ({})", b.message, b.code),
         "bridge",
-        JsValue::from_str(&b.code),
+        JsValue::from_str(b.code.as_str()),
         explain,
     )
 }
@@ -152,6 +155,12 @@ pub(crate) fn streamed(size: usize) -> JsValue {
     let out = Object::new();
     set(&out, "size", size as f64);
     out.into()
+}
+
+/// The `tls` getter's and `stls()`'s value: `{ op: "tls", version, cipher, verified, peer }`
+/// (the `op` is the bridge message's, kept since the API has always had it).
+pub(crate) fn tls(info: &TlsInfo) -> JsValue {
+    to_js(&BridgeControl::Tls(info.clone()))
 }
 
 /// A list of strings as a JS array.

@@ -1,11 +1,29 @@
 //! The JavaScript API (wasm32 only): one thin `wasm_bindgen` layer over the engine.
 //!
-//! `Pop3Client` drives [`crate::Client`] over a browser WebSocket to popwire-bridge; the free
-//! functions expose the engine's validation, MIME parsing and explanation keys. Data crosses
-//! with serde-wasm-bindgen; every failure goes through one mapping function to a `Pop3Error`.
+//! `Pop3Client` drives [`crate::Client`] over a transport (today a browser WebSocket to
+//! popwire-bridge); the free functions expose the engine's validation, MIME parsing and
+//! explanation keys. Data crosses with serde-wasm-bindgen; every failure goes through one
+//! mapping function to a `Pop3Error`.
+//!
+//! | module | job |
+//! | --- | --- |
+//! | `client` | the JS surface of `Pop3Client`: methods, promises, callbacks, `connect()`'s options |
+//! | `session` | one session: engine, pending promises, callbacks, the driving loop; runs JS only with no borrow held |
+//! | `transport` | the seam to the server: the `Transport` trait, its events, the `Sink` (how to add one: its docs) |
+//! | `transport::bridge` | the WebSocket to popwire-bridge: binary frames, the `bridge_protocol` control messages, the close |
+//! | `timer` | the global scope's clock and the one re-armable timer of a session |
+//! | `mirror` | bodies streaming to JS: the RETR mirror (a `Uint8Array` of LIST's size) and `retrStream` |
+//! | `convert` | the one place engine values and errors become JS values |
+
+// No slicing of peer data here either (the crate allows it only for this module's old code).
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 mod client;
 mod convert;
+mod mirror;
+mod session;
+mod timer;
+mod transport;
 
 use js_sys::Object;
 use wasm_bindgen::prelude::*;
@@ -73,6 +91,11 @@ pub fn explain_keys() -> js_sys::Array {
 pub fn explain_rfc(key: &str) -> Option<String> {
     crate::explain::lookup(key).map(|e| e.rfc.to_owned())
 }
+
+/// The bridge's control messages in TypeScript (`BridgeControl`, `BridgeRefusal`, …), from
+/// [`crate::bridge_protocol`]: the codes a `Pop3Error` of kind `bridge` carries.
+#[wasm_bindgen(typescript_custom_section)]
+const BRIDGE_TYPES: &'static str = crate::bridge_protocol::TYPESCRIPT;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"

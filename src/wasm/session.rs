@@ -1,0 +1,455 @@
+//! The session behind a `Pop3Client`: the engine, its transport, its timer, the promises and
+//! callbacks of the page, and the loop that moves bytes and events between them.
+//!
+//! # Ownership (no closure leaks)
+//!
+//! A session is one `Rc<Session>`, held by the page's `Pop3Client` handles (and by itself while
+//! `connect()` is pending, when JS holds no handle yet). The closures that JS calls (the
+//! transport's handlers, the timer's) are created once per session, hold only a `Weak` to it
+//! (the transport's through its [`Sink`]), and are owned by the transport and the timer, which
+//! the session owns: when the last handle goes, the session drops, the transport and the timer
+//! unset their handlers, and then the closures drop. Nothing is leaked with `forget`.
+//!
+//! # Borrows (callbacks may call back in)
+//!
+//! The mutable part of the session is one `RefCell<State>`. No JavaScript runs while it is
+//! borrowed: the page's callbacks, promise resolutions and the transport's `start_tls` /
+//! `close` are collected as [`Effect`]s while it is borrowed and run, in order, after the
+//! borrow is released (bytes are handed to the transport after it too). So a callback may call
+//! any method of the client, and a transport may be driven from anywhere.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::JsValue;
+
+use super::client::Pop3Client;
+use super::convert::{self, BridgeError};
+use super::mirror::{Call, Mirrors};
+use super::timer::{now_ms, Timer};
+use super::transport::{Sink, Transport, TransportEvent};
+use crate::bridge_protocol::TlsInfo;
+use crate::client::SessionState;
+use crate::{Client, ClientConfig, CommandHandle, Event, Pop3Error};
+
+type Resolvers = (Function, Function);
+
+/// Most transcript entries kept for an `onTranscript` registered late.
+const EARLY_TRANSCRIPT_CAP: usize = 256;
+
+/// When a command's promise settles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Settle {
+    /// With the reply, once the command completes.
+    Reply,
+    /// STLS: with the TLS info, once the transport reports TLS after the `+OK`.
+    Stls,
+    /// QUIT: with the reply, once the link has closed as well.
+    Quit,
+}
+
+/// A command's promise, waiting.
+struct Pending {
+    settle: Settle,
+    resolvers: Resolvers,
+}
+
+/// The page's callbacks.
+#[derive(Default)]
+struct Callbacks {
+    transcript: Option<Function>,
+    state: Option<Function>,
+    progress: Option<Function>,
+}
+
+/// What the session does once its borrow is released, in order.
+enum Effect {
+    /// Calls a JS function (a callback of the page, a promise's resolve or reject).
+    Call(Call),
+    /// Asks the transport to start TLS.
+    StartTls,
+    /// Asks the transport to close the link.
+    Close,
+}
+
+/// The session's mutable part.
+struct State {
+    client: Client,
+    origin_ms: f64,
+    pending: HashMap<CommandHandle, Pending>,
+    callbacks: Callbacks,
+    /// Entries made before `onTranscript` was called (the transport's notes, implicit TLS, the
+    /// greeting: `connect()` resolves only after them); handed over on registration.
+    early_transcript: Vec<JsValue>,
+    greeting: JsValue,
+    tls: JsValue,
+    connect: Option<Resolvers>,
+    /// Keeps the session alive while `connect()` is pending (JS holds no handle yet).
+    keepalive: Option<Rc<Session>>,
+    stls_waiting: Option<Resolvers>,
+    quit_waiting: Vec<(Resolvers, JsValue)>,
+    /// Why the transport refused or ended the session, if it said.
+    refusal: Option<BridgeError>,
+    mirrors: Mirrors,
+    /// The transport reported [`TransportEvent::Closed`].
+    link_closed: bool,
+}
+
+impl State {
+    /// The engine's clock: ms since the session started.
+    fn now(&self) -> u64 {
+        (now_ms() - self.origin_ms).max(0.0) as u64
+    }
+
+    /// Why the session closed, as the API reports it: the transport's refusal, else the
+    /// engine's error (a timeout, a `-ERR` greeting, a TLS deadline), else `fallback`.
+    fn close_error(&self, fallback: &str) -> JsValue {
+        match (&self.refusal, self.client.closed_by()) {
+            (Some(refusal), _) => convert::bridge_error(refusal),
+            (None, Some(err)) => convert::pop3_error(err, None),
+            (None, None) => convert::network_error(fallback),
+        }
+    }
+}
+
+/// One POP3 session: see the module documentation.
+pub(crate) struct Session {
+    state: RefCell<State>,
+    transport: Box<dyn Transport>,
+    timer: Timer,
+}
+
+impl Session {
+    /// Starts a session over `transport` (opened, not started); the promise resolves with a
+    /// `Pop3Client` once the greeting has arrived, or rejects with why the session closed.
+    pub(crate) fn connect(config: ClientConfig, transport: Box<dyn Transport>) -> Promise {
+        let session = Rc::new_cyclic(|weak: &Weak<Session>| {
+            let weak = weak.clone();
+            Session {
+                state: RefCell::new(State {
+                    client: Client::new(config, 0),
+                    origin_ms: now_ms(),
+                    pending: HashMap::new(),
+                    callbacks: Callbacks::default(),
+                    early_transcript: Vec::new(),
+                    greeting: JsValue::NULL,
+                    tls: JsValue::NULL,
+                    connect: None,
+                    keepalive: None,
+                    stls_waiting: None,
+                    quit_waiting: Vec::new(),
+                    refusal: None,
+                    mirrors: Mirrors::default(),
+                    link_closed: false,
+                }),
+                transport,
+                timer: Timer::new(move || {
+                    if let Some(session) = weak.upgrade() {
+                        session.on_timer();
+                    }
+                }),
+            }
+        });
+        session.transport.start(Sink::new(Rc::downgrade(&session)));
+        let promise = Promise::new(&mut |resolve, reject| {
+            session.state.borrow_mut().connect = Some((resolve, reject));
+        });
+        session.state.borrow_mut().keepalive = Some(session.clone());
+        session.drive();
+        promise
+    }
+
+    // ----- What the JS surface asks ------------------------------------------------------------
+
+    /// Reads the engine.
+    pub(crate) fn with_client<R>(&self, read: impl FnOnce(&Client) -> R) -> R {
+        read(&self.state.borrow().client)
+    }
+
+    /// The greeting as JS (`null` before it came).
+    pub(crate) fn greeting(&self) -> JsValue {
+        self.state.borrow().greeting.clone()
+    }
+
+    /// The TLS info as JS (`null` on a plain link).
+    pub(crate) fn tls(&self) -> JsValue {
+        self.state.borrow().tls.clone()
+    }
+
+    /// Registers `onTranscript`, first handing it the entries made before.
+    pub(crate) fn set_on_transcript(&self, callback: Function) {
+        let early = {
+            let mut state = self.state.borrow_mut();
+            state.callbacks.transcript = Some(callback.clone());
+            std::mem::take(&mut state.early_transcript)
+        };
+        for entry in early {
+            let _ = callback.call1(&JsValue::NULL, &entry);
+        }
+    }
+
+    /// Registers `onStateChange`.
+    pub(crate) fn set_on_state(&self, callback: Function) {
+        self.state.borrow_mut().callbacks.state = Some(callback);
+    }
+
+    /// Registers `onProgress`.
+    pub(crate) fn set_on_progress(&self, callback: Function) {
+        self.state.borrow_mut().callbacks.progress = Some(callback);
+    }
+
+    /// Queues a command; its promise settles as `settle` says, or rejects at once if the engine
+    /// refuses it (nothing is sent then).
+    pub(crate) fn queue(
+        self: &Rc<Self>,
+        settle: Settle,
+        command: impl FnOnce(&mut Client) -> Result<CommandHandle, Pop3Error>,
+    ) -> Promise {
+        self.queue_with(settle, |state| command(&mut state.client))
+    }
+
+    /// `RETR id` whose body goes to `on_chunk` as it arrives.
+    pub(crate) fn queue_retr_stream(self: &Rc<Self>, id: u32, on_chunk: Function) -> Promise {
+        self.queue_with(Settle::Reply, |state| {
+            let handle = state.client.retr(id)?;
+            state.mirrors.stream(handle, on_chunk);
+            Ok(handle)
+        })
+    }
+
+    fn queue_with(
+        self: &Rc<Self>,
+        settle: Settle,
+        command: impl FnOnce(&mut State) -> Result<CommandHandle, Pop3Error>,
+    ) -> Promise {
+        let queued = {
+            let mut state = self.state.borrow_mut();
+            command(&mut state).map_err(|e| convert::pop3_error(&e, state.refusal.as_ref()))
+        };
+        match queued {
+            Err(error) => Promise::reject(&error),
+            Ok(handle) => {
+                let promise = Promise::new(&mut |resolve, reject| {
+                    let pending = Pending {
+                        settle,
+                        resolvers: (resolve, reject),
+                    };
+                    self.state.borrow_mut().pending.insert(handle, pending);
+                });
+                self.drive();
+                promise
+            }
+        }
+    }
+
+    /// `close()`: ends the session now; open commands reject with kind `network`.
+    pub(crate) fn close(self: &Rc<Self>) {
+        {
+            let mut state = self.state.borrow_mut();
+            let now = state.now();
+            state.client.handle_close(now, "closed by the page");
+        }
+        self.transport.close();
+        self.drive();
+    }
+
+    // ----- What the transport and the timer report ----------------------------------------------
+
+    /// One event of the transport (through its [`Sink`]).
+    pub(crate) fn on_transport_event(self: &Rc<Self>, event: TransportEvent) {
+        let mut effects = Vec::new();
+        let mut quit_waiting = Vec::new();
+        {
+            let mut state = self.state.borrow_mut();
+            let state = &mut *state;
+            let now = state.now();
+            match event {
+                TransportEvent::Note { key, text } => state.client.note(now, key, &text),
+                TransportEvent::Received(bytes) => state.client.feed(now, &bytes),
+                TransportEvent::Tls(info) => {
+                    state.tls = convert::tls(&info);
+                    if !state.client.is_tls() {
+                        state.client.tls_established(now, &describe_tls(&info));
+                    }
+                    if let Some((resolve, _)) = state.stls_waiting.take() {
+                        effects.push(Effect::Call((resolve, state.tls.clone())));
+                    }
+                }
+                TransportEvent::Refused { code, message } => {
+                    let refusal = BridgeError { code, message };
+                    if let Some((_, reject)) = state.stls_waiting.take() {
+                        effects.push(Effect::Call((reject, convert::bridge_error(&refusal))));
+                    }
+                    state.client.handle_close(now, &refusal.message);
+                    state.refusal = Some(refusal);
+                }
+                TransportEvent::Ended { reason } => state.client.handle_close(now, &reason),
+                TransportEvent::Closed { reason } => {
+                    state.link_closed = true;
+                    state.client.handle_close(now, &reason);
+                    quit_waiting = std::mem::take(&mut state.quit_waiting);
+                }
+            }
+        }
+        self.run(effects);
+        self.drive();
+        // QUIT resolves once the link is closed too, after the engine's own close events.
+        for ((resolve, _), value) in quit_waiting {
+            let _ = resolve.call1(&JsValue::NULL, &value);
+        }
+    }
+
+    fn on_timer(self: &Rc<Self>) {
+        {
+            let mut state = self.state.borrow_mut();
+            let now = state.now();
+            state.client.handle_timeout(now);
+        }
+        self.drive();
+    }
+
+    // ----- The driving loop ---------------------------------------------------------------------
+
+    /// Moves bytes to the transport and events to JavaScript until the engine is quiet, then
+    /// re-arms the timer.
+    fn drive(self: &Rc<Self>) {
+        loop {
+            let (bytes, event) = {
+                let mut state = self.state.borrow_mut();
+                let now = state.now();
+                let bytes = state.client.poll_transmit(now);
+                (bytes, state.client.poll_event())
+            };
+            if let Some(bytes) = bytes {
+                self.transport.send(&bytes);
+            }
+            let Some(event) = event else { break };
+            self.dispatch(event);
+        }
+        let (deadline, now) = {
+            let state = self.state.borrow();
+            let deadline = match state.client.state() {
+                SessionState::Closed => None,
+                _ => state.client.poll_timeout(),
+            };
+            (deadline, state.now())
+        };
+        self.timer.arm(deadline, now);
+    }
+
+    /// One engine event: settles promises, calls the page's callbacks, feeds the mirrors.
+    fn dispatch(self: &Rc<Self>, event: Event) {
+        let mut effects = Vec::new();
+        let mut release: Option<Rc<Session>> = None;
+        {
+            let mut state = self.state.borrow_mut();
+            let state = &mut *state;
+            match event {
+                Event::Transcript(entry) => match state.callbacks.transcript.clone() {
+                    Some(f) => effects.push(Effect::Call((f, convert::to_js(&entry)))),
+                    // Kept for the first onTranscript (bounded: only the opening is expected).
+                    None if state.early_transcript.len() < EARLY_TRANSCRIPT_CAP => {
+                        state.early_transcript.push(convert::to_js(&entry));
+                    }
+                    None => {}
+                },
+                Event::StateChanged(session_state) => {
+                    if let Some(f) = state.callbacks.state.clone() {
+                        let value = JsValue::from_str(session_state.as_str());
+                        effects.push(Effect::Call((f, value)));
+                    }
+                }
+                Event::Progress(progress) => {
+                    // A `retrStream` chunk goes before the progress report.
+                    if let Some(chunk) = state.mirrors.progress(&state.client, &progress) {
+                        effects.push(Effect::Call(chunk));
+                    }
+                    if let Some(f) = state.callbacks.progress.clone() {
+                        effects.push(Effect::Call((f, convert::to_js(&progress))));
+                    }
+                }
+                Event::Greeting(greeting) => {
+                    state.greeting = convert::to_js(&greeting);
+                    if let Some((resolve, _)) = state.connect.take() {
+                        let client = Pop3Client::from_session(self.clone());
+                        effects.push(Effect::Call((resolve, client.into())));
+                        release = state.keepalive.take();
+                    }
+                }
+                Event::Completed { handle, result } => {
+                    let pending = state.pending.remove(&handle);
+                    // The last `retrStream` chunk goes before the promise's resolution.
+                    let (value, chunk) = state.mirrors.complete(handle, result);
+                    effects.extend(chunk.map(Effect::Call));
+                    let value = value.map_err(|e| convert::pop3_error(&e, state.refusal.as_ref()));
+                    let settle = match (pending, value) {
+                        (None, _) => None,
+                        (Some(p), Err(error)) => Some((p.resolvers.1, error)),
+                        (Some(p), Ok(value)) => match p.settle {
+                            Settle::Reply => Some((p.resolvers.0, value)),
+                            // Resolved by the transport's `Tls` once the upgrade is done.
+                            Settle::Stls => {
+                                state.stls_waiting = Some(p.resolvers);
+                                None
+                            }
+                            Settle::Quit if state.link_closed => Some((p.resolvers.0, value)),
+                            Settle::Quit => {
+                                state.quit_waiting.push((p.resolvers, value));
+                                None
+                            }
+                        },
+                    };
+                    effects.extend(settle.map(Effect::Call));
+                }
+                Event::StartTls => effects.push(Effect::StartTls),
+                Event::Closed => {
+                    effects.push(Effect::Close);
+                    if let Some((_, reject)) = state.connect.take() {
+                        // Say why: a refusal, a greeting timeout, a -ERR greeting, a drop.
+                        let error = state.close_error("the connection closed before the greeting");
+                        effects.push(Effect::Call((reject, error)));
+                        release = state.keepalive.take();
+                    }
+                    if let Some((_, reject)) = state.stls_waiting.take() {
+                        // Say why: a refusal (tls-failed), the engine's TLS deadline, a drop.
+                        // (Rejected after the borrow like every other callback; before the
+                        // split this one was called with the borrow held.)
+                        let error = state.close_error("the connection closed during STLS");
+                        effects.push(Effect::Call((reject, error)));
+                    }
+                }
+            }
+        }
+        self.run(effects);
+        drop(release);
+    }
+
+    /// Runs what `dispatch` or a transport event collected, with no borrow held.
+    fn run(&self, effects: Vec<Effect>) {
+        for effect in effects {
+            match effect {
+                Effect::Call((f, value)) => {
+                    let _ = f.call1(&JsValue::NULL, &value);
+                }
+                Effect::StartTls => self.transport.start_tls(),
+                Effect::Close => self.transport.close(),
+            }
+        }
+    }
+}
+
+/// The transcript's line for an established TLS connection.
+fn describe_tls(info: &TlsInfo) -> String {
+    let check = if info.verified {
+        "certificate verified"
+    } else {
+        "certificate NOT verified"
+    };
+    let subject = info.peer.as_ref().map_or("", |peer| peer.subject.as_str());
+    format!(
+        "{} {}, {check}, server {subject}",
+        info.version, info.cipher
+    )
+}
