@@ -19,99 +19,10 @@ const CHUNK: usize = 16 * 1024;
 /// Timed runs per measurement (after one warm-up run).
 const RUNS: usize = 7;
 
-/// A small, fast, deterministic PRNG (xorshift64*), so the data is the same on every run.
-struct Rng(u64);
+#[path = "common/mail.rs"]
+mod mail;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + (self.next() % (hi - lo + 1) as u64) as usize
-    }
-
-    /// True with probability `percent`/100.
-    fn percent(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
-
-const WORDS: &[&str] = &[
-    "the",
-    "of",
-    "and",
-    "to",
-    "in",
-    "is",
-    "that",
-    "for",
-    "it",
-    "as",
-    "was",
-    "with",
-    "be",
-    "by",
-    "on",
-    "not",
-    "he",
-    "this",
-    "are",
-    "or",
-    "his",
-    "from",
-    "at",
-    "which",
-    "but",
-    "have",
-    "an",
-    "had",
-    "they",
-    "you",
-    "were",
-    "their",
-    "one",
-    "all",
-    "we",
-    "can",
-    "her",
-    "has",
-    "there",
-    "been",
-    "if",
-    "more",
-    "when",
-    "will",
-    "would",
-    "who",
-    "so",
-    "no",
-    "meeting",
-    "schedule",
-    "attached",
-    "report",
-    "quarterly",
-    "please",
-    "review",
-    "thanks",
-    "regards",
-    "server",
-    "mailbox",
-    "message",
-    "protocol",
-    "delivery",
-    "invoice",
-    "project",
-    "tomorrow",
-    "update",
-];
-
+/// The header block that starts each message of the body.
 const HEADERS: &[&str] = &[
     "Received: from mx.example.org (mx.example.org [192.0.2.25]) by pop.example.net",
     "Message-ID: <20240611123456.4f2a9c@mail.example.org>",
@@ -123,80 +34,13 @@ const HEADERS: &[&str] = &[
     "Content-Type: multipart/mixed; boundary=\"=_boundary_4f2a9c\"",
 ];
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// A text line of 60–78 characters made of words.
-fn text_line(rng: &mut Rng, line: &mut Vec<u8>) {
-    let target = rng.range(60, 78);
-    while line.len() < target {
-        let word = WORDS[rng.range(0, WORDS.len() - 1)].as_bytes();
-        if !line.is_empty() {
-            line.push(b' ');
-        }
-        line.extend_from_slice(word);
-    }
-    line.truncate(target);
-}
-
-/// A short line (0–20 characters): empty lines, "Hi Bob,", "-- ", list items.
-fn short_line(rng: &mut Rng, line: &mut Vec<u8>) {
-    let len = rng.range(0, 20);
-    let mut filler = Vec::new();
-    text_line(rng, &mut filler);
-    line.extend_from_slice(&filler[..len]);
-}
-
-/// A 76-character base64-looking line, as in an attachment.
-fn base64_line(rng: &mut Rng, line: &mut Vec<u8>) {
-    for _ in 0..76 {
-        line.push(B64[(rng.next() >> 58) as usize]);
-    }
-}
-
 /// Builds a maildrop-like body of at least `target` octets, CRLF line ends, and counts its lines
 /// and how many begin with a dot.
 fn build_body(target: usize) -> (Vec<u8>, usize, usize) {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = mail::Rng(mail::SEED);
     let mut body = Vec::with_capacity(target + 4096);
-    let mut line = Vec::with_capacity(128);
-    let (mut lines, mut dotted) = (0usize, 0usize);
-    while body.len() < target {
-        // One message: headers, a text part, sometimes an attachment.
-        let mut block: Vec<(u8, usize)> = vec![(b'h', HEADERS.len()), (b'e', 1)];
-        for _ in 0..rng.range(2, 8) {
-            block.push((b't', rng.range(3, 14)));
-            block.push((b's', rng.range(1, 3)));
-        }
-        if rng.percent(40) {
-            block.push((b'b', rng.range(20, 200)));
-            block.push((b'e', 1));
-        }
-        for (kind, count) in block {
-            for i in 0..count {
-                line.clear();
-                match kind {
-                    b'h' => {
-                        line.extend_from_slice(HEADERS.get(i).map_or(&[][..], |h| h.as_bytes()))
-                    }
-                    b'e' => {}
-                    b't' => text_line(&mut rng, &mut line),
-                    b's' => short_line(&mut rng, &mut line),
-                    _ => base64_line(&mut rng, &mut line),
-                }
-                // About 5% of lines begin with a dot (quoted text, ".sig", a lone ".").
-                if rng.percent(5) {
-                    line.insert(0, b'.');
-                }
-                if line.first() == Some(&b'.') {
-                    dotted += 1;
-                }
-                lines += 1;
-                body.extend_from_slice(&line);
-                body.extend_from_slice(b"\r\n");
-            }
-        }
-    }
-    (body, lines, dotted)
+    let stats = mail::append_text(&mut rng, &mut body, target, HEADERS);
+    (body, stats.lines, stats.dotted)
 }
 
 /// Median of `RUNS` timed runs of `f` after one warm-up run.

@@ -284,96 +284,8 @@ fn nofile_limit() -> Option<usize> {
 
 // ----- The message ----------------------------------------------------------------------------
 
-/// xorshift64*: the same message on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + (self.next() % (hi - lo + 1) as u64) as usize
-    }
-
-    fn percent(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-}
-
-const WORDS: &[&str] = &[
-    "the",
-    "of",
-    "and",
-    "to",
-    "in",
-    "is",
-    "that",
-    "for",
-    "it",
-    "as",
-    "was",
-    "with",
-    "be",
-    "by",
-    "on",
-    "not",
-    "he",
-    "this",
-    "are",
-    "or",
-    "his",
-    "from",
-    "at",
-    "which",
-    "but",
-    "have",
-    "an",
-    "had",
-    "they",
-    "you",
-    "were",
-    "their",
-    "one",
-    "all",
-    "we",
-    "can",
-    "her",
-    "has",
-    "there",
-    "been",
-    "if",
-    "more",
-    "when",
-    "will",
-    "would",
-    "who",
-    "so",
-    "no",
-    "meeting",
-    "schedule",
-    "attached",
-    "report",
-    "quarterly",
-    "please",
-    "review",
-    "thanks",
-    "regards",
-    "server",
-    "mailbox",
-    "message",
-    "protocol",
-    "delivery",
-    "invoice",
-    "project",
-    "tomorrow",
-    "update",
-];
+#[path = "../../benches/common/mail.rs"]
+mod mail;
 
 /// Forwarded messages quoted inside the big one.
 const QUOTED_HEADERS: &[&str] = &[
@@ -384,25 +296,11 @@ const QUOTED_HEADERS: &[&str] = &[
     "To: Bob Example <bob@example.net>",
 ];
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-fn text_line(rng: &mut Rng, line: &mut Vec<u8>) {
-    let target = rng.range(60, 78);
-    while line.len() < target {
-        let word = WORDS[rng.range(0, WORDS.len() - 1)].as_bytes();
-        if !line.is_empty() {
-            line.push(b' ');
-        }
-        line.extend_from_slice(word);
-    }
-    line.truncate(target);
-}
-
 /// One message of at least `target` octets: headers, then a text body of quoted forwards,
 /// paragraphs, short lines and base64-looking blocks; lines of at most 78 characters, about 5%
 /// beginning with a dot; CRLF. Returns it and the share of lines beginning with a dot.
 fn build_message(target: usize) -> (Vec<u8>, f64) {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = mail::Rng(mail::SEED);
     let mut msg = Vec::with_capacity(target + 4096);
     for header in [
         "Return-Path: <alice@example.org>",
@@ -419,47 +317,8 @@ fn build_message(target: usize) -> (Vec<u8>, f64) {
         msg.extend_from_slice(header.as_bytes());
         msg.extend_from_slice(b"\r\n");
     }
-    let (mut lines, mut dotted) = (0usize, 0usize);
-    let mut line = Vec::with_capacity(128);
-    while msg.len() < target {
-        let mut block: Vec<(u8, usize)> = vec![(b'h', QUOTED_HEADERS.len()), (b'e', 1)];
-        for _ in 0..rng.range(2, 8) {
-            block.push((b't', rng.range(3, 14)));
-            block.push((b's', rng.range(1, 3)));
-        }
-        if rng.percent(40) {
-            block.push((b'b', rng.range(20, 200)));
-            block.push((b'e', 1));
-        }
-        for (kind, count) in block {
-            for i in 0..count {
-                line.clear();
-                match kind {
-                    b'h' => line.extend_from_slice(
-                        QUOTED_HEADERS.get(i).map_or(&b""[..], |h| h.as_bytes()),
-                    ),
-                    b'e' => {}
-                    b't' => text_line(&mut rng, &mut line),
-                    b's' => {
-                        let len = rng.range(0, 20);
-                        text_line(&mut rng, &mut line);
-                        line.truncate(len);
-                    }
-                    _ => line.extend((0..76).map(|_| B64[(rng.next() >> 58) as usize])),
-                }
-                // Quoted text, ".sig", a lone "." …
-                if rng.percent(5) {
-                    line.insert(0, b'.');
-                    line.truncate(78);
-                }
-                dotted += usize::from(line.first() == Some(&b'.'));
-                lines += 1;
-                msg.extend_from_slice(&line);
-                msg.extend_from_slice(b"\r\n");
-            }
-        }
-    }
-    (msg, 100.0 * dotted as f64 / lines as f64)
+    let stats = mail::append_text(&mut rng, &mut msg, target, QUOTED_HEADERS);
+    (msg, 100.0 * stats.dotted as f64 / stats.lines as f64)
 }
 
 // ----- Transports -----------------------------------------------------------------------------
