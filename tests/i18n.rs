@@ -153,37 +153,8 @@ fn response_code_keys_are_engine_keys() {
 #[test]
 fn command_error_keys_are_engine_keys() {
     let keys: BTreeSet<&str> = all_keys().into_iter().collect();
-    let errors = [
-        CommandError::Empty,
-        CommandError::TooLong {
-            len: 300,
-            limit: 255,
-        },
-        CommandError::ControlCharacter {
-            position: 4,
-            name: "CR".into(),
-        },
-        CommandError::BadKeyword {
-            keyword: "STATUS".into(),
-        },
-        CommandError::Spacing,
-        CommandError::MissingArgument {
-            command: "RETR",
-            argument: "a message number",
-        },
-        CommandError::TooManyArguments {
-            command: "STAT",
-            expected: "no arguments",
-        },
-        CommandError::BadMessageNumber { text: "0".into() },
-        CommandError::BadLineCount { text: "-1".into() },
-        CommandError::BadDigest,
-        CommandError::BadMechanism {
-            text: "PL AIN".into(),
-        },
-        CommandError::BadBase64,
-        CommandError::NonAscii,
-    ];
+    // Every variant: `examples()` does not compile without a new one.
+    let errors = CommandError::examples();
     let mut seen = BTreeSet::new();
     for error in &errors {
         let key = error.explain_key();

@@ -157,6 +157,62 @@ pub enum CommandError {
 }
 
 impl CommandError {
+    /// One value of every variant, for tests that must see them all (e.g. "no two refusals
+    /// share an explanation key"). The `match` below has no `_` arm: a new variant does not
+    /// compile until it is added there, next to this list.
+    #[doc(hidden)]
+    pub fn examples() -> Vec<CommandError> {
+        let all = vec![
+            CommandError::Empty,
+            CommandError::TooLong {
+                len: 300,
+                limit: 255,
+            },
+            CommandError::ControlCharacter {
+                position: 4,
+                name: "CR".into(),
+            },
+            CommandError::BadKeyword {
+                keyword: "STATUS".into(),
+            },
+            CommandError::Spacing,
+            CommandError::MissingArgument {
+                command: "RETR",
+                argument: "a message number",
+            },
+            CommandError::TooManyArguments {
+                command: "STAT",
+                expected: "no arguments",
+            },
+            CommandError::BadMessageNumber { text: "0".into() },
+            CommandError::BadLineCount { text: "-1".into() },
+            CommandError::BadDigest,
+            CommandError::BadMechanism {
+                text: "PL AIN".into(),
+            },
+            CommandError::BadBase64,
+            CommandError::NonAscii,
+        ];
+        for error in &all {
+            match error {
+                CommandError::Empty
+                | CommandError::TooLong { .. }
+                | CommandError::ControlCharacter { .. }
+                | CommandError::BadKeyword { .. }
+                | CommandError::Spacing
+                | CommandError::MissingArgument { .. }
+                | CommandError::TooManyArguments { .. }
+                | CommandError::BadMessageNumber { .. }
+                | CommandError::BadLineCount { .. }
+                | CommandError::BadDigest
+                | CommandError::BadMechanism { .. }
+                | CommandError::BadBase64
+                | CommandError::NonAscii => {}
+            }
+        }
+        all
+    }
+
     /// The stable explanation key of this refusal (see [`crate::explain`]).
     pub fn explain_key(&self) -> &'static str {
         self.explain().key
