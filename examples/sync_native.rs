@@ -238,7 +238,7 @@ fn main() -> Result<(), String> {
             Some(c) => c,
             None => {
                 println!(
-                    "{{\"client\":\"native\",\"mode\":\"batch\",\"skipped\":\"the engine has no batch API (retr_many) yet\"}}"
+                    "{{\"client\":\"native\",\"mode\":\"batch\",\"window\":{window},\"skipped\":\"the engine has no batch API (retr_many) yet\"}}"
                 );
                 return Ok(());
             }

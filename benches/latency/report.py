@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""The latency benchmark's report (benches/latency/run.sh).
+
+    report.py --results FILE --delay MS --messages N   the table, from measure.py's lines
+    report.py --chromium-log LOG --delay MS            Chromium's POPWIRE_SYNC lines as results
+
+The floor for a one-way delay d: greeting d + CAPA 2d + USER 2d + PASS 2d + UIDL 2d + QUIT 2d,
+plus the RETRs: pipelined 2d + T0, one at a time N x 2d + T0, where T0 is the RETR phase of
+popwire native with every RETR at once, direct to the server (no proxy, no delay): the
+transfer at loopback speed. Each time is the client's own, from before connect to the QUIT
+reply (mpop: its process's wall time); memory is the client process's peak resident set, and
+for popwire native and poplib also the peak above the set after login (idle).
+"""
+
+import argparse
+import json
+import re
+import statistics
+from collections import defaultdict
+
+
+def chromium_lines(log, delay):
+    """Chromium's console lines → one results line per run (or per skipped/failed job)."""
+    text = open(log, errors="replace").read()
+    for m in re.finditer(r"POPWIRE_SYNC (\{.*\})", text):
+        raw = m.group(1)
+        raw = raw[: raw.rfind("}") + 1]
+        try:
+            job = json.loads(raw)
+        except ValueError:
+            continue
+        server, _, at = (job.get("label") or "?:?").partition(":")
+        base = {"client": "chromium", "mode": job.get("mode", "?"), "server": server, "at": at,
+                "delayMs": delay if at == "d" else 0}
+        if job.get("window") and job.get("mode") in ("window", "batch"):
+            base["window"] = job["window"]
+        if "results" in job:
+            for r in job["results"]:
+                print(json.dumps({**base, **r, "wasmMemKb": job.get("wasmMemKb")}))
+        else:
+            extra = {k: job[k] for k in ("skipped", "error") if k in job}
+            print(json.dumps({**base, **(extra or {"error": "no result"})}))
+
+
+def secs(ms):
+    return f"{ms / 1000:.2f}"
+
+
+def report(path, delay, messages):
+    rows = defaultdict(list)
+    notes = defaultdict(set)
+    for line in open(path):
+        r = json.loads(line)
+        key = (r.get("server"), r.get("at"), r.get("client"), r.get("mode"), r.get("window"))
+        if "skipped" in r:
+            notes[key].add("n/a: " + r["skipped"])
+        elif "error" in r:
+            notes[key].add("failed: " + r["error"].splitlines()[-1][:80])
+        elif r.get("messages") != messages:
+            notes[key].add(f"failed: {r.get('messages')} of {messages} messages")
+        else:
+            rows[key].append(r)
+
+    def time_ms(r):
+        return r.get("totalMs", r.get("wallMs"))
+
+    def median(key, field=None):
+        runs = rows.get(key) or []
+        vals = [time_ms(r) if field is None else r.get(field) for r in runs]
+        vals = [v for v in vals if v is not None]
+        return statistics.median(vals) if vals else None
+
+    d = float(delay)
+    print(f"Maildrop sync: {messages} messages, UIDL then RETR of each, one-way delay {delay} ms "
+          f"(RTT {2 * d:g} ms) through a userspace proxy on 127.0.0.1.")
+    print("Floor = greeting d + CAPA 2d + USER 2d + PASS 2d + UIDL 2d + QUIT 2d + RETRs, the RETRs "
+          "being 2d + T0 pipelined or N x 2d + T0 one at a time;")
+    print("T0 = the RETR phase of popwire native, all at once, direct (no proxy, 0 ms): the "
+          "transfer at loopback speed.")
+    floors = {}
+    for server in ("dovecot", "demo"):
+        t0 = median((server, "direct", "native", "all", None), "retrMs")
+        if t0 is None:
+            print(f"  {server}: no direct 0 ms run, no floor")
+            continue
+        nbytes = (rows[(server, "direct", "native", "all", None)] or [{}])[0].get("bytes", 0)
+        piped = 13 * d + t0
+        one = 11 * d + messages * 2 * d + t0
+        floors[server] = (piped, one)
+        print(f"  {server}: T0 = {t0:.1f} ms ({nbytes / t0 / 1e3:.0f} MB/s); pipelined floor = "
+              f"13 x {d:g} + {t0:.1f} = {piped:.1f} ms; one at a time = 11 x {d:g} + {messages} x "
+              f"{2 * d:g} + {t0:.1f} = {one:.1f} ms")
+
+    print()
+    print("Sanity, 0 ms (medians, s): the proxy's cost, direct against through it; every client.")
+    for server in ("dovecot", "demo"):
+        direct = median((server, "direct", "native", "all", None))
+        proxied = median((server, "0", "native", "all", None))
+        parts = []
+        if direct and proxied:
+            parts.append(f"native all direct {secs(direct)}, via proxy {secs(proxied)} "
+                         f"(x{proxied / direct:.2f})")
+        for key in sorted(k for k in set(rows) | set(notes) if k[0] == server and k[1] == "0"):
+            if key[2:4] == ("native", "all"):
+                continue
+            name = f"{key[2]} {key[3]}" + (f" {key[4]}" if key[4] else "")
+            m = median(key)
+            parts.append(f"{name} {secs(m)}" if m is not None else f"{name} {'; '.join(sorted(notes[key]))}")
+        print(f"  {server}: " + "; ".join(parts))
+
+    order = [("native", "all"), ("native", "window"), ("native", "batch"), ("native", "await"),
+             ("chromium", "all"), ("chromium", "window"), ("chromium", "batch"),
+             ("chromium", "await"), ("poplib", "await"), ("mpop", "pipelined")]
+    label = {"all": "all RETRs at once", "window": "window of {w}", "batch": "batch API, window {w}",
+             "await": "await each RETR", "pipelined": "pipelining on"}
+    print()
+    print(f"At {delay} ms one way: median over the runs, min-max; x floor = against the pipelined "
+          "floor (one-at-a-time floor in the notes); x mpop = against mpop on the same server.")
+    header = f"{'server':8} {'client':9} {'mode':24} {'runs':>4} {'median s':>9} {'min-max s':>12} {'x floor':>8} {'x mpop':>7}  memory / notes"
+    print(header)
+    print("-" * len(header))
+    for server in ("dovecot", "demo"):
+        mpop = median((server, "d", "mpop", "pipelined", None))
+        keys = [k for k in set(rows) | set(notes) if k[0] == server and k[1] == "d"]
+        keys.sort(key=lambda k: (order.index(k[2:4]) if k[2:4] in order else 99, k[4] or 0))
+        for key in keys:
+            _, _, client, mode, window = key
+            name = label.get(mode, mode).format(w=window)
+            runs = rows.get(key) or []
+            if not runs:
+                print(f"{server:8} {client:9} {name:24} {0:>4} {'-':>9} {'-':>12} {'-':>8} {'-':>7}  "
+                      + "; ".join(sorted(notes[key])))
+                continue
+            times = [time_ms(r) for r in runs]
+            m = statistics.median(times)
+            spread = f"{secs(min(times))}-{secs(max(times))}"
+            floor = floors.get(server)
+            x_floor = f"{m / floor[0]:.2f}" if floor else "-"
+            x_mpop = f"{m / mpop:.2f}" if mpop else "-"
+            mem = []
+            peaks = [r["peakRssKb"] - r["idleRssKb"] for r in runs if r.get("peakRssKb") and r.get("idleRssKb")]
+            if peaks:
+                mem.append(f"peak {max(r['peakRssKb'] for r in runs) / 1024:.1f} MiB, {max(peaks)} KiB above idle")
+            elif client == "mpop":
+                mem.append(f"peak {max(r['maxRssKb'] for r in runs) / 1024:.1f} MiB")
+            elif client == "chromium" and runs[0].get("wasmMemKb"):
+                mem.append(f"wasm memory {runs[0]['wasmMemKb'] / 1024:.1f} MiB (high-water)")
+            if mode in ("window", "batch") and window:
+                mem.append(f"window's worth <= {window * 50} KB")
+            if mode == "await" and floor:
+                mem.append(f"x{m / floor[1]:.2f} of the one-at-a-time floor")
+            mem += sorted(notes.get(key, ()))
+            print(f"{server:8} {client:9} {name:24} {len(runs):>4} {secs(m):>9} {spread:>12} {x_floor:>8} {x_mpop:>7}  "
+                  + "; ".join(mem))
+    print()
+    print("Goal (issue 12 §1): popwire within 1.2x of the pipelined floor, peak memory no more than "
+          "the window's worth above idle, ahead of mpop. Nothing is asserted.")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--results")
+    parser.add_argument("--chromium-log")
+    parser.add_argument("--delay", required=True)
+    parser.add_argument("--messages", type=int, default=1000)
+    args = parser.parse_args()
+    if args.chromium_log:
+        chromium_lines(args.chromium_log, int(float(args.delay)))
+    else:
+        report(args.results, args.delay, args.messages)
+
+
+if __name__ == "__main__":
+    main()
