@@ -1,6 +1,6 @@
 //! The typed API: one method per command, checked against the state table before queuing.
 
-use super::send::RequestKind;
+use super::request::RequestKind;
 use super::{Client, CommandHandle, Pop3Error, SessionState};
 use crate::auth::{self, Mechanism, SaslClient};
 use crate::codec::{check_line, Command, Keyword, MAX_COMMAND_LINE};

@@ -1,7 +1,7 @@
 //! Reply interpretation: what a status line or a body means for its command and the session.
 
 use super::event::body_lines;
-use super::send::Request;
+use super::request::Request;
 use super::{Client, Event, Pop3Error, RawParsed, RawReply, Reply, SessionState};
 use crate::codec::{
     parse_capa_line, parse_list_line, parse_stat, parse_uidl_line, Capability, Command, Keyword,

@@ -37,6 +37,7 @@ mod event;
 mod interpret;
 mod raw;
 mod read;
+mod request;
 mod send;
 
 mod transcript;
@@ -51,7 +52,7 @@ pub use raw::CheckedLine;
 use crate::codec::{Capability, Keyword, LineFramer, DEFAULT_MAX_BODY, MAX_RESPONSE_LINE};
 use crate::explain;
 use read::BodyRead;
-use send::Request;
+use request::Request;
 use transcript::Entry;
 
 /// Settings of a session.

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use super::send::RequestKind;
+use super::request::RequestKind;
 use super::{Client, CommandHandle, Pop3Error};
 use crate::codec::{check_line, check_sasl_response, Keyword};
 use crate::explain::{command_key, Explain};

@@ -1,7 +1,7 @@
 //! Reading: framing what the server sends into greetings, status lines, SASL challenges and bodies.
 
 use super::interpret::raw_body_parsed;
-use super::send::{Request, RequestKind};
+use super::request::{Request, RequestKind};
 use super::transcript::Entry;
 use super::{Client, Event, Greeting, Pop3Error, RawParsed, RawReply, Reply, SessionState};
 use crate::auth;

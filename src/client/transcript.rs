@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use super::send::Request;
+use super::request::{Request, Sent};
 use super::{Client, CommandHandle, Event};
 use crate::explain::{Direction, Explain, SaslChallenge, TranscriptEntry, BODY_KEEP, MASK};
 
@@ -100,15 +100,6 @@ impl Entry {
         self.challenge = challenge;
         self
     }
-}
-
-/// When and as which transcript entry a request's latest client line went out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Sent {
-    /// The entry's `seq`.
-    pub(super) seq: u64,
-    /// The caller's clock when it went out.
-    pub(super) at_ms: u64,
 }
 
 impl Client {
