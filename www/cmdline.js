@@ -6,7 +6,7 @@
 import { checkCommand, KEYWORDS } from "./session.js";
 import { t, explain, onLanguageChange } from "./i18n.js";
 import { showNotice, clearNotice } from "./notice.js";
-import { showCommandError } from "./connect.js";
+import { showCommandError } from "./errors.js";
 
 const NEEDS_ARGUMENT = new Set(["USER", "PASS", "APOP", "AUTH", "TOP", "RETR", "DELE"]);
 

@@ -11,6 +11,7 @@
 
 import { t, onLanguageChange } from "./i18n.js";
 import { showNotice, clearNotice, announce } from "./notice.js";
+import { showCommandError } from "./errors.js";
 
 const params = new URLSearchParams(location.search);
 
@@ -256,73 +257,4 @@ export class ConnectBar {
     }
     showCommandError(error, { command: "connect", session: this.session });
   }
-}
-
-/**
- * The message for a failed command (typed or raw): the server's own text and response code
- * with the engine's explanation; timeouts, closed connections, refused input.
- */
-export function showCommandError(error, { command, login = false, session = null } = {}) {
-  const kind = error?.kind;
-  if (error?.notConnected) {
-    showNotice({ level: "warn", kind: "not-connected", title: ["error.not-connected"] });
-    return;
-  }
-  if (kind === "server") {
-    const code = error.code;
-    const latest = session?.lastStatusLine;
-    const line = latest?.startsWith("-ERR") ? latest : serverLine(error);
-    if (login) {
-      const which = code === "AUTH" ? "error.login.auth" : code === "IN-USE" ? "error.login.in-use" : "error.login.other";
-      showNotice({
-        level: "error", kind: `login:${code || "none"}`,
-        title: ["error.login.title"],
-        text: [which],
-        wire: line,
-        why: error.explain?.key,
-        hint: code === "IN-USE" ? null : ["error.login.hint-demo"],
-      });
-      return;
-    }
-    showNotice({
-      level: "warn", kind: `server:${code || "none"}`,
-      title: ["error.server.title", { command }],
-      text: ["error.server.text"],
-      wire: line,
-      why: error.explain?.key,
-    });
-    return;
-  }
-  if (kind === "timeout") {
-    showNotice({
-      level: "error", kind: "timeout",
-      title: ["error.timeout.title"],
-      text: ["error.timeout.reply", { command, seconds: Math.round(timeoutMs / 100) / 10 }],
-      why: "error.timeout", detail: error.message,
-    });
-    return;
-  }
-  if (kind === "network" || kind === "bridge") {
-    showNotice({
-      level: "error", kind,
-      title: ["error.closed.title"],
-      text: ["error.closed.text"],
-      why: error.explain?.key || "error.network", detail: error.message,
-    });
-    return;
-  }
-  const keyed = { state: "error.state", input: "error.input", limit: "error.limit", protocol: "error.protocol" };
-  showNotice({
-    level: kind === "protocol" || kind === "limit" ? "error" : "warn", kind: kind || "unknown",
-    title: [keyed[kind] ? `${keyed[kind]}.title` : "error.unknown.title", { command }],
-    why: error?.explain?.key,
-    detail: error?.message || String(error),
-  });
-}
-
-/** Rebuilds the server's -ERR line from a Pop3Error ("the server answered -ERR [AUTH]: …"). */
-function serverLine(error) {
-  const m = /-ERR(?: \[([^\]]+)\])?: (.*)$/s.exec(error.message || "");
-  if (!m) return null;
-  return `-ERR ${m[1] ? `[${m[1]}] ` : ""}${m[2]}`;
 }

@@ -1,10 +1,34 @@
-// The one POP3 session of the page: wraps Pop3Client (www/pkg/popwire.js) and turns its
-// callbacks and results into DOM events every other module listens to:
-//   connecting {bridge, target}, connected {greeting, tls, target}, transcript (entry),
-//   state (state), progress (p), command {command, args, raw}, result {command, args, raw,
-//   ok, value, error}, closed.
-// It holds no UI. RFC knowledge stays in the engine: the page asks allowedCommands() and
-// checkCommand().
+// The one POP3 session of the page: wraps Pop3Client (www/pkg/popwire.js). It holds no UI.
+// RFC knowledge stays in the engine: the page asks allowedCommands() and checkCommand().
+//
+// THE PAGE'S EVENT BUS. Modules do not call each other to say what happened; they listen.
+// app.js builds every module and hands each the one `Session` (and the few direct calls of 3).
+//
+// 1. The session (an EventTarget) turns the API's callbacks and results into events, each a
+//    CustomEvent whose `detail` is:
+//      connecting  { bridge, target, timeoutMs }   before Pop3Client.connect()
+//      connected   { greeting, tls, target }       after the greeting
+//      transcript  TranscriptEntry                 every engine entry, in order (the entries
+//                                                  made before connect() resolved come first)
+//      state       SessionState                    every state change (and once on connect)
+//      closed      {}                              the state became CLOSED
+//      progress    Progress                        a multi-line reply streams
+//      command     { command, args, raw }          a typed (run) or raw (send) command starts
+//      result      { command, args, raw, ok, value | error }   ... and its outcome
+//    Listeners: transcript.js (connecting, transcript, progress, result, closed), maildrop.js
+//    (connecting, transcript, state, result, closed), stepper.js (connecting, connected,
+//    transcript, state, result), cmdline.js (state, result), connect.js (state); `command` has
+//    none today. Events of an older connection are dropped (`generation`).
+// 2. Three page events on `document`, for what is not a protocol event:
+//      popwire:selection    maildrop.js: the selected message changed → the stepper re-renders
+//      popwire:connect-bar  connect.js: the connect form changed → the stepper re-renders
+//      popwire:oversize     maildrop.js: a RETR too large to show → viewer.js offers a download
+//                           ({ id, size, tooLarge, retrieve(onChunk) })
+// 3. Direct calls, all wired in app.js: the maildrop's buttons run commands through
+//    stepper.perform and open a message with viewer.show; the transcript asks maildrop.sizeOf
+//    (LIST's size, for the progress bar); the stepper reads the connect bar and the maildrop's
+//    selection; classroom.js's keys call focus(), toggleRaw() and doNext(). Commands go to the
+//    server only through this session; a failed one is shown by errors.js showCommandError().
 
 import init, { Pop3Client, checkCommand, parseMessage, explainRfc } from "./pkg/popwire.js";
 
@@ -38,6 +62,7 @@ export class Session extends EventTarget {
     this.lastStatusLine = null; // the server's latest status line, e.g. "-ERR [AUTH] …"
     this.lastStatusKey = null; // and its explanation key
     this.saslPending = false; // a raw AUTH is waiting for the next SASL response line
+    this.timeoutMs = 30000; // connect()'s, for the messages that say how long was waited
     this.generation = 0; // bumps on every connect, so late events of an old client are ignored
   }
 
@@ -63,6 +88,7 @@ export class Session extends EventTarget {
     await loadEngine();
     const generation = ++this.generation; // late events of the previous client are ignored
     this.dispose();
+    this.timeoutMs = timeoutMs ?? 30000;
     this.emit("connecting", { bridge, target, timeoutMs });
     const started = performance.now();
     let client;

@@ -4,7 +4,7 @@
 // explanation (engine key cmd.X).
 
 import { t, explain, onLanguageChange } from "./i18n.js";
-import { showCommandError } from "./connect.js";
+import { showCommandError } from "./errors.js";
 import { clearNotice, announce, showNotice } from "./notice.js";
 
 const STATES = ["AUTHORIZATION", "TRANSACTION", "UPDATE"];
