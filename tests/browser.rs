@@ -290,9 +290,10 @@ impl Drop for RestoreWebSockets {
     }
 }
 
-/// The transport's WebSocket calls (bytes, the `starttls` message, the close) run with no
-/// borrow of the session held: JavaScript they run (here a spy on `WebSocket.prototype`, as a
-/// page's instrumentation would be) may call the client back. Before the wasm layer was split,
+/// The transport's WebSocket calls (bytes, the `starttls` message, the close) and the page's
+/// callbacks run with no borrow of the session held: JavaScript they run (here a spy on
+/// `WebSocket.prototype`, as a page's instrumentation would be, and `onStateChange`) may call
+/// the client back. Before the wasm layer was split,
 /// each of these ran inside the session's `borrow_mut` and the spy's read of `state` panicked.
 #[wasm_bindgen_test]
 async fn javascript_run_by_the_transport_may_call_the_client_back() {
@@ -309,6 +310,19 @@ async fn javascript_run_by_the_transport_may_call_the_client_back() {
     }) as Box<dyn FnMut(String)>);
     spy_on_websockets(on_call.as_ref().unchecked_ref());
     let _restore = RestoreWebSockets;
+    // The page's callbacks may call back in as well.
+    let client = c.clone();
+    let sink = seen.clone();
+    let on_state = Closure::wrap(Box::new(move |state: String| {
+        let allowed: Function = get(&client, "allowedCommands").dyn_into().unwrap();
+        let allowed = Array::from(&allowed.call0(&client).unwrap()).length();
+        let now = get(&client, "state").as_string().unwrap_or_default();
+        sink.borrow_mut()
+            .push((format!("state {state}"), now, allowed));
+    }) as Box<dyn FnMut(String)>);
+    call(&c, "onStateChange", &[on_state.as_ref().clone()])
+        .await
+        .unwrap();
 
     ok(&c, "capa", &[]).await; // bytes, from the driving loop
     ok(&c, "stls", &[]).await; // the starttls control message, from an engine event
@@ -327,6 +341,11 @@ async fn javascript_run_by_the_transport_may_call_the_client_back() {
         seen.iter()
             .any(|(w, state, _)| w == "close" && state == "CLOSED"),
         "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|(w, state, _)| w == "state CLOSED" && state == "CLOSED"),
+        "onStateChange read the client: {seen:?}"
     );
     assert!(
         seen.iter().all(|(_, state, _)| !state.is_empty()),
