@@ -21,9 +21,7 @@ pub mod explain;
 pub mod mime;
 #[cfg(feature = "server")]
 pub mod server;
-// The wasm layer's two slices are its owner's to rewrite; the rest of the crate denies indexing.
 #[cfg(target_arch = "wasm32")]
-#[allow(clippy::indexing_slicing)]
 pub mod wasm;
 
 pub use client::{Client, ClientConfig, CommandHandle, Event, Pop3Error, SessionState};

@@ -15,9 +15,6 @@
 //! | `mirror` | bodies streaming to JS: the RETR mirror (a `Uint8Array` of LIST's size) and `retrStream` |
 //! | `convert` | the one place engine values and errors become JS values |
 
-// No slicing of peer data here either (the crate allows it only for this module's old code).
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
-
 mod client;
 mod convert;
 mod mirror;
