@@ -170,6 +170,11 @@ pub mod close {
 /// The endpoint's path; the one query parameter is `target=NAME`.
 pub const PATH: &str = "/bridge";
 
+/// The targets a bridge started with `--demo` adds: its teaching server in plain text (it
+/// offers STLS), then with implicit TLS. The bridge names them from here, and the page offers
+/// them (the JS `demoTargets()`) when its bridge does not list its targets.
+pub const DEMO_TARGETS: [&str; 2] = ["demo", "demo-tls"];
+
 /// The same types in TypeScript, for the page's `.d.ts` (the wasm layer includes this text in
 /// its `typescript_custom_section`). Kept in step with the Rust types by this module's tests.
 pub const TYPESCRIPT: &str = r#"

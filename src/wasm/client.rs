@@ -57,7 +57,9 @@ impl Pop3Client {
             max_body,
             ..ClientConfig::default()
         };
-        Session::connect(config, transport)
+        Session::connect(config, transport, |session| {
+            Pop3Client::from_session(session).into()
+        })
     }
 
     /// Calls `callback(entry)` for every transcript entry: first, at once, those made before
@@ -115,6 +117,23 @@ impl Pop3Client {
     pub fn allowed_commands(&self) -> js_sys::Array {
         let allowed = self.session.with_client(Client::allowed_commands);
         convert::strings(allowed.iter().map(|k| k.as_str()))
+    }
+
+    /// Exactly what `send(line)` would do now, without sending: the engine's `check_raw` on this
+    /// session (its state, its UTF-8 mode, a SASL response awaited, the queue). `{ ok: true,
+    /// saslResponse, command, keyword, allowed, multiline, masked, explain }` or `{ ok: false,
+    /// reason, kind, explain }` (the error `send()` would reject with). `masked`: the
+    /// transcript will mask part of the line, so a page keeps it out of its input history.
+    #[wasm_bindgen(unchecked_return_type = "CheckResult")]
+    pub fn check(&self, line: &str) -> JsValue {
+        convert::check_result(self.session.with_client(|client| client.check_raw(line)))
+    }
+
+    /// Whether the next `send(line)` is the SASL response to a `+` challenge (a hand-typed
+    /// `AUTH` got one): it is then checked as base64, `*` (cancel) or an empty line, and masked.
+    #[wasm_bindgen(getter, js_name = awaitingSaslResponse)]
+    pub fn awaiting_sasl_response(&self) -> bool {
+        self.session.with_client(Client::awaiting_sasl_response)
     }
 
     /// `CAPA` → `[{ name, args }]`.
@@ -244,7 +263,7 @@ impl Pop3Client {
 
 impl Pop3Client {
     /// The JS handle of `session` (one per `connect()`, handed over with the greeting).
-    pub(crate) fn from_session(session: Rc<Session>) -> Pop3Client {
+    fn from_session(session: Rc<Session>) -> Pop3Client {
         Pop3Client { session }
     }
 

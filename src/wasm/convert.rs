@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 
 use crate::bridge_protocol::{BridgeControl, Refusal, TlsInfo};
-use crate::client::Reply;
+use crate::client::{CheckedLine, Reply};
 use crate::explain::Explain;
 use crate::Pop3Error;
 
@@ -37,17 +37,27 @@ pub(crate) struct BridgeError {
     pub(crate) message: String,
 }
 
-/// The one error-mapping function: an `Error` named `Pop3Error` with `kind`, `code` and
-/// `explain`. A connection closed by a bridge refusal is reported as kind `bridge`.
+/// The one error-mapping function: an `Error` named `Pop3Error` with `kind`, `code`,
+/// `serverText` and `explain` ([`Pop3Error::info`]). A connection closed by a bridge refusal is
+/// reported as kind `bridge`.
 pub(crate) fn pop3_error(err: &Pop3Error, bridge: Option<&BridgeError>) -> JsValue {
     match (err, bridge) {
         (Pop3Error::Closed { .. }, Some(b)) => bridge_error(b),
         _ => {
-            let code = err
-                .code()
-                .map(|c| JsValue::from_str(c.as_str()))
+            let info = err.info();
+            let code = info
+                .code
+                .as_deref()
+                .map(JsValue::from_str)
                 .unwrap_or(JsValue::NULL);
-            make_error(&err.to_string(), err.kind(), code, Some(err.explain()))
+            let error = make_error(&info.message, info.kind, code, Some(info.explain));
+            let server_text = info
+                .server_text
+                .as_deref()
+                .map(JsValue::from_str)
+                .unwrap_or(JsValue::NULL);
+            set(error.unchecked_ref(), "serverText", server_text);
+            error
         }
     }
 }
@@ -83,6 +93,7 @@ pub(crate) fn input_error(message: &str) -> JsValue {
     )
 }
 
+/// An `Error` named `Pop3Error` (`serverText` is `null` unless [`pop3_error`] sets it).
 fn make_error(message: &str, kind: &str, code: JsValue, explain: Option<Explain>) -> JsValue {
     let error = js_sys::Error::new(message);
     error.set_name("Pop3Error");
@@ -93,6 +104,7 @@ fn make_error(message: &str, kind: &str, code: JsValue, explain: Option<Explain>
         "explain",
         explain.map(|e| to_js(&e)).unwrap_or(JsValue::NULL),
     );
+    set(&error, "serverText", JsValue::NULL);
     error.into()
 }
 
@@ -166,4 +178,27 @@ pub(crate) fn tls(info: &TlsInfo) -> JsValue {
 /// A list of strings as a JS array.
 pub(crate) fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> Array {
     items.into_iter().map(JsValue::from_str).collect()
+}
+
+/// What `check()` and `checkCommand()` say of a line: `{ ok: true, saslResponse, command,
+/// keyword, allowed, multiline, masked, explain }` (a [`CheckedLine`]), or `{ ok: false, reason,
+/// kind, explain }` with the error `send()` would reject with.
+pub(crate) fn check_result(result: Result<CheckedLine, Pop3Error>) -> JsValue {
+    match result {
+        Ok(checked) => {
+            let out = to_js(&checked);
+            if let Some(object) = out.dyn_ref::<Object>() {
+                set(object, "ok", true);
+            }
+            out
+        }
+        Err(err) => {
+            let out = Object::new();
+            set(&out, "ok", false);
+            set(&out, "reason", err.to_string().as_str());
+            set(&out, "kind", err.kind());
+            set(&out, "explain", to_js(&err.explain()));
+            out.into()
+        }
+    }
 }

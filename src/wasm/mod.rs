@@ -27,40 +27,101 @@ use wasm_bindgen::prelude::*;
 
 pub use client::Pop3Client;
 
-use crate::client::SessionState;
+use crate::auth::{encode_base64, AuthError, Mechanism, SaslClient};
+use crate::bridge_protocol::Refusal;
+use crate::client::{CheckedLine, SessionState};
 use crate::codec::check_line;
+use crate::Pop3Error;
 use convert::{set, to_js};
 
-/// What `send()` checks, without sending: `{ ok: true, command, allowed, multiline }` or
-/// `{ ok: false, reason, explain: { key, rfc } }`. `allowed` says whether RFC 1939's table
-/// allows the command in `state` (a raw command is sent either way).
+/// What `send()` checks, without a session: `{ ok: true, command, keyword, allowed,
+/// multiline, masked, saslResponse, explain }` or `{ ok: false, reason, kind, explain }`.
+/// `allowed` says whether RFC 1939's table allows the command in `state` (a raw command is sent
+/// either way). `utf8` is the session's UTF-8 mode (RFC 6856: non-ASCII only after `UTF8`);
+/// absent, non-ASCII is accepted as before. It knows nothing of a session's SASL exchange, queue
+/// or capabilities: with a session, `client.check(line)` is exactly what `send()` will do.
 #[wasm_bindgen(js_name = checkCommand, unchecked_return_type = "CheckResult")]
 pub fn check_command(
     line: &str,
     #[wasm_bindgen(unchecked_param_type = "SessionState")] state: &str,
+    utf8: Option<bool>,
 ) -> JsValue {
-    let out = Object::new();
-    match check_line(line, true) {
-        Ok(checked) => {
-            let state = SessionState::parse(state).unwrap_or(SessionState::Authorization);
+    let state = SessionState::parse(state).unwrap_or(SessionState::Authorization);
+    let result = check_line(line, utf8.unwrap_or(true))
+        .map_err(Pop3Error::from)
+        .map(|checked| {
             let keyword = checked.command.keyword();
-            set(&out, "ok", true);
-            set(&out, "command", checked.command.name().as_str());
-            set(&out, "allowed", keyword.is_some_and(|k| state.allows(k)));
-            set(&out, "multiline", checked.command.expects_multiline());
-        }
-        Err(err) => {
-            set(&out, "ok", false);
-            set(&out, "reason", err.to_string().as_str());
-            let explain = crate::explain::lookup(err.explain_key());
-            set(
-                &out,
-                "explain",
-                explain.map(|e| to_js(&e)).unwrap_or(JsValue::NULL),
-            );
-        }
+            let bytes = checked.encode();
+            CheckedLine {
+                sasl_response: false,
+                command: checked.command.name(),
+                keyword,
+                allowed: keyword.is_some_and(|k| state.allows(k)),
+                multiline: checked.command.expects_multiline(),
+                masked: checked.command.secret_range(&bytes).is_some(),
+                explain: crate::explain::command_key(keyword),
+            }
+        });
+    convert::check_result(result)
+}
+
+/// Every command the engine knows, with its arguments (which are secret), the states where RFC
+/// 1939's table allows it, its multi-line rule, its `cmd.` explanation and whether it is a
+/// pipelining barrier ([`crate::codec::commands`]).
+#[wasm_bindgen(unchecked_return_type = "CommandMeta[]")]
+pub fn commands() -> JsValue {
+    to_js(&crate::codec::commands())
+}
+
+/// The base64 response a SASL `mechanism` (`PLAIN`, `LOGIN`, `CRAM-MD5`) gives to the
+/// `step`-th challenge of an exchange (from 0; `challenge` its decoded octets, as a transcript
+/// entry's `challenge.bytes`), from the engine's SASL client: PLAIN `\0user\0secret`, LOGIN the
+/// user name then the secret, CRAM-MD5 `user digest`. For a person typing the exchange by hand;
+/// throws a `Pop3Error` of kind `input` for an unknown mechanism, bad credentials or a step the
+/// mechanism does not have.
+#[wasm_bindgen(js_name = saslResponse)]
+pub fn sasl_response(
+    #[wasm_bindgen(unchecked_param_type = "SaslMechanism")] mechanism: &str,
+    user: &str,
+    secret: &str,
+    step: u32,
+    challenge: Option<Vec<u8>>,
+) -> Result<String, JsValue> {
+    let fail = |err: AuthError| convert::pop3_error(&Pop3Error::Credentials(err), None);
+    let mechanism = Mechanism::parse(mechanism)
+        .ok_or_else(|| fail(AuthError::UnknownMechanism(mechanism.to_owned())))?;
+    let mut sasl = SaslClient::new(mechanism, user, secret).map_err(fail)?;
+    for _ in 0..step {
+        sasl.respond(&[]).map_err(fail)?;
     }
-    out.into()
+    let response = sasl
+        .respond(challenge.as_deref().unwrap_or_default())
+        .map_err(fail)?;
+    Ok(encode_base64(&response))
+}
+
+/// Every refusal code of the bridge (a `Pop3Error` of kind `bridge` carries one as `code`), from
+/// [`crate::bridge_protocol::Refusal::ALL`].
+#[wasm_bindgen(js_name = bridgeRefusals, unchecked_return_type = "BridgeRefusal[]")]
+pub fn bridge_refusals() -> js_sys::Array {
+    convert::strings(Refusal::ALL.into_iter().map(Refusal::as_str))
+}
+
+/// The targets a bridge started with `--demo` offers (`[{ name, tls, starttls }]`), from
+/// [`crate::bridge_protocol::DEMO_TARGETS`]: for a page whose bridge does not list its targets.
+#[wasm_bindgen(js_name = demoTargets, unchecked_return_type = "DemoTarget[]")]
+pub fn demo_targets() -> js_sys::Array {
+    let [plain, tls] = crate::bridge_protocol::DEMO_TARGETS;
+    [(plain, "none", true), (tls, "implicit", false)]
+        .into_iter()
+        .map(|(name, tls, starttls)| {
+            let out = Object::new();
+            set(&out, "name", name);
+            set(&out, "tls", tls);
+            set(&out, "starttls", starttls);
+            JsValue::from(out)
+        })
+        .collect()
 }
 
 /// `{ headers, subject, from, to, date, text, html, parts }` of a message's bytes.
@@ -106,10 +167,15 @@ export type SaslMechanism = "PLAIN" | "LOGIN" | "CRAM-MD5";
 export interface ConnectOptions { bridge: string; target: string; timeoutMs?: number; maxBodyBytes?: number }
 /** An explanation reference. */
 export interface Explain { key: string; rfc: string }
-/** One transcript entry. */
+/** One transcript entry. `request`: the handle of the command a line belongs to (null for the
+ * greeting, info entries and unsolicited lines); `answers`: for a server line, the `seq` of the
+ * client line it answers; `rttMs`: for a status line or SASL challenge, ms since that client
+ * line went out; `challenge`: a SASL "+" challenge, base64-decoded. */
 export interface TranscriptEntry {
   seq: number; dir: "client" | "server" | "info"; text: string; bytes: Uint8Array; atMs: number;
   masked: boolean; truncated: boolean; totalBytes: number; explain: Explain;
+  request: number | null; answers: number | null; rttMs: number | null;
+  challenge: { bytes: Uint8Array; text: string } | null;
 }
 /** The server's greeting. */
 export interface Greeting { text: string; apopTimestamp: string | null }
@@ -130,12 +196,39 @@ export interface Capability { name: string; args: string[] }
 export interface MessageData { bytes: Uint8Array; text: string }
 /** retrStream(): the message went to the callback in pieces; this is its size in octets. */
 export interface StreamedMessage { size: number }
+/** A raw reply read as its command's typed reply (null for -ERR, unknown commands and replies
+ * that do not parse). `message`'s value is the body's octets exactly (RETR, TOP). */
+export type RawParsed =
+  | { kind: "stat"; value: Stat }
+  | { kind: "list"; value: ListEntry[] }
+  | { kind: "listOne"; value: ListEntry }
+  | { kind: "uidl"; value: UidlEntry[] }
+  | { kind: "uidlOne"; value: UidlEntry }
+  | { kind: "capabilities"; value: Capability[] }
+  | { kind: "languages"; value: string[] }
+  | { kind: "message"; value: Uint8Array }
+  | { kind: "challenge"; value: Uint8Array };
 /** The reply to a raw command. */
-export interface RawReply { ok: boolean; continuation: boolean; text: string; code: string | null; lines: string[] }
-/** What checkCommand() says. */
+export interface RawReply {
+  ok: boolean; continuation: boolean; text: string; code: string | null; lines: string[];
+  parsed: RawParsed | null;
+}
+/** What client.check() and checkCommand() say of a line: what send() would send, or the error
+ * it would reject with (`kind`, `reason`). `masked`: the transcript masks part of the line (keep
+ * it out of an input history); `saslResponse`: the line answers a SASL challenge. */
 export type CheckResult =
-  | { ok: true; command: string; allowed: boolean; multiline: boolean }
-  | { ok: false; reason: string; explain: Explain | null };
+  | { ok: true; saslResponse: boolean; command: string; keyword: string | null; allowed: boolean;
+      multiline: boolean; masked: boolean; explain: Explain }
+  | { ok: false; reason: string; kind: Pop3Error["kind"]; explain: Explain | null };
+/** One argument of a command (commands()). */
+export interface CommandArgument { name: string; required: boolean; secret: boolean; restOfLine: boolean }
+/** What the engine knows about a command (commands()). */
+export interface CommandMeta {
+  keyword: string; name: string; args: CommandArgument[]; states: SessionState[];
+  multiline: "never" | "always" | "without-argument"; summary: Explain; barrier: boolean;
+}
+/** A target a bridge started with --demo offers (demoTargets()). */
+export interface DemoTarget { name: string; tls: "none" | "implicit"; starttls: boolean }
 /** parseMessage()'s result. */
 export interface ParsedMessage {
   headers: { name: string; value: string }[]; subject: string | null; from: string | null; to: string | null;
@@ -152,6 +245,8 @@ export interface Pop3Error extends Error {
   name: "Pop3Error";
   kind: "server" | "state" | "input" | "limit" | "protocol" | "network" | "timeout" | "bridge";
   code: string | null;
+  /** A server -ERR's own text after its response code; null for every other kind. */
+  serverText: string | null;
   explain: Explain | null;
 }
 "#;

@@ -25,7 +25,6 @@ use std::rc::{Rc, Weak};
 use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
 
-use super::client::Pop3Client;
 use super::convert::{self, BridgeError};
 use super::mirror::{Call, Mirrors};
 use super::timer::{now_ms, Timer};
@@ -114,17 +113,27 @@ impl State {
     }
 }
 
+/// What `connect()` resolves with: the JS handle of a session (the JS surface's `Pop3Client`,
+/// which this module does not know).
+pub(crate) type Handle = fn(Rc<Session>) -> JsValue;
+
 /// One POP3 session: see the module documentation.
 pub(crate) struct Session {
     state: RefCell<State>,
     transport: Box<dyn Transport>,
     timer: Timer,
+    handle: Handle,
 }
 
 impl Session {
-    /// Starts a session over `transport` (opened, not started); the promise resolves with a
-    /// `Pop3Client` once the greeting has arrived, or rejects with why the session closed.
-    pub(crate) fn connect(config: ClientConfig, transport: Box<dyn Transport>) -> Promise {
+    /// Starts a session over `transport` (opened, not started); the promise resolves with
+    /// `handle(session)` (a `Pop3Client`) once the greeting has arrived, or rejects with why the
+    /// session closed.
+    pub(crate) fn connect(
+        config: ClientConfig,
+        transport: Box<dyn Transport>,
+        handle: Handle,
+    ) -> Promise {
         let session = Rc::new_cyclic(|weak: &Weak<Session>| {
             let weak = weak.clone();
             Session {
@@ -145,6 +154,7 @@ impl Session {
                     link_closed: false,
                 }),
                 transport,
+                handle,
                 timer: Timer::new(move || {
                     if let Some(session) = weak.upgrade() {
                         session.on_timer();
@@ -152,7 +162,12 @@ impl Session {
                 }),
             }
         });
-        session.transport.start(Sink::new(Rc::downgrade(&session)));
+        let weak = Rc::downgrade(&session);
+        session.transport.start(Sink::new(move |event| {
+            if let Some(session) = weak.upgrade() {
+                session.on_transport_event(event);
+            }
+        }));
         let promise = Promise::new(&mut |resolve, reject| {
             session.state.borrow_mut().connect = Some((resolve, reject));
         });
@@ -373,8 +388,8 @@ impl Session {
                 Event::Greeting(greeting) => {
                     state.greeting = convert::to_js(&greeting);
                     if let Some((resolve, _)) = state.connect.take() {
-                        let client = Pop3Client::from_session(self.clone());
-                        effects.push(Effect::Call((resolve, client.into())));
+                        let client = (self.handle)(self.clone());
+                        effects.push(Effect::Call((resolve, client)));
                         release = state.keepalive.take();
                     }
                 }

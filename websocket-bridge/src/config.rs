@@ -601,7 +601,7 @@ impl Config {
 }
 
 /// The targets the demo server adds (`--demo`): plain with STLS, and implicit TLS.
-pub const DEMO_TARGETS: [&str; 2] = ["demo", "demo-tls"];
+pub use popwire::bridge_protocol::DEMO_TARGETS;
 
 /// The file's targets, then the command line's (a CLI target replaces a file target of the
 /// same name; the file may not name one twice).

@@ -44,12 +44,11 @@
 
 mod bridge;
 
-use std::rc::Weak;
+use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
 
 use super::convert::{self, get};
-use super::session::Session;
 use crate::bridge_protocol::{Refusal, TlsInfo};
 
 pub(crate) use bridge::BridgeTransport;
@@ -106,23 +105,23 @@ pub(crate) enum TransportEvent {
     },
 }
 
-/// Where a transport delivers its events: the session, held weakly so that a transport's
-/// closures never keep a session alive (a dropped session drops its transport).
+/// Where a transport delivers its events: a function of the session that holds it only weakly,
+/// so that a transport's closures never keep a session alive (a dropped session drops its
+/// transport). The transport knows nothing else of the session.
 #[derive(Clone)]
-pub(crate) struct Sink(Weak<Session>);
+pub(crate) struct Sink(Rc<dyn Fn(TransportEvent)>);
 
 impl Sink {
-    /// The sink of the session `session` points to.
-    pub(crate) fn new(session: Weak<Session>) -> Sink {
-        Sink(session)
+    /// A sink that hands each event to `deliver` (the session's, which does nothing once the
+    /// session is gone).
+    pub(crate) fn new(deliver: impl Fn(TransportEvent) + 'static) -> Sink {
+        Sink(Rc::new(deliver))
     }
 
-    /// Hands one event to the session (nothing happens once the session is gone). Call it from
-    /// the event loop only (a JS handler), never from inside a [`Transport`] method.
+    /// Hands one event to the session. Call it from the event loop only (a JS handler), never
+    /// from inside a [`Transport`] method.
     pub(crate) fn deliver(&self, event: TransportEvent) {
-        if let Some(session) = self.0.upgrade() {
-            session.on_transport_event(event);
-        }
+        (self.0)(event);
     }
 }
 
