@@ -68,6 +68,7 @@ bench:
 	$(CARGO) bench --bench decode
 	$(CARGO) bench -p popwire-bridge --bench bridge
 	bash benches/browser-retr.sh
+	bash benches/latency/run.sh
 
 fuzz:
 	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run client_replies -- -max_total_time=600

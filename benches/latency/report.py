@@ -152,6 +152,10 @@ def report(path, delay, messages):
             mem += sorted(notes.get(key, ()))
             print(f"{server:8} {client:9} {name:24} {len(runs):>4} {secs(m):>9} {spread:>12} {x_floor:>8} {x_mpop:>7}  "
                   + "; ".join(mem))
+    stray = sorted(n for k, ns in notes.items() if k[0] not in ("dovecot", "demo") for n in ns)
+    if stray:
+        print()
+        print("Also failed: " + "; ".join(stray))
     print()
     print("Goal (issue 12 §1): popwire within 1.2x of the pipelined floor, peak memory no more than "
           "the window's worth above idle, ahead of mpop. Nothing is asserted.")

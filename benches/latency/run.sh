@@ -293,7 +293,7 @@ if [ "$serial" = 1 ]; then
   for server in dovecot demo; do
     native "$server" d await "$await_runs"
     poplib "$server" d "$await_runs"
-    chromium_run "await-$server" demo-0 "$server:d:await:$await_runs"
+    chromium_run "await-$server" "$server-0" "$server:d:await:$await_runs"
   done
 else
   echo "${delay} ms, one RETR at a time: $await_runs run(s) each; the six syncs run at once (each mostly waits; SERIAL=1 runs them one after another)"
@@ -303,7 +303,7 @@ else
     group+=($!)
     poplib "$server" d "$await_runs" &
     group+=($!)
-    chromium_run "await-$server" demo-0 "$server:d:await:$await_runs" &
+    chromium_run "await-$server" "$server-0" "$server:d:await:$await_runs" &
     group+=($!)
   done
   for pid in "${group[@]}"; do wait "$pid"; done
