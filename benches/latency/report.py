@@ -98,8 +98,14 @@ def report(path, delay, messages):
         proxied = median((server, "0", "native", "all", None))
         parts = []
         if direct and proxied:
-            parts.append(f"native all direct {secs(direct)}, via proxy {secs(proxied)} "
-                         f"(x{proxied / direct:.2f})")
+            rates = []
+            for at in ("direct", "0"):
+                runs = rows[(server, at, "native", "all", None)]
+                retr = median((server, at, "native", "all", None), "retrMs")
+                rates.append(runs[0].get("bytes", 0) / retr / 1e3 if retr else 0)
+            parts.append(f"native all direct {secs(direct)}, via the 0 ms proxy {secs(proxied)} "
+                         f"(x{proxied / direct:.2f}; RETR phase {rates[0]:.0f} against "
+                         f"{rates[1]:.0f} MB/s)")
         for key in sorted(k for k in set(rows) | set(notes) if k[0] == server and k[1] == "0"):
             if key[2:4] == ("native", "all"):
                 continue

@@ -306,8 +306,11 @@ else
     chromium_run "await-$server" "$server-0" "$server:d:await:$await_runs" &
     group+=($!)
   done
-  for pid in "${group[@]}"; do wait "$pid"; done
+  for pid in "${group[@]}"; do wait "$pid" || true; done
 fi
 
 echo
+mkdir -p target
+cp "$results" target/latency-results.jsonl
 python3 "$here/report.py" --results "$results" --delay "$delay" --messages "$count"
+echo "(the runs, one JSON line each: target/latency-results.jsonl)"
