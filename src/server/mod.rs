@@ -40,12 +40,17 @@
 //!   each phase checks its own cap on the framed line, so the rest of an over-long line is
 //!   skipped to its end whatever the phase switches to meanwhile.
 
+mod memory;
 mod samples;
 mod store;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+pub use memory::{
+    md5_hash, to_sent_form, DeliverError, Delivered, MaildropSnapshot, MemoryConfig, MemoryStore,
+    UidHash,
+};
 pub use samples::SAMPLES;
 pub use store::{Mailstore, MailstoreError, MessageInfo};
 
@@ -210,6 +215,19 @@ impl ServerSession {
     /// Whether the session is over.
     pub fn is_closed(&self) -> bool {
         matches!(self.phase, Phase::Closed)
+    }
+
+    /// In TRANSACTION, the logged-in user and each message of the locked maildrop with its
+    /// deletion mark (true: marked by DELE, removed at QUIT); `None` in any other state. For a
+    /// simulated server's view of its side.
+    pub fn maildrop(&self) -> Option<(&str, Vec<(&MessageInfo, bool)>)> {
+        match &self.phase {
+            Phase::Transaction { user, messages } => Some((
+                user.as_str(),
+                messages.iter().map(|m| (&m.info, m.deleted)).collect(),
+            )),
+            _ => None,
+        }
     }
 
     /// The next bytes to write, if any: what is queued, else the reply to the next buffered

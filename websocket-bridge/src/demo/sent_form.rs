@@ -59,7 +59,9 @@ pub(crate) fn sent_size(bytes: &[u8]) -> u64 {
     size.finish()
 }
 
-/// `bytes` in their sent form.
+/// `bytes` in their sent form (the in-memory store uses the engine's
+/// [`popwire::server::to_sent_form`], the same rule; a test checks they agree).
+#[cfg(test)]
 pub(crate) fn to_sent_form(bytes: &[u8]) -> Vec<u8> {
     let size = usize::try_from(sent_size(bytes)).unwrap_or(usize::MAX);
     let mut buf = vec![0u8; size];
@@ -159,6 +161,11 @@ mod tests {
             assert_eq!(to_sent_form(raw), sent, "{raw:?}");
             assert_eq!(sent_size(raw), sent.len() as u64, "{raw:?}");
             assert_eq!(to_sent_form(sent), sent, "already sent form: {raw:?}");
+            assert_eq!(
+                popwire::server::to_sent_form(raw),
+                sent,
+                "the engine's: {raw:?}"
+            );
         }
     }
 

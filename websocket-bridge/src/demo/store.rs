@@ -1,308 +1,107 @@
-//! `DemoStore`: the teaching server's in-memory maildrops, one per user name, seeded with the
-//! sample messages on first use and kept for the server's lifetime (up to a cap, least recently
-//! used unlocked maildrops evicted first).
+//! `DemoStore`: the teaching server's in-memory maildrops (`--demo` without `--maildir`): the
+//! engine's [`MemoryStore`] (one maildrop per user name, seeded with the samples on first use,
+//! kept up to a cap, least recently used unlocked maildrops evicted first) with the caps and
+//! passwords of the bridge's configuration and SHA-256 unique-ids.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
-use popwire::server::{Mailstore, MailstoreError, MessageInfo, SAMPLES};
+use popwire::server::{Mailstore, MailstoreError, MemoryConfig, MemoryStore, MessageInfo};
 use sha2::{Digest, Sha256};
 
 use crate::config::DemoConfig;
-use crate::tls::hex;
 
-use super::sent_form::to_sent_form;
+pub(crate) use popwire::server::{DeliverError, Delivered};
 
-/// Why a delivery was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub(crate) enum DeliverError {
-    /// The message is over the size cap.
-    #[error("the message is {size} bytes; deliveries are capped at {max} bytes")]
-    TooLarge {
-        /// The message's size after CRLF normalisation.
-        size: usize,
-        /// The cap.
-        max: usize,
-    },
-    /// The maildrop already holds its cap of messages.
-    #[error("{user}'s maildrop is full ({max} messages): log in and delete some first")]
-    MaildropFull {
-        /// The user.
-        user: String,
-        /// The cap.
-        max: usize,
-    },
-    /// All maildrops together hold their cap of delivered bytes, or every maildrop slot is
-    /// taken by a locked maildrop.
-    #[error("the demo server's storage is full: {0}")]
-    StoreFull(String),
-}
-
-/// What a delivery produced.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub(crate) struct Delivered {
-    /// The maildrop's user.
-    pub user: String,
-    /// The message number a new session will see it under.
-    pub id: usize,
-    /// Its unique-id (UIDL).
-    pub uid: String,
-    /// Its size in octets.
-    pub size: usize,
-}
-
-#[derive(Debug)]
-struct Stored {
-    uid: String,
-    bytes: Arc<[u8]>,
-    /// Delivered (counted against the delivered-bytes cap), not a shared sample.
-    delivered: bool,
-}
-
-#[derive(Debug)]
-struct Maildrop {
-    messages: Vec<Stored>,
-    locked: bool,
-    last_used: u64,
-    next_seq: u64,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    drops: HashMap<String, Maildrop>,
-    clock: u64,
-    delivered_bytes: usize,
+/// SHA-256 of the concatenated `parts`: the bridge's unique-id hash (see
+/// [`popwire::server::MemoryStore`]'s derivation).
+fn sha256(parts: &[&[u8]]) -> Vec<u8> {
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update(part);
+    }
+    h.finalize().to_vec()
 }
 
 /// In-memory maildrops for the teaching server. Any user name logs in with the configured
 /// password (`pop3` by default, also the APOP secret).
 #[derive(Debug)]
 pub(crate) struct DemoStore {
-    inner: Mutex<Inner>,
-    /// The samples (shared by every maildrop) and a digest of each, for UIDs.
-    samples: Vec<(Arc<[u8]>, [u8; 32])>,
-    password: String,
-    passwords: HashMap<String, String>,
-    max_maildrops: usize,
-    max_messages: usize,
-    max_delivery_size: usize,
-    max_delivered_bytes: usize,
+    inner: MemoryStore,
 }
 
 impl DemoStore {
     /// A store with the caps and passwords of `config`.
     pub(crate) fn new(config: &DemoConfig) -> DemoStore {
-        let samples = SAMPLES
-            .iter()
-            .map(|(_, bytes)| {
-                let bytes: Arc<[u8]> = Arc::from(to_sent_form(bytes));
-                let digest: [u8; 32] = Sha256::digest(&bytes).into();
-                (bytes, digest)
-            })
-            .collect();
         DemoStore {
-            inner: Mutex::new(Inner::default()),
-            samples,
-            password: config.password.clone(),
-            passwords: config.passwords.clone(),
-            max_maildrops: config.max_maildrops.max(1),
-            max_messages: config.max_messages_per_maildrop,
-            max_delivery_size: config.max_delivery_size,
-            max_delivered_bytes: config.max_delivered_bytes,
+            inner: MemoryStore::new(MemoryConfig {
+                password: config.password.clone(),
+                passwords: config.passwords.clone(),
+                max_maildrops: config.max_maildrops,
+                max_messages: config.max_messages_per_maildrop,
+                max_delivery_size: config.max_delivery_size,
+                max_delivered_bytes: config.max_delivered_bytes,
+                uid_hash: sha256,
+            }),
         }
-    }
-
-    fn inner(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The number of maildrops held now.
     #[cfg(test)]
     pub(crate) fn maildrops(&self) -> usize {
-        self.inner().drops.len()
+        self.inner.maildrops()
     }
 
     /// Adds a message to `user`'s maildrop (created and seeded if new). Bare LFs become CRLF.
     pub(crate) fn deliver(&self, user: &str, message: &[u8]) -> Result<Delivered, DeliverError> {
-        let bytes = to_sent_form(message);
-        let size = bytes.len();
-        if size > self.max_delivery_size {
-            return Err(DeliverError::TooLarge {
-                size,
-                max: self.max_delivery_size,
-            });
-        }
-        let mut inner = self.inner();
-        if inner.delivered_bytes.saturating_add(size) > self.max_delivered_bytes {
-            return Err(DeliverError::StoreFull(format!(
-                "delivered mail is capped at {} bytes in all",
-                self.max_delivered_bytes
-            )));
-        }
-        let drop = self
-            .maildrop(&mut inner, user)
-            .map_err(|e| DeliverError::StoreFull(e.to_string()))?;
-        if drop.messages.len() >= self.max_messages {
-            return Err(DeliverError::MaildropFull {
-                user: user.to_owned(),
-                max: self.max_messages,
-            });
-        }
-        let digest: [u8; 32] = Sha256::digest(&bytes).into();
-        let uid = make_uid(user, drop.next_seq, &digest);
-        drop.next_seq += 1;
-        drop.messages.push(Stored {
-            uid: uid.clone(),
-            bytes: Arc::from(bytes),
-            delivered: true,
-        });
-        let id = drop.messages.len();
-        inner.delivered_bytes += size;
-        Ok(Delivered {
-            user: user.to_owned(),
-            id,
-            uid,
-            size,
-        })
+        self.inner.deliver(user, message)
     }
-
-    /// The maildrop of `user`, created and seeded if new (evicting the least recently used
-    /// unlocked maildrop when at the cap).
-    fn maildrop<'a>(
-        &self,
-        inner: &'a mut Inner,
-        user: &str,
-    ) -> Result<&'a mut Maildrop, MailstoreError> {
-        inner.clock += 1;
-        let now = inner.clock;
-        if !inner.drops.contains_key(user) {
-            if inner.drops.len() >= self.max_maildrops {
-                let victim = inner
-                    .drops
-                    .iter()
-                    .filter(|(_, d)| !d.locked)
-                    .min_by_key(|(_, d)| d.last_used)
-                    .map(|(name, _)| name.clone());
-                let Some(victim) = victim else {
-                    return Err(MailstoreError::Unavailable(format!(
-                        "all {} demo maildrops are in use; try again later",
-                        self.max_maildrops
-                    )));
-                };
-                if let Some(gone) = inner.drops.remove(&victim) {
-                    let freed: usize = gone
-                        .messages
-                        .iter()
-                        .filter(|m| m.delivered)
-                        .map(|m| m.bytes.len())
-                        .sum();
-                    inner.delivered_bytes = inner.delivered_bytes.saturating_sub(freed);
-                }
-            }
-            let mut drop = Maildrop {
-                messages: Vec::with_capacity(self.samples.len()),
-                locked: false,
-                last_used: now,
-                next_seq: 1,
-            };
-            for (bytes, digest) in &self.samples {
-                drop.messages.push(Stored {
-                    uid: make_uid(user, drop.next_seq, digest),
-                    bytes: Arc::clone(bytes),
-                    delivered: false,
-                });
-                drop.next_seq += 1;
-            }
-            inner.drops.insert(user.to_owned(), drop);
-        }
-        match inner.drops.get_mut(user) {
-            Some(drop) => {
-                drop.last_used = now;
-                Ok(drop)
-            }
-            None => Err(MailstoreError::Failed("maildrop vanished".into())),
-        }
-    }
-}
-
-/// `<per-maildrop counter>-<8 hex digits>`: unique within the maildrop, stable for its life,
-/// and well inside RFC 1939's 1–70 characters of 0x21–0x7E.
-fn make_uid(user: &str, seq: u64, digest: &[u8; 32]) -> String {
-    let mut h = Sha256::new();
-    h.update(user.as_bytes());
-    h.update([0]);
-    h.update(seq.to_be_bytes());
-    h.update(digest);
-    let short = h.finalize();
-    format!("{seq}-{}", hex(short.get(..4).unwrap_or_default()))
 }
 
 impl Mailstore for DemoStore {
     fn secret(&self, user: &str) -> Option<String> {
-        Some(
-            self.passwords
-                .get(user)
-                .cloned()
-                .unwrap_or_else(|| self.password.clone()),
-        )
+        self.inner.secret(user)
     }
 
     fn lock(&self, user: &str) -> Result<Vec<MessageInfo>, MailstoreError> {
-        let mut inner = self.inner();
-        let drop = self.maildrop(&mut inner, user)?;
-        if drop.locked {
-            return Err(MailstoreError::InUse);
-        }
-        drop.locked = true;
-        Ok(drop
-            .messages
-            .iter()
-            .map(|m| MessageInfo {
-                uid: m.uid.clone(),
-                size: m.bytes.len() as u64,
-            })
-            .collect())
+        self.inner.lock(user)
     }
 
     fn read(&self, user: &str, uid: &str) -> Result<Arc<[u8]>, MailstoreError> {
-        let inner = self.inner();
-        inner
-            .drops
-            .get(user)
-            .and_then(|d| d.messages.iter().find(|m| m.uid == uid))
-            .map(|m| Arc::clone(&m.bytes))
-            .ok_or_else(|| MailstoreError::Failed("the message is gone".into()))
+        self.inner.read(user, uid)
     }
 
     fn commit(&self, user: &str, deleted: &[String]) -> Result<(), MailstoreError> {
-        let mut inner = self.inner();
-        let mut freed = 0;
-        if let Some(drop) = inner.drops.get_mut(user) {
-            drop.messages.retain(|m| {
-                let gone = deleted.contains(&m.uid);
-                if gone && m.delivered {
-                    freed += m.bytes.len();
-                }
-                !gone
-            });
-            drop.locked = false;
-        }
-        inner.delivered_bytes = inner.delivered_bytes.saturating_sub(freed);
-        Ok(())
+        self.inner.commit(user, deleted)
     }
 
     fn release(&self, user: &str) {
-        if let Some(drop) = self.inner().drops.get_mut(user) {
-            drop.locked = false;
-        }
+        self.inner.release(user)
     }
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
+    use popwire::server::SAMPLES;
+
     use super::*;
+
+    /// The unique-ids are those the bridge always gave (before the store moved into the
+    /// engine): `<n>-` and the first 4 octets of SHA-256(user, 0, n, SHA-256(message)) in hex.
+    #[test]
+    fn uids_keep_the_bridge_derivation() {
+        let s = store(10);
+        let infos = s.lock("alice").unwrap();
+        for (n, (info, (_, bytes))) in (1u64..).zip(infos.iter().zip(SAMPLES.iter())) {
+            let mut h = Sha256::new();
+            h.update(b"alice");
+            h.update([0]);
+            h.update(n.to_be_bytes());
+            h.update(Sha256::digest(bytes));
+            let hex = crate::tls::hex(&h.finalize()[..4]);
+            assert_eq!(info.uid, format!("{n}-{hex}"));
+        }
+    }
 
     fn store(max_maildrops: usize) -> DemoStore {
         DemoStore::new(&DemoConfig {
