@@ -164,7 +164,22 @@ def report(path, delay, messages):
         print("Also failed: " + "; ".join(stray))
     print()
     print("Goal (issue 12 §1): popwire within 1.2x of the pipelined floor, peak memory no more than "
-          "the window's worth above idle, ahead of mpop. Nothing is asserted.")
+          "the window's worth above idle, ahead of mpop. Nothing is asserted. Fastest popwire "
+          "pipelined mode per server:")
+    for server in ("dovecot", "demo"):
+        floor = floors.get(server)
+        mpop = median((server, "d", "mpop", "pipelined", None))
+        parts = []
+        for client in ("native", "chromium"):
+            keys = [k for k in rows if k[:3] == (server, "d", client) and k[3] in ("all", "window", "batch")]
+            if not keys or not floor:
+                continue
+            best = min(keys, key=median)
+            m = median(best)
+            name = best[3] + (f" {best[4]}" if best[4] else "")
+            vs_mpop = f", x{m / mpop:.2f} of mpop" if mpop else ""
+            parts.append(f"{client} {name}: x{m / floor[0]:.2f} of the floor{vs_mpop}")
+        print(f"  {server}: " + ("; ".join(parts) or "no runs"))
 
 
 def main():
