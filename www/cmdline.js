@@ -1,31 +1,16 @@
 // The command line: raw POP3 as typed (`c.send(line)`), with history (↑/↓), completion of
-// command names (Tab), the engine's validation inline (checkCommand(line, state): the reason
-// a line is refused, and a note when a command is not valid in this state but will be sent
-// anyway), and raw SASL: after a "+" challenge the next line is the SASL response.
+// command names (Tab, from the engine's commands()), the engine's validation inline
+// (session.check(line): the reason a line is refused, and a note when a command is not valid in
+// this state but will be sent anyway), and raw SASL: after a "+" challenge the next line is the
+// SASL response (the engine decodes the challenge and, on request, computes the answer).
+// A line the engine masks (a PASS, an AUTH initial response, a SASL response) stays out of the
+// history.
 
-import { checkCommand, KEYWORDS } from "./session.js";
+import { commandTable, saslResponse } from "./session.js";
 import { t, explain, onLanguageChange } from "./i18n.js";
 import { showNotice, clearNotice } from "./notice.js";
 import { showCommandError } from "./errors.js";
 
-const NEEDS_ARGUMENT = new Set(["USER", "PASS", "APOP", "AUTH", "TOP", "RETR", "DELE"]);
-
-function base64(text) {
-  const bytes = new TextEncoder().encode(text);
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
-function unbase64(text) {
-  try {
-    const bin = atob(text.trim());
-    const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-    return new TextDecoder("utf-8", { fatal: false }).decode(bytes);
-  } catch {
-    return null;
-  }
-}
 
 export class CommandLine {
   /** @param {object} ctx { session, connectBar } */
@@ -88,13 +73,14 @@ export class CommandLine {
     if (!v || /\s/.test(v) || this.session.saslPending) return false;
     const prefix = v.toUpperCase();
     const allowed = new Set(this.session.allowedCommands());
-    const all = KEYWORDS.filter((k) => k.startsWith(prefix));
+    const table = commandTable();
+    const all = [...table.keys()].filter((k) => k.startsWith(prefix));
     if (all.length === 0) return false;
     // Commands valid now come first.
     const candidates = [...all.filter((k) => allowed.has(k)), ...all.filter((k) => !allowed.has(k))];
     if (candidates.length === 1) {
       const k = candidates[0];
-      this.input.value = NEEDS_ARGUMENT.has(k) ? `${k} ` : k;
+      this.input.value = table.get(k).args.some((a) => a.required) ? `${k} ` : k;
       this.validate();
       return true;
     }
@@ -119,16 +105,13 @@ export class CommandLine {
     if (this.session.saslPending) {
       this.input.placeholder = "base64 … | *"; // protocol text: the same in every language
       hint.append(t("cmdline.sasl"));
-      const challenge = (this.session.lastStatusLine || "").replace(/^\+ ?/, "");
-      if (challenge) {
-        const decoded = unbase64(challenge);
-        if (decoded != null && decoded !== "") {
-          hint.append(" ", t("cmdline.sasl-decoded"), " ");
-          const code = document.createElement("code");
-          code.dir = "ltr";
-          code.textContent = decoded;
-          hint.append(code);
-        }
+      const decoded = this.session.challenge?.text; // the engine decoded the "+" line
+      if (decoded) {
+        hint.append(" ", t("cmdline.sasl-decoded"), " ");
+        const code = document.createElement("code");
+        code.dir = "ltr";
+        code.textContent = decoded;
+        hint.append(code);
       }
       return;
     }
@@ -146,7 +129,7 @@ export class CommandLine {
       return;
     }
     const state = this.session.connected ? this.session.state : "AUTHORIZATION";
-    const check = checkCommand(line, state);
+    const check = this.session.check(line);
     if (!check.ok) {
       this.input.setAttribute("aria-invalid", "true");
       hint.classList.add("invalid");
@@ -158,7 +141,7 @@ export class CommandLine {
       hint.append(reason, ` — ${t("cmdline.not-sent")}`);
       return;
     }
-    const ex = explain(`cmd.${check.command}`) || explain("cmd.unknown");
+    const ex = explain(check.explain?.key) || explain("cmd.unknown");
     if (!this.session.connected) {
       hint.textContent = t("cmdline.not-connected");
     } else if (!check.allowed) {
@@ -189,12 +172,15 @@ export class CommandLine {
       });
       box.append(b);
     };
+    // The engine's SASL client answers this challenge (PLAIN: \0user\0password; LOGIN: the
+    // user name, then the password), base64-encoded.
     const mech = this.mechanism;
-    const challenge = unbase64((this.session.lastStatusLine || "").replace(/^\+ ?/, "")) || "";
-    if (mech === "PLAIN") fill(t("cmdline.sasl-fill-plain"), base64(`\0${user}\0${password}`));
-    if (mech === "LOGIN") {
-      if (/user/i.test(challenge)) fill(t("cmdline.sasl-fill-user"), base64(user));
-      else fill(t("cmdline.sasl-fill-password"), base64(password));
+    const step = this.session.challengeStep;
+    const label = { PLAIN: ["cmdline.sasl-fill-plain"], LOGIN: ["cmdline.sasl-fill-user", "cmdline.sasl-fill-password"] }[mech]?.[step];
+    if (label) {
+      try {
+        fill(t(label), saslResponse(mech, user, password, step, this.session.challenge?.bytes));
+      } catch { /* credentials the mechanism cannot carry: no fill button */ }
     }
     fill(t("cmdline.sasl-cancel"), "*");
     box.hidden = false;
@@ -208,18 +194,17 @@ export class CommandLine {
       return;
     }
     const sasl = this.session.saslPending;
-    let check = null;
-    if (!sasl) {
-      check = checkCommand(line, this.session.state);
-      if (!check.ok) {
-        this.validate();
-        this.input.focus();
-        return; // the reason is shown inline; nothing is sent
-      }
-      if (check.command === "AUTH") this.mechanism = line.trim().split(/\s+/)[1]?.toUpperCase() ?? null;
+    const checked = this.session.check(line);
+    if (!sasl && !checked.ok) {
+      this.validate();
+      this.input.focus();
+      return; // the reason is shown inline; nothing is sent
     }
-    // Secrets (PASS lines, SASL responses) are never kept in the history.
-    if (!sasl && !/^\s*PASS\s/i.test(line)) this.history.push(line);
+    const check = sasl ? null : checked;
+    if (check?.keyword === "AUTH") this.mechanism = line.trim().split(/\s+/)[1]?.toUpperCase() ?? null;
+    // Lines the engine masks (a PASS, an AUTH initial response) and SASL responses are never
+    // kept in the history.
+    if (!sasl && !checked.masked) this.history.push(line);
     this.historyIndex = this.history.length;
     this.draft = "";
     this.input.value = "";

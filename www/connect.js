@@ -12,6 +12,7 @@
 import { t, onLanguageChange } from "./i18n.js";
 import { showNotice, clearNotice, announce } from "./notice.js";
 import { showCommandError } from "./errors.js";
+import { loadEngine, bridgeRefusals, demoTargets } from "./session.js";
 
 const params = new URLSearchParams(location.search);
 
@@ -99,12 +100,10 @@ export class ConnectBar {
       this.#checkHealth();
     }
     if (!Array.isArray(list) || list.length === 0) {
-      // Another bridge (?bridge=) or /targets unavailable: offer the demo names.
+      // Another bridge (?bridge=) or /targets unavailable: offer the targets of a --demo bridge.
       this.targetsNote = "connect.targets-unknown";
-      list = [
-        { name: "demo", description: "", tls: "none", starttls: true },
-        { name: "demo-tls", description: "", tls: "implicit", starttls: false },
-      ];
+      await loadEngine();
+      list = demoTargets().map((x) => ({ ...x, description: "" }));
     }
     const wanted = params.get("target");
     if (wanted && !list.some((x) => x.name === wanted)) {
@@ -112,7 +111,8 @@ export class ConnectBar {
     }
     this.targets = list;
     this.#fillTargets();
-    const preselect = wanted || (list.some((x) => x.name === "demo") ? "demo" : list[0].name);
+    const [demo] = await loadEngine().then(() => demoTargets());
+    const preselect = wanted || (list.some((x) => x.name === demo.name) ? demo.name : list[0].name);
     this.target.value = preselect;
     this.target.disabled = false;
     this.#syncStls();
@@ -217,7 +217,7 @@ export class ConnectBar {
     const kind = error?.kind;
     if (kind === "bridge") {
       const code = error.code || "error";
-      const known = ["unknown-target", "connect-failed", "origin", "busy", "too-large", "idle", "tls-failed"];
+      const known = bridgeRefusals(); // every code has its error.bridge.CODE message
       showNotice({
         level: "error", kind: `bridge:${code}`,
         title: ["error.bridge.title", { code }],

@@ -17,8 +17,7 @@ export function showCommandError(error, { command, login = false, session = null
   }
   if (kind === "server") {
     const code = error.code;
-    const latest = session?.lastStatusLine;
-    const line = latest?.startsWith("-ERR") ? latest : serverLine(error);
+    const line = serverLine(error);
     if (login) {
       const which = code === "AUTH" ? "error.login.auth" : code === "IN-USE" ? "error.login.in-use" : "error.login.other";
       showNotice({
@@ -67,9 +66,8 @@ export function showCommandError(error, { command, login = false, session = null
   });
 }
 
-/** Rebuilds the server's -ERR line from a Pop3Error ("the server answered -ERR [AUTH]: …"). */
+/** The server's -ERR line from the Pop3Error's fields (its response code and own text). */
 function serverLine(error) {
-  const m = /-ERR(?: \[([^\]]+)\])?: (.*)$/s.exec(error.message || "");
-  if (!m) return null;
-  return `-ERR ${m[1] ? `[${m[1]}] ` : ""}${m[2]}`;
+  if (error.serverText == null) return null;
+  return `-ERR ${error.code ? `[${error.code}] ` : ""}${error.serverText}`;
 }

@@ -6,6 +6,7 @@
 
 import { t, formatBytes, formatNumber, onLanguageChange } from "./i18n.js";
 import { SHOW_MAX } from "./viewer.js";
+import { commandTable } from "./session.js";
 
 export class Maildrop {
   /** @param {object} ctx { session, perform: (command, ...args) => Promise, onMessage: (msg) => void } */
@@ -118,48 +119,33 @@ export class Maildrop {
     this.render();
   }
 
-  /** Raw lines typed on the command line: the same bookkeeping from RawReply. */
+  /**
+   * Raw lines typed on the command line: the same bookkeeping, from what the engine parsed of
+   * the reply (RawReply.parsed: STAT, LIST, UIDL, the exact octets of RETR / TOP).
+   */
   #onRaw(d) {
     const v = d.value;
     if (!d.ok || !v) return;
     const n = Number(d.args[0]);
-    switch (d.command) {
-      case "STAT": {
-        const m = /^(\d+)\s+(\d+)/.exec(v.text);
-        if (m) this.stat = { count: Number(m[1]), size: Number(m[2]) };
-        break;
-      }
-      case "LIST":
-        if (d.args.length === 0) {
-          this.#applyList(v.lines.map((l) => l.split(" ").map(Number)).filter((p) => p.length >= 2));
-        } else {
-          const m = /^(\d+)\s+(\d+)/.exec(v.text);
-          if (m) this.#message(Number(m[1])).size = Number(m[2]);
-        }
-        break;
-      case "UIDL":
-        if (d.args.length === 0) {
-          for (const l of v.lines) {
-            const [id, uid] = l.split(" ");
-            if (uid) this.#message(Number(id)).uid = uid;
-          }
-        } else {
-          const m = /^(\d+)\s+(\S+)/.exec(v.text);
-          if (m) this.#message(Number(m[1])).uid = m[2];
-        }
-        break;
-      case "DELE": if (n) this.#message(n).marked = true; break;
-      case "RSET": for (const m of this.messages.values()) m.marked = false; break;
-      case "QUIT": if (!this.quit) this.#afterQuit(v.text); break;
-      case "TOP":
-      case "RETR":
+    const p = v.parsed;
+    switch (p?.kind) {
+      case "stat": this.stat = p.value; break;
+      case "list": this.#applyList(p.value.map((x) => [x.id, x.size])); break;
+      case "listOne": this.#message(p.value.id).size = p.value.size; break;
+      case "uidl": for (const x of p.value) this.#message(x.id).uid = x.uid; break;
+      case "uidlOne": this.#message(p.value.id).uid = p.value.uid; break;
+      case "message":
         if (n) {
           this.selected = n;
-          const bytes = new TextEncoder().encode(v.lines.map((l) => `${l}\r\n`).join(""));
-          this.#showMessage({ command: d.command, id: n, lines: d.args[1], bytes, size: this.sizeOf(n) });
+          this.#showMessage({ command: d.command, id: n, lines: d.args[1], bytes: p.value, size: this.sizeOf(n) });
         }
         break;
-      default: break;
+      default:
+        // What the page does after commands with no reading of their own.
+        if (d.command === "DELE" && n) this.#message(n).marked = true;
+        if (d.command === "RSET") for (const m of this.messages.values()) m.marked = false;
+        if (d.command === "QUIT" && !this.quit) this.#afterQuit(v.text);
+        break;
     }
     this.render();
   }
@@ -212,6 +198,22 @@ export class Maildrop {
     this.render();
   }
 
+  /** A row's buttons: the commands of TRANSACTION whose first argument is a message (the
+   * engine's metadata: TOP, RETR, DELE). */
+  #actions() {
+    this.actions ??= [...commandTable().values()]
+      .filter((c) => c.states.includes("TRANSACTION") && c.args[0]?.name === "msg" && c.args[0].required)
+      .map((c) => c.name);
+    return this.actions;
+  }
+
+  /** A row button's arguments: the message, and TOP's line count from the field. */
+  #argsOf(action, id) {
+    const args = commandTable().get(action)?.args ?? [];
+    const value = { msg: id, n: this.topLines() };
+    return args.filter((a) => a.required).map((a) => value[a.name]);
+  }
+
   #onClick(e) {
     const btn = e.target.closest("button[data-action]");
     const row = e.target.closest("tr[data-id]");
@@ -226,8 +228,7 @@ export class Maildrop {
     const action = btn.dataset.action;
     document.dispatchEvent(new CustomEvent("popwire:selection"));
     if (action === "RETR" && (this.sizeOf(id) ?? 0) > SHOW_MAX) this.#oversize(id);
-    else if (action === "TOP") this.ctx.perform("TOP", id, this.topLines());
-    else this.ctx.perform(action, id);
+    else this.ctx.perform(action, ...this.#argsOf(action, id));
     this.render();
   }
 
@@ -284,7 +285,7 @@ export class Maildrop {
       del.append(mark);
       const actions = cell("td", "", "actions");
       if (!m.removed) {
-        for (const action of ["TOP", "RETR", "DELE"]) {
+        for (const action of this.#actions()) {
           const b = document.createElement("button");
           b.type = "button";
           b.className = "small";
@@ -292,7 +293,7 @@ export class Maildrop {
           b.textContent = action;
           b.dir = "ltr";
           b.disabled = !inTransaction || (m.marked && action === "DELE");
-          b.setAttribute("aria-label", `${action === "TOP" ? `TOP ${m.id} ${this.topLines()}` : `${action} ${m.id}`}`);
+          b.setAttribute("aria-label", [action, ...this.#argsOf(action, m.id)].join(" "));
           actions.append(b);
         }
       }

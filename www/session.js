@@ -1,5 +1,9 @@
 // The one POP3 session of the page: wraps Pop3Client (www/pkg/popwire.js). It holds no UI.
-// RFC knowledge stays in the engine: the page asks allowedCommands() and checkCommand().
+// RFC knowledge stays in the engine: the page asks commands() (every command, its arguments,
+// which are secret, its states), allowedCommands(), check(line) (what send() would do, with the
+// session's state, UTF-8 mode and SASL exchange), awaitingSaslResponse, and reads what the
+// engine parsed (a raw reply's `parsed`, an entry's `answers` / `rttMs` / `challenge`, an
+// error's `code` / `serverText`). No list of POP3 keywords lives in www/ (tests/page_asks_engine.rs).
 //
 // THE PAGE'S EVENT BUS. Modules do not call each other to say what happened; they listen.
 // app.js builds every module and hands each the one `Session` (and the few direct calls of 3).
@@ -30,7 +34,10 @@
 //    selection; classroom.js's keys call focus(), toggleRaw() and doNext(). Commands go to the
 //    server only through this session; a failed one is shown by errors.js showCommandError().
 
-import init, { Pop3Client, checkCommand, parseMessage, explainRfc } from "./pkg/popwire.js";
+import init, {
+  Pop3Client, checkCommand, parseMessage, explainRfc, commands, saslResponse, bridgeRefusals, demoTargets,
+  parseCapabilities,
+} from "./pkg/popwire.js";
 
 let engine;
 /** Loads the wasm module once. */
@@ -39,17 +46,18 @@ export function loadEngine() {
   return engine;
 }
 
-export { checkCommand, parseMessage, explainRfc };
+export { checkCommand, parseMessage, explainRfc, saslResponse, bridgeRefusals, demoTargets, parseCapabilities };
+
+let table;
+/** The engine's command metadata (commands()), by name; after loadEngine(). */
+export function commandTable() {
+  table ??= new Map(commands().map((c) => [c.name, c]));
+  return table;
+}
 
 /** The largest message the page fetches (connect()'s maxBodyBytes), and so can save; it shows
  * at most 64 MiB (viewer.js). A RETR holds the message in wasm memory, a shown one in JS too. */
 export const FETCH_MAX = 256 * 1024 * 1024;
-
-/** Every POP3 keyword the engine knows (for completion). */
-export const KEYWORDS = [
-  "USER", "PASS", "APOP", "AUTH", "STLS", "CAPA", "UTF8", "LANG",
-  "STAT", "LIST", "UIDL", "TOP", "RETR", "DELE", "RSET", "NOOP", "QUIT",
-];
 
 export class Session extends EventTarget {
   constructor() {
@@ -61,7 +69,8 @@ export class Session extends EventTarget {
     this.greeting = null;
     this.lastStatusLine = null; // the server's latest status line, e.g. "-ERR [AUTH] …"
     this.lastStatusKey = null; // and its explanation key
-    this.saslPending = false; // a raw AUTH is waiting for the next SASL response line
+    this.challenge = null; // the SASL challenge of the exchange typed by hand, decoded by the engine
+    this.challengeStep = 0; // how many challenges of that exchange came (0 = the first)
     this.timeoutMs = 30000; // connect()'s, for the messages that say how long was waited
     this.generation = 0; // bumps on every connect, so late events of an old client are ignored
   }
@@ -72,6 +81,29 @@ export class Session extends EventTarget {
 
   get connected() {
     return this.client !== null && this.state !== "CLOSED";
+  }
+
+  /** A SASL response is awaited: the next line sent answers the server's "+" challenge. */
+  get saslPending() {
+    if (!this.connected) return false;
+    try {
+      return this.client.awaitingSaslResponse;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * What send(line) would do now: the engine's check on this session, or, without one,
+   * checkCommand() in AUTHORIZATION before UTF8 (what a fresh session allows).
+   */
+  check(line) {
+    if (this.connected) {
+      try {
+        return this.client.check(line);
+      } catch { /* freed: checked as without a session */ }
+    }
+    return checkCommand(line, "AUTHORIZATION", false);
   }
 
   allowedCommands() {
@@ -102,23 +134,25 @@ export class Session extends EventTarget {
     this.target = target;
     this.greeting = client.greeting;
     this.tls = client.tls;
-    this.saslPending = false;
+    this.challenge = null;
     this.state = client.state;
     this.emit("connected", { greeting: this.greeting, tls: this.tls, target });
     // onTranscript first hands over the entries made before it (the bridge's `connected`,
     // implicit TLS, the greeting), then each new one.
     client.onTranscript((entry) => {
       if (generation !== this.generation) return;
-      if (entry.dir === "server" && !entry.explain?.key?.startsWith("body.")) {
+      if (entry.dir === "server" && entry.answers != null && entry.rttMs != null) {
+        // A status line or a SASL challenge (a body has no round trip of its own).
         this.lastStatusLine = entry.text;
         this.lastStatusKey = entry.explain?.key ?? null;
+        if (entry.challenge) this.challengeStep = this.challenge ? this.challengeStep + 1 : 0;
+        this.challenge = entry.challenge ?? null;
       }
       this.emit("transcript", entry);
     });
     client.onStateChange((state) => {
       if (generation !== this.generation) return;
       this.state = state;
-      if (state === "CLOSED") this.saslPending = false;
       this.emit("state", state);
       if (state === "CLOSED") this.emit("closed", {});
     });
@@ -135,25 +169,13 @@ export class Session extends EventTarget {
     if (!c) throw notConnected();
     this.emit("command", { command, args, raw: false });
     try {
-      let value;
-      switch (command) {
-        case "CAPA": value = await c.capa(); break;
-        case "USER": value = await c.user(args[0]); break;
-        case "PASS": value = await c.pass(args[0]); break;
-        case "APOP": value = await c.apop(args[0], args[1]); break;
-        case "AUTH": value = await c.auth(args[0], args[1], args[2]); break;
-        case "STLS": value = await c.stls(); this.tls = value; break;
-        case "STAT": value = await c.stat(); break;
-        case "LIST": value = await (args[0] != null ? c.list(args[0]) : c.list()); break;
-        case "UIDL": value = await (args[0] != null ? c.uidl(args[0]) : c.uidl()); break;
-        case "TOP": value = await c.top(args[0], args[1]); break;
-        case "RETR": value = await c.retr(args[0]); break;
-        case "DELE": value = await c.dele(args[0]); break;
-        case "RSET": value = await c.rset(); break;
-        case "NOOP": value = await c.noop(); break;
-        case "QUIT": value = await c.quit(); break;
-        default: value = await c.send([command, ...args].join(" ")); break;
-      }
+      // The API has one method per command the engine types (c.stat(), c.retr(id), …); a
+      // command without one is sent as a raw line.
+      const method = commandTable().has(command) ? c[command.toLowerCase()] : null;
+      const value = typeof method === "function"
+        ? await method.apply(c, args.filter((a) => a != null))
+        : await c.send([command, ...args].join(" "));
+      if (c.tls) this.tls = c.tls;
       this.emit("result", { command, args, raw: false, ok: true, value });
       return value;
     } catch (error) {
@@ -166,18 +188,17 @@ export class Session extends EventTarget {
   async send(line) {
     const c = this.client;
     if (!c) throw notConnected();
-    const sasl = this.saslPending;
+    const check = this.check(line);
+    const sasl = check.ok && check.saslResponse;
     const words = line.trim().split(/\s+/);
-    const command = sasl ? "SASL" : (words[0] || "").toUpperCase();
+    const command = sasl ? "SASL" : (check.ok ? check.command : (words[0] || "").toUpperCase());
     const args = sasl ? [] : words.slice(1);
     this.emit("command", { command, args, raw: true });
     try {
       const value = await c.send(line);
-      this.saslPending = Boolean(value.continuation);
       this.emit("result", { command, args, raw: true, ok: value.ok, value });
       return value;
     } catch (error) {
-      if (error.kind !== "input") this.saslPending = false;
       this.emit("result", { command, args, raw: true, ok: false, error });
       throw error;
     }

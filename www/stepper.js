@@ -6,6 +6,7 @@
 import { t, explain, onLanguageChange } from "./i18n.js";
 import { showCommandError } from "./errors.js";
 import { clearNotice, announce, showNotice } from "./notice.js";
+import { commandTable } from "./session.js";
 
 const STATES = ["AUTHORIZATION", "TRANSACTION", "UPDATE"];
 
@@ -23,7 +24,10 @@ const STEPS = [
   { id: "quit", key: "reply.QUIT.ok", command: "QUIT" },
 ];
 
-const LOGIN_COMMANDS = new Set(["USER", "PASS", "APOP", "AUTH"]);
+/** A login command: one that carries the user's name or a secret (the engine's metadata). */
+function isLogin(command) {
+  return commandTable().get(command)?.args.some((a) => a.secret || a.name === "name") ?? false;
+}
 
 export class Stepper {
   /**
@@ -226,10 +230,7 @@ export class Stepper {
       case "TOP": return this.perform("TOP", n, this.ctx.topLines());
       case "RETR": return this.perform("RETR", n);
       case "DELE": return this.perform("DELE", n);
-      case "UTF8":
-      case "LANG":
-        return this.perform("RAW", command);
-      default: return this.perform(command);
+      default: return this.perform(command); // without a typed method, sent as a line
     }
   }
 
@@ -242,7 +243,7 @@ export class Stepper {
     } catch (error) {
       showCommandError(error, {
         command: command === "RAW" ? args[0] : command,
-        login: LOGIN_COMMANDS.has(command),
+        login: isLogin(command),
         session: this.session,
       });
       return null;

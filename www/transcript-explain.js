@@ -5,6 +5,7 @@
 import { t, explain, rfcUrl } from "./i18n.js";
 import { el } from "./dom.js";
 import { isBody, shownText } from "./transcript-rows.js";
+import { parseCapabilities } from "./session.js";
 
 export class ExplainPanel {
   constructor() {
@@ -51,14 +52,12 @@ export class ExplainPanel {
   }
 }
 
-/** CAPA's list, each capability with its explanation (engine keys capa.X). */
+/** CAPA's list as the engine reads it, each capability with its explanation (keys capa.X). */
 function capabilities(text) {
   const dl = el("dl", "capabilities");
-  for (const line of text.split("\n")) {
-    if (!line || line === ".") continue;
-    const name = line.split(" ")[0].toUpperCase();
+  for (const { name, args } of parseCapabilities(text)) {
     const ex = explain(`capa.${name}`) || explain("capa.other");
-    const dt = el("dt", null, line);
+    const dt = el("dt", null, [name, ...args].join(" "));
     dt.dir = "ltr";
     dl.append(dt, el("dd", null, ex ? ex.short : ""));
   }

@@ -31,12 +31,6 @@ export function isBody(entry) {
   return entry.explain?.key?.startsWith("body.");
 }
 
-/** A status line or "+" line of the server: the reply that ends a command's round trip. */
-export function isStatusLine(entry) {
-  const key = entry.explain?.key || "";
-  return entry.dir === "server" && !key.startsWith("body.") && !key.startsWith("greeting.");
-}
-
 function stripCrlf(s) {
   return s.replace(/\r?\n$/, "");
 }

@@ -1,5 +1,6 @@
 // The live transcript: one row per engine entry, in order, across sessions (a separator per
-// new one); each reply paired with the command it answers (its round trip); the selected row
+// new one); each reply paired with the command it answers (the engine's `answers` and
+// `rttMs`: its round trip); the selected row
 // explained; keyboard navigation; follow-the-newest unless the student scrolled up or picked a
 // row. The parts live beside it:
 //   transcript-rows.js      building and relabelling one row (text, raw bytes, reveal, collapse)
@@ -12,7 +13,7 @@
 
 import { t, onLanguageChange } from "./i18n.js";
 import { el } from "./dom.js";
-import { buildRow, fillRow, renderProto, isBody, isStatusLine } from "./transcript-rows.js";
+import { buildRow, fillRow, renderProto, isBody } from "./transcript-rows.js";
 import { ExplainPanel } from "./transcript-explain.js";
 import { TransferProgress } from "./transcript-progress.js";
 import { exportText, exportJson, copyText, download } from "./transcript-export.js";
@@ -25,7 +26,7 @@ export class Transcript {
     this.log = document.getElementById("transcript");
     this.rows = []; // { entry, el, revealed, expanded, rttMs, command, session }
     this.sessions = []; // { target, startedAt }
-    this.pendingCommands = []; // client rows waiting for their reply (FIFO: pipelining)
+    this.clientRows = new Map(); // seq → client row of the current session (what replies answer)
     this.raw = false;
     this.follow = true;
     this.selected = null;
@@ -38,7 +39,6 @@ export class Transcript {
     s.addEventListener("transcript", (e) => this.add(e.detail));
     s.addEventListener("progress", (e) => this.progress.update(e.detail));
     s.addEventListener("result", (e) => this.progress.resultDone(e.detail));
-    s.addEventListener("closed", () => { this.pendingCommands = []; });
 
     // Stick to the newest line unless the student scrolled up to read.
     // Only a scroll upwards (the student's) lets go; reaching the bottom again re-attaches.
@@ -68,7 +68,7 @@ export class Transcript {
   }
 
   #newSession(target) {
-    this.pendingCommands = [];
+    this.clientRows = new Map();
     this.sessions.push({ target, startedAt: new Date().toISOString() });
     if (this.rows.length > 0) {
       const sep = el("div", "session-separator");
@@ -86,13 +86,11 @@ export class Transcript {
     if (empty) empty.remove();
     const rec = { entry, revealed: false, expanded: false, rttMs: null, session: this.sessions.length - 1 };
     if (entry.dir === "client") {
-      this.pendingCommands.push(rec);
-    } else if (isStatusLine(entry)) {
-      const cmd = this.pendingCommands.shift();
-      if (cmd) {
-        rec.rttMs = entry.atMs - cmd.entry.atMs;
-        rec.command = cmd;
-      }
+      this.clientRows.set(entry.seq, rec);
+    } else if (entry.rttMs != null) {
+      // A status line or SASL challenge: the engine says which client line it answers.
+      rec.rttMs = entry.rttMs;
+      rec.command = this.clientRows.get(entry.answers) ?? null;
     }
     if (isBody(entry)) this.progress.bodyArrived(entry);
     rec.el = buildRow(rec, { tls: this.session.client?.tls || this.session.tls, raw: this.raw });
@@ -242,7 +240,6 @@ export class Transcript {
     this.rows = [];
     this.selected = null;
     this.active = null;
-    this.pendingCommands = [];
     const keep = this.sessions[this.sessions.length - 1];
     this.sessions = keep ? [keep] : [];
     this.log.replaceChildren(el("p", "transcript-empty muted", t("transcript.empty")));

@@ -100,6 +100,19 @@ pub fn sasl_response(
     Ok(encode_base64(&response))
 }
 
+/// A CAPA body (a transcript entry's `text`, one capability a line) read by the engine's CAPA
+/// parser: `[{ name, args }]`, lines that do not parse left out (as a typed `capa()` does).
+#[wasm_bindgen(js_name = parseCapabilities, unchecked_return_type = "Capability[]")]
+pub fn parse_capabilities(body: &str) -> JsValue {
+    let capabilities: Vec<_> = body
+        .lines()
+        .map(|line| line.trim_end_matches('\r'))
+        .filter(|line| !line.is_empty() && *line != ".")
+        .filter_map(|line| crate::codec::parse_capa_line(line.as_bytes()).ok())
+        .collect();
+    to_js(&capabilities)
+}
+
 /// Every refusal code of the bridge (a `Pop3Error` of kind `bridge` carries one as `code`), from
 /// [`crate::bridge_protocol::Refusal::ALL`].
 #[wasm_bindgen(js_name = bridgeRefusals, unchecked_return_type = "BridgeRefusal[]")]

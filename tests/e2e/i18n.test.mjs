@@ -8,10 +8,12 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { initSync, bridgeRefusals } from "../../www/pkg/popwire.js";
 
 const www = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../www");
 const load = (lang) => JSON.parse(readFileSync(path.join(www, "i18n", `${lang}.json`), "utf8")).ui;
 const en = load("en");
+initSync({ module: readFileSync(path.join(www, "pkg", "popwire_bg.wasm")) });
 const placeholders = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
 /** Strings that are protocol or symbols, the same in every language. */
@@ -23,7 +25,7 @@ const DYNAMIC = {
     .flatMap((s) => ["title", "what", "look", "do"].map((f) => `${s}.${f}`)),
   "transcript.dir-": ["client", "server", "info"],
   "viewer.removed-": ["scripts", "handlers", "remote", "styles", "forms", "links"],
-  "error.bridge.": ["unknown-target", "connect-failed", "origin", "busy", "too-large", "idle", "tls-failed"],
+  "error.bridge.": bridgeRefusals(), // connect.js: every refusal code the engine knows
   "error.": ["state.title", "input.title", "limit.title", "protocol.title"],
 };
 
