@@ -14,6 +14,10 @@
 //! | `timer` | the global scope's clock and the one re-armable timer of a session |
 //! | `mirror` | bodies streaming to JS: the RETR mirror (a `Uint8Array` of LIST's size) and `retrStream` |
 //! | `convert` | the one place engine values and errors become JS values |
+//!
+//! The imports go one way: `client` → `session` → `transport`. The session resolves
+//! `connect()` with the handle `client` gives it (it does not know `Pop3Client`), and a
+//! transport hears nothing of the session but its `Sink`, a function.
 
 mod client;
 mod convert;
