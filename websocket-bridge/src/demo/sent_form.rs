@@ -53,6 +53,7 @@ impl SentSize {
 }
 
 /// The size of `bytes` in their sent form.
+#[cfg(test)]
 pub(crate) fn sent_size(bytes: &[u8]) -> u64 {
     let mut size = SentSize::new();
     size.add(bytes);
