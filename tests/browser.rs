@@ -17,7 +17,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
-use popwire::wasm::{check_command, explain_keys, parse_message, Pop3Client};
+use popwire::wasm::{
+    bridge_refusals, check_command, commands, demo_targets, explain_keys, parse_capabilities,
+    parse_message, sasl_response, Pop3Client,
+};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -575,10 +578,10 @@ async fn max_body_bytes_caps_retr_and_retr_stream_hands_over_every_octet() {
 
 #[wasm_bindgen_test]
 fn free_functions() {
-    let ok = check_command("RETR 1", "AUTHORIZATION");
+    let ok = check_command("RETR 1", "AUTHORIZATION", None);
     assert_eq!(get(&ok, "ok").as_bool(), Some(true));
     assert_eq!(get(&ok, "allowed").as_bool(), Some(false));
-    let bad = check_command("USER a\r\nDELE 1", "AUTHORIZATION");
+    let bad = check_command("USER a\r\nDELE 1", "AUTHORIZATION", None);
     assert_eq!(get(&bad, "ok").as_bool(), Some(false));
     assert_eq!(
         get(&get(&bad, "explain"), "key").as_string().as_deref(),
@@ -593,6 +596,224 @@ fn free_functions() {
         .contains("بروتوكول"));
     let html = parse_message(SAMPLES[3]);
     assert!(get(&html, "html").as_string().unwrap().contains("<script>"));
+}
+
+/// What the page asks the engine instead of copying it (issue 9 §1): the command table, the
+/// check in a session's UTF-8 mode, SASL answers, the bridge's refusal codes, the demo targets.
+#[wasm_bindgen_test]
+fn the_engine_answers_what_the_page_used_to_copy() {
+    let table = Array::from(&commands());
+    let names: Vec<String> = table
+        .iter()
+        .map(|c| get(&c, "name").as_string().unwrap())
+        .collect();
+    assert_eq!(names.len(), popwire::codec::Keyword::ALL.len());
+    let meta = |name: &str| {
+        table
+            .iter()
+            .find(|c| get(c, "name").as_string().as_deref() == Some(name))
+            .unwrap()
+    };
+    let pass_args = Array::from(&get(&meta("PASS"), "args"));
+    assert_eq!(get(&pass_args.get(0), "secret").as_bool(), Some(true));
+    assert_eq!(get(&pass_args.get(0), "required").as_bool(), Some(true));
+    assert_eq!(Array::from(&get(&meta("STAT"), "args")).length(), 0);
+    assert_eq!(
+        get(&meta("LIST"), "multiline").as_string().as_deref(),
+        Some("without-argument")
+    );
+    assert_eq!(
+        Array::from(&get(&meta("RETR"), "states"))
+            .get(0)
+            .as_string()
+            .as_deref(),
+        Some("TRANSACTION")
+    );
+    assert_eq!(
+        get(&get(&meta("TOP"), "summary"), "key")
+            .as_string()
+            .as_deref(),
+        Some("cmd.TOP")
+    );
+
+    // Before UTF8 a non-ASCII line is refused, as send() would.
+    let before = check_command("USER \u{e9}", "AUTHORIZATION", Some(false));
+    assert_eq!(get(&before, "ok").as_bool(), Some(false));
+    assert_eq!(get(&before, "kind").as_string().as_deref(), Some("input"));
+    let after = check_command("USER \u{e9}", "AUTHORIZATION", Some(true));
+    assert_eq!(get(&after, "ok").as_bool(), Some(true));
+    let masked = check_command("AUTH PLAIN AGEAYg==", "AUTHORIZATION", Some(false));
+    assert_eq!(get(&masked, "masked").as_bool(), Some(true));
+    assert_eq!(get(&masked, "keyword").as_string().as_deref(), Some("AUTH"));
+
+    assert_eq!(
+        sasl_response("PLAIN", "a", "b", 0, None).unwrap(),
+        "AGEAYg=="
+    );
+    assert_eq!(sasl_response("LOGIN", "a", "b", 0, None).unwrap(), "YQ==");
+    assert_eq!(sasl_response("LOGIN", "a", "b", 1, None).unwrap(), "Yg==");
+    let cram = sasl_response(
+        "CRAM-MD5",
+        "tim",
+        "tanstaaftanstaaf",
+        0,
+        Some(b"<1896.697170952@postoffice.reston.mci.net>".to_vec()),
+    )
+    .unwrap();
+    // RFC 2195's example: "tim b913a602c7eda7a495b4e6e7334d3890".
+    assert_eq!(cram, "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw");
+    let (k, _) = kind(&sasl_response("LOGIN", "a", "b", 2, None).unwrap_err());
+    assert_eq!(k, "input");
+    let (k, _) = kind(&sasl_response("PLAIN", "a", "", 0, None).unwrap_err());
+    assert_eq!(k, "input");
+
+    let refusals: Vec<String> = bridge_refusals()
+        .iter()
+        .map(|r| r.as_string().unwrap())
+        .collect();
+    assert_eq!(refusals.len(), popwire::bridge_protocol::Refusal::ALL.len());
+    assert!(
+        refusals.contains(&"protocol".to_owned())
+            && refusals.contains(&"unknown-target".to_owned())
+    );
+    let demo: Vec<(String, String)> = demo_targets()
+        .iter()
+        .map(|t| {
+            (
+                get(&t, "name").as_string().unwrap(),
+                get(&t, "tls").as_string().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        demo,
+        [
+            ("demo".to_owned(), "none".to_owned()),
+            ("demo-tls".to_owned(), "implicit".to_owned())
+        ]
+    );
+
+    let caps = Array::from(&parse_capabilities("USER\nSASL PLAIN LOGIN\n"));
+    assert_eq!(caps.length(), 2);
+    assert_eq!(
+        get(&caps.get(1), "name").as_string().as_deref(),
+        Some("SASL")
+    );
+    assert_eq!(Array::from(&get(&caps.get(1), "args")).length(), 2);
+}
+
+/// A session's own check (state, UTF-8 mode, SASL exchange), what the engine parsed of raw
+/// replies, which line a reply answers, and a server error's own text (issue 9 §1).
+#[wasm_bindgen_test]
+async fn a_session_checks_parses_and_pairs_what_is_typed_by_hand() {
+    let c = connect("demo").await;
+    let (entries, _keep) = record_transcript(&c);
+    let check = |line: &str| {
+        let f: Function = get(&c, "check").dyn_into().unwrap();
+        f.call1(&c, &line.into()).unwrap()
+    };
+    let awaiting = || get(&c, "awaitingSaslResponse").as_bool().unwrap();
+    let refused = check("USER \u{e9}");
+    assert_eq!(
+        get(&refused, "ok").as_bool(),
+        Some(false),
+        "non-ASCII before UTF8"
+    );
+    let retr = check("RETR 1");
+    assert_eq!(get(&retr, "ok").as_bool(), Some(true));
+    assert_eq!(get(&retr, "allowed").as_bool(), Some(false));
+    assert_eq!(get(&retr, "multiline").as_bool(), Some(true));
+    assert_eq!(get(&check("PASS x y"), "masked").as_bool(), Some(true));
+    assert_eq!(
+        get(&check("AUTH PLAIN AGEAYg=="), "masked").as_bool(),
+        Some(true)
+    );
+    assert_eq!(get(&check("AUTH PLAIN"), "masked").as_bool(), Some(false));
+
+    // A hand-typed AUTH PLAIN: the challenge, then the answer the engine computes.
+    let user = fresh_user("check");
+    assert!(!awaiting());
+    let reply = ok(&c, "send", &["AUTH PLAIN".into()]).await;
+    assert_eq!(get(&reply, "continuation").as_bool(), Some(true));
+    assert_eq!(
+        get(&get(&reply, "parsed"), "kind").as_string().as_deref(),
+        Some("challenge")
+    );
+    assert!(awaiting());
+    let sasl = check("AGEAYg==");
+    assert_eq!(get(&sasl, "saslResponse").as_bool(), Some(true));
+    assert_eq!(get(&sasl, "masked").as_bool(), Some(true));
+    assert_eq!(get(&check("not base64!"), "ok").as_bool(), Some(false));
+    let answer = sasl_response("PLAIN", &user, "pop3", 0, None).unwrap();
+    let reply = ok(&c, "send", &[answer.into()]).await;
+    assert_eq!(get(&reply, "ok").as_bool(), Some(true));
+    assert!(!awaiting());
+    assert_eq!(state(&c), "TRANSACTION");
+    let challenge = entries
+        .borrow()
+        .iter()
+        .find(|e| {
+            get(e, "explain").is_object()
+                && get(&get(e, "explain"), "key").as_string().as_deref() == Some("sasl.challenge")
+        })
+        .cloned()
+        .expect("a sasl.challenge entry");
+    assert!(
+        get(&challenge, "challenge").is_object(),
+        "the decoded challenge"
+    );
+
+    // Raw replies carry what the engine parsed.
+    let stat = ok(&c, "send", &["STAT".into()]).await;
+    let parsed = get(&stat, "parsed");
+    assert_eq!(get(&parsed, "kind").as_string().as_deref(), Some("stat"));
+    let count = get(&get(&parsed, "value"), "count").as_f64().unwrap() as u32;
+    assert_eq!(count, SAMPLES.len() as u32);
+    let list = get(&ok(&c, "send", &["LIST".into()]).await, "parsed");
+    assert_eq!(get(&list, "kind").as_string().as_deref(), Some("list"));
+    assert_eq!(Array::from(&get(&list, "value")).length(), count);
+    let uidl = get(&ok(&c, "send", &["UIDL 2".into()]).await, "parsed");
+    assert_eq!(get(&uidl, "kind").as_string().as_deref(), Some("uidlOne"));
+    let message = get(&ok(&c, "send", &["RETR 2".into()]).await, "parsed");
+    assert_eq!(
+        get(&message, "kind").as_string().as_deref(),
+        Some("message")
+    );
+    let bytes = Uint8Array::new(&get(&message, "value")).to_vec();
+    assert_eq!(bytes, SAMPLES[1], "the exact octets, dot-stuffing removed");
+
+    // The reply to RETR 2 answers its client line, with a round trip.
+    let recorded = entries.borrow();
+    let sent = recorded
+        .iter()
+        .find(|e| {
+            get(e, "dir").as_string().as_deref() == Some("client")
+                && get(e, "text").as_string().as_deref() == Some("RETR 2")
+        })
+        .expect("the RETR 2 line");
+    let seq = get(sent, "seq").as_f64().unwrap();
+    let answer = recorded
+        .iter()
+        .find(|e| get(e, "answers").as_f64() == Some(seq) && get(e, "rttMs").as_f64().is_some())
+        .expect("the status line answering RETR 2");
+    assert!(get(answer, "text").as_string().unwrap().starts_with("+OK"));
+    assert_eq!(
+        get(answer, "request").as_f64(),
+        get(sent, "request").as_f64()
+    );
+    drop(recorded);
+    ok(&c, "quit", &[]).await;
+
+    // A server error's own text, without parsing the English message.
+    let c = connect("demo").await;
+    ok(&c, "user", &[fresh_user("wrong").into()]).await;
+    let error = err(&c, "pass", &["wrong".into()]).await;
+    assert_eq!(kind(&error), ("server".to_owned(), Some("AUTH".to_owned())));
+    assert_eq!(
+        get(&error, "serverText").as_string().as_deref(),
+        Some("invalid user name or password")
+    );
+    ok(&c, "quit", &[]).await;
 }
 
 // ----- The misbehaving-server fixture (issue 8 §4) ------------------------------------------
