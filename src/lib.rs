@@ -21,7 +21,7 @@ pub mod explain;
 pub mod mime;
 #[cfg(feature = "server")]
 pub mod server;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
 pub mod wasm;
 
 pub use client::{Client, ClientConfig, CommandHandle, Event, Pop3Error, SessionState};
