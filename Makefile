@@ -12,14 +12,15 @@ help:
 	@echo "make bench  run the benchmarks (figures, not pass/fail; needs websockify for the bridge one)"
 	@echo "make fuzz   run the decoder fuzz targets (needs cargo-fuzz; see fuzz/README.md)"
 
-## Build everything and start the page with the embedded demo server.
+## Build everything and start the page with the embedded demo server. The page is built into
+## the binary (no --www): target/release/popwire-bridge alone is what an instructor copies.
 demo: setup-demo pkg
 	$(CARGO) build --release -p popwire-bridge
 	@echo
 	@echo "  popwire is at http://$(LISTEN)/  (demo POP3 server: 127.0.0.1:1110 plain, 127.0.0.1:1995 TLS)"
 	@echo "  user: any name, password: pop3.  Ctrl-C stops it."
 	@echo
-	target/release/popwire-bridge --demo --listen $(LISTEN) --www www
+	target/release/popwire-bridge --demo --listen $(LISTEN)
 
 ## Install what is needed, then run every test.
 test: setup lint test-native test-wasm-engine build-wasm test-browser test-e2e

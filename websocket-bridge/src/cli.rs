@@ -21,7 +21,8 @@ pub struct Cli {
     /// Address to serve HTTP/WebSocket on [default: 127.0.0.1:8080]; port 0 picks one.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
-    /// Folder of the static page [default: www/].
+    /// Serve the page from this folder instead of the page built into the binary (for
+    /// developing the page: edits show on reload, without recompiling).
     #[arg(long, value_name = "DIR")]
     pub www: Option<PathBuf>,
     /// TOML configuration file; the command line adds to and overrides it.

@@ -5,7 +5,7 @@
 //!
 //! ```toml
 //! listen = "127.0.0.1:8080"
-//! www = "www"
+//! # www = "www"             # serve this folder instead of the page built into the binary
 //! allow_origin = ["http://127.0.0.1:*"]
 //! trust_proxy = ["127.0.0.1", "10.0.0.0/8"]
 //! # tls_cert = "cert.pem"
@@ -65,10 +65,13 @@ pub const DEFAULT_DEMO_POP3S: &str = "127.0.0.1:1995";
 pub const RFC1939_AUTOLOGOUT_SECS: u64 = 600;
 
 /// Everything the bridge needs besides its listener.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
-    /// The static page's folder (`--www`).
-    pub www: PathBuf,
+    /// A folder to serve the page from instead of [`Config::page`] (`--www`).
+    pub www: Option<PathBuf>,
+    /// The page built into the binary, served unless `--www` names a folder; empty unless the
+    /// caller fills it (the binary does), and then `/` says how to build the page.
+    pub page: crate::page::Page,
     /// Named POP3 servers the bridge may dial (`--target`), in the order `/targets` lists them.
     pub targets: Vec<Target>,
     /// Extra allowed origins (`--allow-origin`); an origin ending in `:*` matches any port.
@@ -85,22 +88,6 @@ pub struct Config {
     pub demo: Option<DemoConfig>,
     /// Where to write the bound addresses once everything listens (`--ready-file`).
     pub ready_file: Option<PathBuf>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            www: PathBuf::from("www"),
-            targets: Vec::new(),
-            allow_origins: Vec::new(),
-            trust_proxies: Vec::new(),
-            tls_cert: None,
-            tls_key: None,
-            limits: Limits::default(),
-            demo: None,
-            ready_file: None,
-        }
-    }
 }
 
 /// Caps and timeouts of the bridge.
@@ -549,11 +536,8 @@ pub fn build(file: Option<FileConfig>, cli: Overrides) -> anyhow::Result<(Socket
         })
         .collect::<anyhow::Result<_>>()?;
     let config = Config {
-        www: cli
-            .www
-            .clone()
-            .or(file.www)
-            .unwrap_or_else(|| PathBuf::from("www")),
+        www: cli.www.clone().or(file.www),
+        page: crate::page::Page::default(),
         targets: merge_targets(file.target, cli.targets.clone())?,
         allow_origins,
         trust_proxies,

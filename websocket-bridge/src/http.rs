@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::handler::Handler;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -42,16 +42,36 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             post(deliver).layer(DefaultBodyLimit::max(limit)),
         );
     }
-    // `*.gz` next to a file (scripts/build-pkg.sh writes one for the wasm module) is served
-    // as is to browsers that accept gzip; other files are compressed on the fly.
-    let files = ServeDir::new(&state.www)
-        .precompressed_gzip()
-        .append_index_html_on_directories(true)
-        .fallback(not_found.with_state(Arc::clone(&state)));
     // The page's files go out gzipped when the browser accepts it (the wasm module shrinks
-    // to about 40% of its size); WebSocket frames are not compressed.
+    // to about 40% of its size); WebSocket frames are not compressed. `*.gz` next to a file
+    // (scripts/build-pkg.sh writes them for the modules) is served as is to browsers that
+    // accept gzip; other files are compressed on the fly.
+    router = match &state.www {
+        Some(www) => {
+            tracing::info!(www = %www.display(), "serving the page from a folder (--www)");
+            let files = ServeDir::new(www)
+                .precompressed_gzip()
+                .append_index_html_on_directories(true)
+                .fallback(not_found.with_state(Arc::clone(&state)));
+            router.fallback_service(Compression::new(files))
+        }
+        None => {
+            if state.page.is_complete() {
+                tracing::info!(
+                    files = state.page.len(),
+                    "serving the page built into the binary"
+                );
+            } else {
+                tracing::warn!(
+                    "this binary was built without the page (www/pkg/ did not exist): / says \
+                     how to build it; or serve a built page with --www DIR"
+                );
+            }
+            let files = built_in.with_state(Arc::clone(&state));
+            router.fallback_service(Compression::new(files))
+        }
+    };
     router
-        .fallback_service(Compression::new(files))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-content-type-options"),
             HeaderValue::from_static("nosniff"),
@@ -74,6 +94,19 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> 
         "demo": state.demo.is_some(),
         "loopback": state.loopback,
     }))
+}
+
+/// The page built into the binary; what it does not have goes to [`not_found`].
+async fn built_in(
+    State(state): State<Arc<AppState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    match state.page.respond(&method, &uri, &headers) {
+        Some(response) => response,
+        None => not_found(State(state), uri).await,
+    }
 }
 
 /// What the static files do not have: the built-in placeholder page for `/` while `www/` has
@@ -120,7 +153,21 @@ fn placeholder(state: &AppState) -> Html<String> {
     } else {
         ""
     };
-    let www = escape_html(&state.www.display().to_string());
+    let missing = match &state.www {
+        Some(www) => format!(
+            "<p><code>{}/index.html</code> does not exist, so this placeholder is shown: \
+             point <code>--www</code> at a built page, or leave it out to serve the page built \
+             into the binary.</p>",
+            escape_html(&www.display().to_string())
+        ),
+        None => "<p>This binary was built without the page: <code>www/pkg/</code> (the \
+                 page's WebAssembly modules) did not exist when it was compiled. In the \
+                 checkout, build the page with <code>bash scripts/build-pkg.sh</code> (or \
+                 <code>make pkg</code>), then the binary again with <code>cargo build \
+                 --release -p popwire-bridge</code>; or serve a built page folder with \
+                 <code>--www DIR</code>.</p>"
+            .to_owned(),
+    };
     Html(format!(
         "<!doctype html>
 <html lang=\"en\">
@@ -133,8 +180,7 @@ code {{ background: #eee; padding: 0 .25em; border-radius: 3px; }}</style>
 </head>
 <body>
 <h1>popwire bridge is running</h1>
-<p>The page lands with issue #5; until then <code>{www}/index.html</code> does not exist and
-this placeholder is shown.</p>
+{missing}
 {demo}
 <h2>Targets (<a href=\"/targets\">/targets</a>)</h2>
 <ul>
@@ -302,7 +348,10 @@ mod tests {
         assert!(!crate::names::is_user_name("a b"));
         assert!(!crate::names::is_user_name("../etc"));
         assert!(!crate::names::is_user_name("ä"));
-        assert!(user_param(Some("user=.hidden")).is_err(), "the Maildir rule too");
+        assert!(
+            user_param(Some("user=.hidden")).is_err(),
+            "the Maildir rule too"
+        );
         assert_eq!(user_param(Some("user=bob%40x")).unwrap(), "bob@x");
         assert!(user_param(Some("user=a&user=b")).is_err());
         assert!(user_param(Some("user=a&x=1")).is_err());

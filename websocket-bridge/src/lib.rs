@@ -31,6 +31,7 @@ mod http;
 mod limits;
 mod names;
 mod origin;
+pub mod page;
 mod state;
 mod tls;
 
@@ -211,6 +212,7 @@ impl Bridge {
             demo: demo_state,
             max_delivery,
             www: config.www.clone(),
+            page: config.page.clone(),
             shutdown: shutdown.clone(),
             tracker: tracker.clone(),
         });

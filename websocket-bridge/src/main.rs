@@ -5,8 +5,12 @@
 
 use std::time::Duration;
 
+use std::borrow::Cow;
+
+use bytes::Bytes;
 use clap::Parser;
 use popwire_bridge::cli::Cli;
+use popwire_bridge::page::Page;
 use tracing_appender::non_blocking::{ErrorCounter, NonBlockingBuilder};
 use tracing_subscriber::EnvFilter;
 
@@ -75,8 +79,30 @@ async fn report_dropped_lines(dropped: ErrorCounter) {
     }
 }
 
+/// `www/` as it was when this binary was compiled: the page, served unless `--www DIR`
+/// (build.rs makes cargo recompile when `www/pkg/` appears or changes).
+#[derive(rust_embed::RustEmbed)]
+#[folder = "../www/"]
+#[allow_missing = true]
+struct Www;
+
+/// The embedded files as the page the bridge serves.
+fn built_in_page() -> Page {
+    Page::new(Www::iter().filter_map(|path| {
+        let file = Www::get(&path)?;
+        let bytes = match file.data {
+            Cow::Borrowed(bytes) => Bytes::from_static(bytes),
+            Cow::Owned(bytes) => Bytes::from(bytes),
+        };
+        Some((path.into_owned(), bytes, file.metadata.sha256_hash()))
+    }))
+}
+
 async fn start(cli: Cli) -> anyhow::Result<()> {
-    let (listen, config) = cli.into_config()?;
+    let (listen, mut config) = cli.into_config()?;
+    if config.www.is_none() {
+        config.page = built_in_page();
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("binding {listen}: {e}"))?;

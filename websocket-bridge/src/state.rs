@@ -64,7 +64,10 @@ pub(crate) struct AppState {
     pub(crate) loopback: bool,
     pub(crate) demo: Option<DemoState>,
     pub(crate) max_delivery: usize,
-    pub(crate) www: PathBuf,
+    /// `--www`: serve this folder instead of `page`.
+    pub(crate) www: Option<PathBuf>,
+    /// The page built into the binary.
+    pub(crate) page: crate::page::Page,
     pub(crate) shutdown: CancellationToken,
     pub(crate) tracker: TaskTracker,
 }

@@ -90,8 +90,8 @@ pub fn demo_config() -> Config {
 /// unless the config names one).
 pub async fn start(mut config: Config) -> Harness {
     let www = tempfile::tempdir().unwrap();
-    if config.www == std::path::Path::new("www") {
-        config.www = www.path().to_owned();
+    if config.www.is_none() {
+        config.www = Some(www.path().to_owned());
     }
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let bridge = Bridge::bind(listener, config).await.unwrap();
