@@ -42,10 +42,12 @@ lint:
 test-native:
 	$(CARGO) test --workspace --all-features
 
-# The engine's integration tests again, compiled to wasm32 and run under Node.
+# The engine's integration tests again, compiled to wasm32 and run under Node; then the
+# in-browser server's module (in-browser-server/tests/node.rs) the same way.
 test-wasm-engine:
 	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	  $(CARGO) test --target wasm32-unknown-unknown --test rfc_transcripts --test session --test conformance
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner $(CARGO) test --target wasm32-unknown-unknown -p popwire-teaching-server-wasm
 
 # The JS API in headless Chromium against a bridge + demo server on port 0.
 test-browser:

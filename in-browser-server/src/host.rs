@@ -73,6 +73,19 @@ pub struct Faults {
     pub bandwidth: Option<u32>,
 }
 
+impl Faults {
+    /// The fields' names in JS (camelCase).
+    pub const FIELDS: [&'static str; 7] = [
+        "bareLf",
+        "longLine",
+        "errGreeting",
+        "sysTemp",
+        "dropRetrAfter",
+        "latencyMs",
+        "bandwidth",
+    ];
+}
+
 /// Which connections a [`Host::set_faults`] call is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {

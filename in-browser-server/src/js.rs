@@ -106,6 +106,19 @@ impl ServerHost {
             (_, Some("all")) => Target::All,
             _ => return Err(JsError::new("target: a connection id, \"next\" or \"all\"")),
         };
+        if !faults.is_object() {
+            return Err(JsError::new("faults: an object"));
+        }
+        // serde-wasm-bindgen reads only the fields it knows: a misspelt one would be ignored.
+        for key in js_sys::Object::keys(&js_sys::Object::from(faults.clone())) {
+            let key = key.as_string().unwrap_or_default();
+            if !Faults::FIELDS.contains(&key.as_str()) {
+                let known = Faults::FIELDS.join(", ");
+                return Err(JsError::new(&format!(
+                    "faults: unknown field {key:?} (known: {known})"
+                )));
+            }
+        }
         let faults: Faults = serde_wasm_bindgen::from_value(faults)
             .map_err(|e| JsError::new(&format!("faults: {e}")))?;
         self.host.set_faults(target, faults).map_err(JsError::from)

@@ -414,3 +414,24 @@ fn the_seed_makes_the_nonces_differ() {
     let (ca, cb) = (a.connect(), b.connect());
     assert_ne!(drain(&mut a, ca), drain(&mut b, cb));
 }
+
+/// `Faults::FIELDS` (what the JS layer accepts) is exactly what serde reads and writes.
+#[test]
+fn the_js_field_names_are_the_serde_names() {
+    let all = Faults {
+        drop_retr_after: Some(1),
+        bandwidth: Some(1),
+        ..Faults::default()
+    };
+    let json = serde_json::to_value(&all).unwrap();
+    let mut names: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    let mut fields = Faults::FIELDS.to_vec();
+    names.sort_unstable();
+    fields.sort_unstable();
+    assert_eq!(names, fields);
+}
