@@ -24,7 +24,7 @@ cargo build -p popwire-bridge
 # The `silent` target: accepts connections, never speaks.
 start_silent_target
 
-# Deliveries up to 64 MiB (default 1 MiB): the 50 MB RETR of the main-thread measurement.
+# Deliveries up to 64 MiB (default 1 MiB): large messages (the 50 MB figure is benches/page-figures.sh).
 cat > "$work/bridge.toml" <<'TOML'
 [demo]
 max_delivery_size = 67108864

@@ -1,12 +1,12 @@
-// Figures for the closing note, printed and kept in target/e2e-figures.json (never asserted:
-// tests do not assert on time): how long until the page is usable on loopback (navigation
+// A figure, not a test (`make bench`: benches/page-figures.sh), printed and kept in
+// target/page-figures.json (never asserted: tests do not assert on time): how long until the page is usable on loopback (navigation
 // start → the Connect button enabled with the targets loaded, the page's own
 // performance.mark("popwire-ready")), and how many bytes the first load transfers (a fresh
 // profile: nothing cached), from Resource Timing and from the responses Playwright saw.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { launch, BASE, figure } from "./helpers.mjs";
+import { launch, BASE, figure } from "../../tests/e2e/helpers.mjs";
 
 test("first load: time until usable and bytes transferred (figures)", async () => {
   const runs = [];

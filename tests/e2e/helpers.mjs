@@ -13,7 +13,8 @@ import { chromium } from "playwright-core";
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, "../..");
 export const SCREENSHOTS = path.join(ROOT, "target", "e2e-screenshots");
-export const FIGURES = path.join(ROOT, "target", "e2e-figures.json");
+/** Where figure() keeps what it measured (benches/page-figures.sh: target/page-figures.json). */
+export const FIGURES = process.env.POPWIRE_FIGURES || path.join(ROOT, "target", "e2e-figures.json");
 
 export const HTTP = process.env.POPWIRE_E2E_HTTP;
 if (!HTTP) {
