@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds www/pkg/: two ES modules of the engine for wasm32 (profile `wasm`, wasm-bindgen
-# --target web, then npm's binaryen wasm-opt -Oz — never Debian's wasm-opt: see TOOLCHAIN.md):
-#   popwire.js       the page's module: the client, checkCommand, parseMessage, explanations;
-#   popwire_mail.js  the parse worker's module (feature `html`): parseMessage and inertHtml,
-#                    which cleans a message's HTML with html5ever + ammonia. Loaded only by
-#                    www/parse-worker.js, the first time a message needs it.
+# Builds www/pkg/: three ES modules for wasm32 (profile `wasm`, wasm-bindgen --target web,
+# then npm's binaryen wasm-opt -Oz — never Debian's wasm-opt: see TOOLCHAIN.md):
+#   popwire.js         the page's module: the client, checkCommand, parseMessage, explanations;
+#   popwire_mail.js    the parse worker's module (feature `html`): parseMessage and inertHtml,
+#                      which cleans a message's HTML with html5ever + ammonia. Loaded only by
+#                      www/parse-worker.js, the first time a message needs it;
+#   popwire_server.js  the in-browser simulated teaching server (crate in-browser-server/):
+#                      ServerHost, loaded only by www/server-worker.js (docs/in-browser-server.md).
 # Writes precompressed *.gz copies and prints the sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,12 +15,13 @@ out=target/wasm32-unknown-unknown/wasm
 rm -rf www/pkg
 mkdir -p www/pkg
 
-# build NAME CARGO-ARGS...: one module, www/pkg/NAME.js + NAME_bg.wasm.
+# build NAME ARTIFACT CARGO-ARGS...: one module, www/pkg/NAME.js + NAME_bg.wasm, from
+# $out/ARTIFACT.wasm (the crate's library name).
 build() {
-  local name=$1
-  shift
+  local name=$1 artifact=$2
+  shift 2
   cargo build --lib --profile wasm --target wasm32-unknown-unknown "$@"
-  wasm-bindgen --target web --out-dir www/pkg --out-name "$name" "$out/popwire.wasm"
+  wasm-bindgen --target web --out-dir www/pkg --out-name "$name" "$out/$artifact.wasm"
   if [ -x node_modules/.bin/wasm-opt ]; then
     node_modules/.bin/wasm-opt -Oz \
       --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
@@ -32,10 +35,11 @@ build() {
   gzip -9kf "www/pkg/${name}_bg.wasm" "www/pkg/${name}.js"
 }
 
-build popwire
-build popwire_mail --features html
+build popwire popwire
+build popwire_mail popwire --features html
+build popwire_server popwire_teaching_server_wasm -p popwire-teaching-server-wasm
 
-for name in popwire popwire_mail; do
+for name in popwire popwire_mail popwire_server; do
   wasm=$(wc -c < "www/pkg/${name}_bg.wasm.gz")
   js=$(wc -c < "www/pkg/${name}.js.gz")
   echo "www/pkg: ${name}_bg.wasm $(wc -c < "www/pkg/${name}_bg.wasm") B ($wasm B gzipped)," \
