@@ -3,7 +3,8 @@
 #   scripts/setup.sh demo   the wasm32 target, wasm-bindgen-cli, Node.js and the npm tools
 #                           (binaryen's wasm-opt): what building www/pkg and the bridge needs;
 #   scripts/setup.sh test   (the default) all of that, plus rustfmt, clippy, Debian's chromium
-#                           and chromium-driver, curl and wasm-pack for the tests.
+#                           and chromium-driver, curl, nginx, systemd-analyze and wasm-pack for the
+#                           tests.
 set -euo pipefail
 
 mode=${1:-test}
@@ -99,6 +100,24 @@ if command -v curl >/dev/null 2>&1; then
 else
   say "installing curl"
   apt_install curl
+fi
+
+# Debian's nginx: the classroom deployment's reverse proxy. websocket-bridge/tests/deploy.rs runs
+# an instance of its own (config, logs, port in a temp dir) and never touches the system's nginx
+# service (which Debian's package starts on port 80 where systemd runs).
+if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then
+  say "nginx: present"
+else
+  say "installing nginx"
+  apt_install nginx
+fi
+
+# systemd-analyze checks the deployment's unit file (docs/deploy/popwire-bridge.service).
+if command -v systemd-analyze >/dev/null 2>&1; then
+  say "systemd-analyze: present"
+else
+  say "installing systemd (for systemd-analyze)"
+  apt_install systemd
 fi
 
 if command -v wasm-pack >/dev/null 2>&1; then
