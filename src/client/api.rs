@@ -99,6 +99,19 @@ impl Client {
         self.command(Command::Retr(id))
     }
 
+    /// `RETR n` for a caller that takes the body as it arrives: on each [`Event::Progress`] of
+    /// this handle, [`Client::take_body`] hands over the octets decoded since the last take, so
+    /// the engine never holds the whole message (nor preallocates LIST's size for it). The
+    /// [`Event::Completed`]'s [`Reply::Message`](super::Reply::Message) holds what was not
+    /// taken: taken chunks and that rest, in order, are the message.
+    pub fn retr_stream(&mut self, id: u32) -> Result<CommandHandle, Pop3Error> {
+        let handle = self.retr(id)?;
+        if let Some(req) = self.pending.iter_mut().find(|r| r.handle == handle) {
+            req.stream = true;
+        }
+        Ok(handle)
+    }
+
     /// `TOP n lines`.
     pub fn top(&mut self, id: u32, lines: u32) -> Result<CommandHandle, Pop3Error> {
         self.command(Command::Top { msg: id, lines })

@@ -32,6 +32,7 @@
 //! body is read to the terminator and dropped, so it is never taken for a later reply.
 
 mod api;
+mod batch;
 mod error;
 mod event;
 mod interpret;
@@ -45,12 +46,14 @@ mod transcript;
 use std::collections::{HashMap, VecDeque};
 
 pub use crate::codec::SessionState;
+pub use batch::{new_since, Batch, BatchOptions};
 pub use error::{ErrorInfo, Pop3Error};
 pub use event::{CommandHandle, Event, Greeting, Progress, RawParsed, RawReply, Reply};
 pub use raw::CheckedLine;
 
 use crate::codec::{Capability, Keyword, LineFramer, DEFAULT_MAX_BODY, MAX_RESPONSE_LINE};
 use crate::explain;
+use batch::BatchState;
 use read::BodyRead;
 use request::Request;
 use transcript::Entry;
@@ -96,6 +99,9 @@ pub struct Client {
     in_flight: VecDeque<Request>,
     body: Option<BodyRead>,
     events: VecDeque<Event>,
+    /// Octets of [`Reply::Message`] bodies in `events`, not yet taken.
+    queued_message_bytes: usize,
+    batches: VecDeque<BatchState>,
     capabilities: Option<Vec<Capability>>,
     sizes: HashMap<u32, u64>,
     next_handle: u64,
@@ -124,6 +130,8 @@ impl Client {
             in_flight: VecDeque::new(),
             body: None,
             events: VecDeque::new(),
+            queued_message_bytes: 0,
+            batches: VecDeque::new(),
             capabilities: None,
             sizes: HashMap::new(),
             next_handle: 0,
@@ -176,7 +184,8 @@ impl Client {
         self.closed_by.as_ref()
     }
 
-    /// The multi-line body being read right now, decoded so far (dot-stuffing removed), with
+    /// The multi-line body being read right now, decoded so far (dot-stuffing removed; after a
+    /// [`Client::take_body`], only what arrived since), with
     /// the handle of its command; `None` when no body is streaming or it outgrew the cap. A
     /// transport can mirror a large RETR as it arrives instead of copying it all at the end.
     pub fn streaming_body(&self) -> Option<(CommandHandle, &[u8])> {
@@ -186,6 +195,22 @@ impl Client {
             .filter(|read| !read.decoder.is_over_limit() && read.failure.is_none())?;
         let head = self.in_flight.front()?;
         Some((head.handle, &read.body))
+    }
+
+    /// Takes the octets of `handle`'s body decoded since the last take (or since it started),
+    /// leaving the engine none of them: [`Client::retr_stream`]'s way to stream a body. `None`
+    /// when `handle`'s body is not the one being read (not started, already completed: its
+    /// [`Event::Completed`] then has the rest), or it outgrew the cap. After a take,
+    /// [`Client::streaming_body`] shows only what arrived since.
+    pub fn take_body(&mut self, handle: CommandHandle) -> Option<Vec<u8>> {
+        if self.in_flight.front()?.handle != handle {
+            return None;
+        }
+        let read = self
+            .body
+            .as_mut()
+            .filter(|read| !read.decoder.is_over_limit() && read.failure.is_none())?;
+        Some(std::mem::take(&mut read.body))
     }
 
     /// Whether the server accepted `UTF8` (RFC 6856).
@@ -209,9 +234,18 @@ impl Client {
             .collect()
     }
 
+    /// With PIPELINING known (RFC 2449 §6.6: only after CAPA listed it), PASS may go out with
+    /// the USER before it: the last request queued is a USER still awaiting its reply.
+    fn user_unanswered_last(&self) -> bool {
+        let last = self.pending.back().or_else(|| self.in_flight.back());
+        self.is_pipelining()
+            && self.state == SessionState::Authorization
+            && last.is_some_and(|req| !req.is_raw() && req.keyword() == Some(Keyword::User))
+    }
+
     pub(super) fn narrowed_allows(&self, keyword: Keyword) -> bool {
         match keyword {
-            Keyword::Pass => self.awaiting_pass,
+            Keyword::Pass => self.awaiting_pass || self.user_unanswered_last(),
             Keyword::Stls => !self.tls,
             Keyword::Utf8 => !self.utf8,
             _ => true,
@@ -226,6 +260,7 @@ impl Client {
     /// pipelined), and their transcript entries are stamped with `now_ms`.
     pub fn poll_transmit(&mut self, now_ms: u64) -> Option<Vec<u8>> {
         self.now_ms = now_ms;
+        self.refill_batches();
         self.flush_pending();
         if self.outbuf.is_empty() {
             None
@@ -236,7 +271,9 @@ impl Client {
 
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
-        self.events.pop_front()
+        let event = self.events.pop_front()?;
+        self.release_batch_slot(&event);
+        Some(event)
     }
 
     /// When [`Client::handle_timeout`] should be called next (absolute ms), if something is
@@ -376,6 +413,7 @@ impl Client {
         {
             self.complete(req.handle, Err(err.clone()));
         }
+        self.fail_batches(&err);
         self.closed_by = Some(err);
         self.body = None;
         self.inbuf.clear();
@@ -386,6 +424,9 @@ impl Client {
     }
 
     pub(super) fn complete(&mut self, handle: CommandHandle, result: Result<Reply, Pop3Error>) {
+        if let Ok(Reply::Message(body)) = &result {
+            self.queued_message_bytes = self.queued_message_bytes.saturating_add(body.len());
+        }
         self.events.push_back(Event::Completed { handle, result });
     }
 

@@ -266,10 +266,15 @@ impl Client {
             Some(Command::Retr(n)) => self.sizes.get(n).copied(),
             _ => None,
         };
+        let stream = head.stream;
         self.server_entry(raw, explain);
         if multiline {
-            // LIST told us the size: allocate once instead of growing through 64 MiB.
-            let capacity = expected.unwrap_or(0).min(self.config.max_body).min(1 << 30) as usize;
+            // LIST told us the size: allocate once instead of growing through 64 MiB (unless
+            // the caller takes the body as it arrives).
+            let capacity = match expected {
+                Some(size) if !stream => size.min(self.config.max_body).min(1 << 30) as usize,
+                _ => 0,
+            };
             self.body = Some(BodyRead {
                 decoder: BodyDecoder::new(self.config.max_body),
                 status,

@@ -33,6 +33,9 @@ pub(super) struct Request {
     /// When and as which transcript entry the request's latest line went out (its command, or
     /// the engine's last SASL response); `None` while it waits.
     pub(super) sent: Option<Sent>,
+    /// The caller takes the body as it arrives ([`super::Client::take_body`]): it is not
+    /// preallocated to LIST's size.
+    pub(super) stream: bool,
 }
 
 impl Request {

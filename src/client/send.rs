@@ -53,6 +53,7 @@ impl Client {
             secret,
             failure: None,
             sent: None,
+            stream: false,
         };
         if request.keyword() != Some(Keyword::Pass) {
             // RFC 1939 §7: PASS only immediately after USER; anything else in between ends that.
@@ -79,7 +80,15 @@ impl Client {
                 return;
             }
             if let Some(last) = self.in_flight.back() {
-                if !self.is_pipelining() || last.is_barrier() || next.is_barrier() {
+                // PASS changes the state, but what it answers is the USER just before it: with
+                // PIPELINING they may go out together (RFC 2449 §6.6).
+                let pass_after_user = next.keyword() == Some(Keyword::Pass)
+                    && !last.is_raw()
+                    && last.keyword() == Some(Keyword::User);
+                if !self.is_pipelining()
+                    || last.is_barrier()
+                    || (next.is_barrier() && !pass_after_user)
+                {
                     return;
                 }
             }
