@@ -23,7 +23,7 @@ demo: setup-demo pkg
 	target/release/popwire-bridge --demo --listen $(LISTEN)
 
 ## Install what is needed, then run every test.
-test: setup lint test-native test-wasm-engine build-wasm test-browser test-e2e
+test: setup lint build-wasm test-native test-wasm-engine test-browser test-e2e
 	@echo "all tests passed"
 
 setup:
