@@ -492,7 +492,7 @@ impl Host {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 impl Host {
     /// `bare_lf` on `conn`, for the chunk-boundary test.
     pub(crate) fn bare_lf_for_test(&mut self, conn: u32, bytes: &[u8]) -> Vec<u8> {
