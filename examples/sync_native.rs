@@ -11,8 +11,9 @@
 //! - `await`: one at a time, each queued when the previous one completed;
 //! - `all`: all at once (the engine pipelines them when CAPA lists PIPELINING);
 //! - `window`: at most WINDOW (default 16) in flight, the next queued as one completes;
-//! - `batch`: the engine's batch API (`retr_many`), once it exists; until then the runner
-//!   prints `{"skipped": …}`.
+//! - `batch`: the engine's batch API (`retr_many`, WINDOW messages at most, 0 for the default
+//!   of 1,000, and its default byte budget of 32 MiB by LIST's sizes); PASS goes out with USER
+//!   and LIST with UIDL, each pair in one round trip, as PIPELINING allows.
 //!
 //! It prints `{"client":"native","mode":…,"messages":…,"bytes":…,"totalMs":…,"loginMs":…,
 //! "uidlMs":…,"retrMs":…,"idleRssKb":…,"peakRssKb":…}`: `totalMs` from before connect to the
@@ -26,7 +27,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use popwire::client::Reply;
+use popwire::client::{BatchOptions, Reply};
 use popwire::{Client, ClientConfig, CommandHandle, Event};
 
 /// One connection and its engine.
@@ -175,12 +176,31 @@ fn retr_windowed(s: &mut Session, ids: &[u32], window: usize) -> Result<Counted,
     }
 }
 
-/// RETR of every id through the engine's batch API. It does not exist yet (issue 12 §1);
-/// once it does, this becomes roughly
-/// `let h = s.client.retr_many(ids, window)?;` and a `drive` loop that counts each message
-/// event and stops at `h`'s completion.
-fn retr_batch(_s: &mut Session, _ids: &[u32], _window: usize) -> Result<Option<Counted>, String> {
-    Ok(None)
+/// RETR of every id through the engine's batch API: `retr_many` paces the RETRs itself (a
+/// window of `window` messages, 0 for the default, and the default byte budget by LIST's
+/// sizes); each message is counted and dropped as its event is taken, which frees its place.
+fn retr_batch(s: &mut Session, ids: &[u32], window: usize) -> Result<Counted, String> {
+    let mut options = BatchOptions::default();
+    if window > 0 {
+        options.max_messages = window;
+    }
+    let batch = s
+        .client
+        .retr_many(ids, options)
+        .map_err(|e| e.to_string())?;
+    let mut counted = Counted::default();
+    if batch.is_empty() {
+        return Ok(counted);
+    }
+    s.drive(|client, event| {
+        if let Event::Completed { handle, .. } = &event {
+            if batch.position(*handle).is_some() {
+                count(&mut counted, &event);
+            }
+        }
+        Ok(client.batch_remaining(&batch) == 0)
+    })?;
+    Ok(counted)
 }
 
 fn main() -> Result<(), String> {
@@ -214,7 +234,10 @@ fn main() -> Result<(), String> {
     let h = s.client.capa().map_err(|e| e.to_string())?;
     s.wait(h)?;
     let h = s.client.user(user).map_err(|e| e.to_string())?;
-    s.wait(h)?;
+    if mode != "batch" || !s.client.is_pipelining() {
+        s.wait(h)?;
+    }
+    // batch: with PIPELINING, PASS goes out with USER (the engine allows it after CAPA).
     let h = s.client.pass(pass).map_err(|e| e.to_string())?;
     s.wait(h)?;
     let login_ms = start.elapsed().as_secs_f64() * 1e3;
@@ -222,8 +245,27 @@ fn main() -> Result<(), String> {
 
     let t_uidl = Instant::now();
     let h = s.client.uidl(None).map_err(|e| e.to_string())?;
-    let Reply::Uidl(listing) = s.wait(h)? else {
-        return Err("UIDL gave no listing".into());
+    let listing = if mode == "batch" {
+        // batch: LIST goes out with UIDL (one round trip with PIPELINING), so the batch's byte
+        // budget knows each message's size.
+        let list = s.client.list(None).map_err(|e| e.to_string())?;
+        let (mut uidl, mut listed) = (None, false);
+        s.drive(|_, event| {
+            if let Event::Completed { handle, result } = event {
+                match result {
+                    Ok(Reply::Uidl(entries)) if handle == h => uidl = Some(entries),
+                    Ok(_) if handle == list => listed = true,
+                    _ => {}
+                }
+            }
+            Ok(uidl.is_some() && listed)
+        })?;
+        uidl.unwrap_or_default()
+    } else {
+        let Reply::Uidl(listing) = s.wait(h)? else {
+            return Err("UIDL gave no listing".into());
+        };
+        listing
     };
     let uidl_ms = t_uidl.elapsed().as_secs_f64() * 1e3;
     // A real client would skip the unique-ids it already has; the benchmark has none.
@@ -234,15 +276,7 @@ fn main() -> Result<(), String> {
         "await" => retr_windowed(&mut s, &ids, 1)?,
         "all" => retr_windowed(&mut s, &ids, ids.len())?,
         "window" => retr_windowed(&mut s, &ids, window)?,
-        _ => match retr_batch(&mut s, &ids, window)? {
-            Some(c) => c,
-            None => {
-                println!(
-                    "{{\"client\":\"native\",\"mode\":\"batch\",\"window\":{window},\"skipped\":\"the engine has no batch API (retr_many) yet\"}}"
-                );
-                return Ok(());
-            }
-        },
+        _ => retr_batch(&mut s, &ids, window)?,
     };
     let retr_ms = t_retr.elapsed().as_secs_f64() * 1e3;
     if counted.messages != ids.len() as u64 {

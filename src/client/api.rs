@@ -99,10 +99,10 @@ impl Client {
         self.command(Command::Retr(id))
     }
 
-    /// `RETR n` for a caller that takes the body as it arrives: on each [`Event::Progress`] of
+    /// `RETR n` for a caller that takes the body as it arrives: on each [`Event::Progress`](super::Event::Progress) of
     /// this handle, [`Client::take_body`] hands over the octets decoded since the last take, so
     /// the engine never holds the whole message (nor preallocates LIST's size for it). The
-    /// [`Event::Completed`]'s [`Reply::Message`](super::Reply::Message) holds what was not
+    /// [`Event::Completed`](super::Event::Completed)'s [`Reply::Message`](super::Reply::Message) holds what was not
     /// taken: taken chunks and that rest, in order, are the message.
     pub fn retr_stream(&mut self, id: u32) -> Result<CommandHandle, Pop3Error> {
         let handle = self.retr(id)?;

@@ -109,8 +109,8 @@ pub fn new_since(listing: &[UidlEntry], seen: &HashSet<String>) -> Vec<u32> {
 }
 
 impl Client {
-    /// Queues `RETR` of every message in `ids`, in order, paced by `options` (see the
-    /// [module documentation](self)): pipelined within the window when the server advertised
+    /// Queues `RETR` of every message in `ids`, in order, paced by `options` ([`BatchOptions`];
+    /// the sync is described on [`crate::client`]): pipelined within the window when the server advertised
     /// PIPELINING, one at a time otherwise. Each message completes as [`Event::Completed`] under
     /// [`Batch::handle`]`(i)` for `ids[i]`; take each with [`Client::poll_event`] to free its
     /// place in the window. Refused with [`Pop3Error::State`] outside TRANSACTION.

@@ -25,7 +25,17 @@
 //! Commands return a [`CommandHandle`]; the matching [`Event::Completed`] carries the reply. Each
 //! line on the wire also yields an [`Event::Transcript`] entry with its explanation key.
 //! Commands are sent one at a time, or pipelined when the server advertised `PIPELINING` in CAPA
-//! (RFC 2449 §6.6); replies are matched in order. While a hand-typed AUTH waits for the
+//! (RFC 2449 §6.6); replies are matched in order. With PIPELINING known, [`Client::pass`] may
+//! follow a [`Client::user`] still unanswered, and both go out in one write.
+//!
+//! A maildrop sync is `UIDL` and `LIST` (queued together: one round trip with PIPELINING),
+//! [`new_since`] for the unique-ids not seen yet, then [`Client::retr_many`], which queues the
+//! RETRs itself within a [`BatchOptions`] window on each `poll_transmit`. Each message completes
+//! as an [`Event::Completed`] under a handle of the [`Batch`]; taking it with `poll_event` frees
+//! its place in the window, so a caller that stops taking events stops the batch, and the engine
+//! never holds more than the window ([`Client::held_body_bytes`]). To stream one large body
+//! instead of keeping it, [`Client::retr_stream`], then [`Client::take_body`] on each of its
+//! [`Event::Progress`] events. While a hand-typed AUTH waits for the
 //! student's SASL response, nothing queued goes out before it. Nothing the server sends can make
 //! the session panic: malformed replies become [`Pop3Error::Protocol`], oversize ones
 //! [`Pop3Error::Limit`]; an over-long status line of a multi-line reply fails its command and its
