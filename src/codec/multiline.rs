@@ -110,47 +110,51 @@ impl BodyDecoder {
             }
             self.at_line_start = false;
         }
-        // The hot loop: memchr_iter finds the LFs (several per SIMD block); only the octet
-        // after each one needs a look, since only a line's first octet can be a dot.
-        for lf in memchr::memchr_iter(b'\n', tail(input, scan)).map(|i| i + scan) {
-            let cr_before = match lf.checked_sub(1) {
-                Some(before) => input.get(before) == Some(&b'\r'),
-                None => self.prev_cr,
-            };
-            if !cr_before {
-                self.bare_lf += 1;
-            }
-            let start = lf + 1;
-            if start == len {
-                self.at_line_start = true;
-                break;
-            }
-            if input.get(start) == Some(&b'.') {
-                match self.line_start(input, start, &mut run, out) {
-                    LineStart::Plain | LineStart::Stuffed => {}
-                    LineStart::Undecided => {
-                        self.emit(span(input, run, start), out);
-                        self.at_line_start = true;
-                        self.prev_cr = false;
-                        self.wire += start as u64;
-                        return BodyProgress {
-                            consumed: start,
-                            finished: false,
-                        };
-                    }
-                    LineStart::Terminator(end) => return self.finish(end),
+        // The hot loop: only a line's first octet can be a dot, so only `LF .` needs a look;
+        // memmem finds those pairs a SIMD block at a time, and the runs between them are
+        // copied whole. Bare LFs are counted over the consumed octets in one vectorised pass.
+        let mut search = scan;
+        while let Some(found) = memchr::memmem::find(tail(input, search), b"\n.") {
+            let start = search + found + 1;
+            match self.line_start(input, start, &mut run, out) {
+                LineStart::Plain | LineStart::Stuffed => search = start + 1,
+                LineStart::Undecided => {
+                    self.count_bare_lf(span(input, 0, start));
+                    self.emit(span(input, run, start), out);
+                    self.at_line_start = true;
+                    self.prev_cr = false;
+                    self.wire += start as u64;
+                    return BodyProgress {
+                        consumed: start,
+                        finished: false,
+                    };
+                }
+                LineStart::Terminator(end) => {
+                    self.count_bare_lf(span(input, 0, start));
+                    return self.finish(end);
                 }
             }
         }
+        self.count_bare_lf(input);
         self.emit(tail(input, run), out);
         if let Some(&last) = input.last() {
             self.prev_cr = last == b'\r';
+            self.at_line_start = last == b'\n';
         }
         self.wire += len as u64;
         BodyProgress {
             consumed: len,
             finished: false,
         }
+    }
+
+    /// Counts the LFs of `consumed` (the front of this call's input) not preceded by CR, the
+    /// octet before the first being the last one of the previous call.
+    #[inline]
+    fn count_bare_lf(&mut self, consumed: &[u8]) {
+        let first = u64::from(consumed.first() == Some(&b'\n') && !self.prev_cr);
+        let later = lfs_without_cr(consumed);
+        self.bare_lf += first + later;
     }
 
     /// Looks at a line that starts at `start`: a stuffed or stray dot is dropped (RFC 1939 §3:
@@ -212,6 +216,37 @@ impl BodyDecoder {
             out.extend_from_slice(bytes);
         }
     }
+}
+
+/// How many LFs of `bytes` after its first octet do not follow a CR. Counted 32 octet pairs at
+/// a time into per-lane u8 counters (emptied every 255 rounds), a shape that vectorises.
+#[inline]
+fn lfs_without_cr(bytes: &[u8]) -> u64 {
+    const LANES: usize = 32;
+    let after = tail(bytes, 1);
+    let mut total = 0u64;
+    let mut lanes = [0u8; LANES];
+    let mut rounds = 0u32;
+    let mut done = 0usize;
+    for (before, next) in bytes.chunks_exact(LANES).zip(after.chunks_exact(LANES)) {
+        for ((lane, &b), &a) in lanes.iter_mut().zip(before).zip(next) {
+            *lane = lane.wrapping_add(u8::from((a == b'\n') & (b != b'\r')));
+        }
+        done += LANES;
+        rounds += 1;
+        if rounds == 255 {
+            total += lanes.iter().map(|&n| u64::from(n)).sum::<u64>();
+            lanes = [0; LANES];
+            rounds = 0;
+        }
+    }
+    total += lanes.iter().map(|&n| u64::from(n)).sum::<u64>();
+    let rest = tail(bytes, done)
+        .iter()
+        .zip(tail(after, done))
+        .filter(|&(&b, &a)| a == b'\n' && b != b'\r')
+        .count();
+    total + rest as u64
 }
 
 /// `bytes` from `from` on (empty past the end): slicing that cannot panic.
@@ -343,6 +378,78 @@ mod tests {
         assert_eq!(p.consumed, 11);
         assert!(d.is_over_limit());
         assert!(out.len() <= 4);
+    }
+
+    /// RFC 1939 §3 read line by line, the slow obvious way: (body, consumed, bare LFs).
+    fn reference(wire: &[u8]) -> (Vec<u8>, usize, u64) {
+        let (mut out, mut pos, mut bare) = (Vec::new(), 0, 0);
+        while pos < wire.len() {
+            let end = wire[pos..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(wire.len(), |i| pos + i + 1);
+            let line = &wire[pos..end];
+            if line.ends_with(b"\n") && !line.ends_with(b"\r\n") {
+                bare += 1;
+            }
+            if line == b".\r\n" || line == b".\n" {
+                return (out, end, bare);
+            }
+            out.extend_from_slice(line.strip_prefix(b".").unwrap_or(line));
+            pos = end;
+        }
+        (out, usize::MAX, bare)
+    }
+
+    #[test]
+    fn agrees_with_a_line_by_line_reading_at_random_splits() {
+        let mut seed = 0x2545_f491_u32;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        for _ in 0..20_000 {
+            let len = next() as usize % 40;
+            let mut wire: Vec<u8> = (0..len)
+                .map(|_| b"ab.\r\n\n."[next() as usize % 7])
+                .collect();
+            wire.extend_from_slice(b"\r\n.\r\nNEXT");
+            let (body, consumed, bare) = reference(&wire);
+            let mut cuts: Vec<usize> = (0..next() % 4)
+                .map(|_| next() as usize % wire.len())
+                .collect();
+            cuts.sort_unstable();
+            let (out, used, d) = decode_in_chunks(&wire, &cuts);
+            assert_eq!(out, body, "{wire:?} cut at {cuts:?}");
+            assert_eq!(used, consumed, "{wire:?} cut at {cuts:?}");
+            assert_eq!(d.bare_lf_count(), bare, "{wire:?} cut at {cuts:?}");
+            assert_eq!(d.decoded_len(), body.len() as u64);
+            assert_eq!(d.wire_len(), consumed as u64);
+        }
+    }
+
+    #[test]
+    fn bare_lfs_are_counted_exactly_in_long_bodies() {
+        // Past 255 rounds of 32 octets, with bare LFs at every alignment and across reads.
+        let mut wire = Vec::new();
+        let mut bare = 0;
+        for i in 0..40_000u32 {
+            if i % 3 == 0 {
+                wire.extend_from_slice(&b"abcdefg"[..(i % 7) as usize]);
+                wire.push(b'\n');
+                bare += 1;
+            } else {
+                wire.extend_from_slice(b"line\r\n");
+            }
+        }
+        wire.extend_from_slice(b".\r\n");
+        for cuts in [vec![], vec![1000, 8161, 8192, 100_001]] {
+            let (_, used, d) = decode_in_chunks(&wire, &cuts);
+            assert_eq!(used, wire.len());
+            assert_eq!(d.bare_lf_count(), bare, "cuts {cuts:?}");
+        }
     }
 
     #[test]
