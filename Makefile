@@ -37,7 +37,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	$(CARGO) clippy --lib --target wasm32-unknown-unknown -- -D warnings
-	$(CARGO) clippy --lib --target wasm32-unknown-unknown --features html -- -D warnings
+	$(CARGO) clippy --lib --target wasm32-unknown-unknown --features mail -- -D warnings
 
 test-native:
 	$(CARGO) test --workspace --all-features

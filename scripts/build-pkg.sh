@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds www/pkg/: three ES modules for wasm32 (profile `wasm`, wasm-bindgen --target web,
 # then npm's binaryen wasm-opt -Oz — never Debian's wasm-opt: see TOOLCHAIN.md):
-#   popwire.js         the page's module: the client, checkCommand, parseMessage, explanations;
-#   popwire_mail.js    the parse worker's module (feature `html`): parseMessage and inertHtml,
-#                      which cleans a message's HTML with html5ever + ammonia. Loaded only by
-#                      www/parse-worker.js, the first time a message needs it;
+#   popwire.js         the page's module: the client, checkCommand, commands, explanations
+#                      (kept under 150 KB gzipped: mail parsing is not in it);
+#   popwire_mail.js    the mail module (feature `mail`): the JS API plus parseMessage
+#                      (mail-parser) and inertHtml (html5ever + ammonia). Loaded only by
+#                      www/parse-worker.js, the first time a message is shown;
 #   popwire_server.js  the in-browser simulated teaching server (crate in-browser-server/):
 #                      ServerHost, loaded only by www/server-worker.js (docs/in-browser-server.md).
 # Writes precompressed *.gz copies and prints the sizes.
@@ -36,7 +37,7 @@ build() {
 }
 
 build popwire popwire
-build popwire_mail popwire --features html
+build popwire_mail popwire --features mail
 build popwire_server popwire_teaching_server_wasm -p popwire-teaching-server-wasm
 
 for name in popwire popwire_mail popwire_server; do

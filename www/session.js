@@ -35,7 +35,7 @@
 //    server only through this session; a failed one is shown by errors.js showCommandError().
 
 import init, {
-  Pop3Client, checkCommand, parseMessage, explainRfc, commands, saslResponse, bridgeRefusals, demoTargets,
+  Pop3Client, checkCommand, explainRfc, commands, saslResponse, bridgeRefusals, demoTargets,
   parseCapabilities,
 } from "./pkg/popwire.js";
 
@@ -46,7 +46,7 @@ export function loadEngine() {
   return engine;
 }
 
-export { checkCommand, parseMessage, explainRfc, saslResponse, bridgeRefusals, demoTargets, parseCapabilities };
+export { checkCommand, explainRfc, saslResponse, bridgeRefusals, demoTargets, parseCapabilities };
 
 let table;
 /** The engine's command metadata (commands()), by name; after loadEngine(). */

@@ -4,15 +4,15 @@
 // (default-src 'none'; style-src 'unsafe-inline'; img-src data:). The page never parses a
 // message's markup itself (a document it parsed would inherit the page's own policy): the
 // parse worker cleans it with the engine's inertHtml() (html5ever + ammonia, allow-list), and
-// the student is told what was removed. Large messages are parsed in that worker too, so
-// that the page never freezes.
+// the student is told what was removed. Every message is parsed in that worker too: the page
+// never freezes, and mail-parser stays out of the page's own module.
 // A message over SHOW_MAX is not shown: the student is told its size (LIST's) and offered
 // "save the raw message", which streams a RETR (retrStream) into a download. The pieces go
 // into a Blob built from chunk parts (Chromium keeps large blobs outside the page's heap), not
 // a true stream to a file: showSaveFilePicker needs a native dialog that headless Chromium
 // (and most browsers) do not offer. The engine still assembles the body in wasm memory.
 
-import { parseMessage, FETCH_MAX } from "./session.js";
+import { FETCH_MAX } from "./session.js";
 import { t, formatBytes, onLanguageChange, isRtl } from "./i18n.js";
 
 /** The largest message the page shows: 64 MiB, or less with `?maxBody=OCTETS` (tests). */
@@ -28,7 +28,6 @@ const BLOB_EVERY = 16 * 1024 * 1024; // pieces of a saved message are folded int
 
 const RAW_MAX = 256 * 1024; // octets of source shown in the Raw tab
 const TEXT_MAX = 256 * 1024; // characters of text shown before "show everything"
-const WORKER_OVER = 1024 * 1024; // parse messages larger than this in a worker
 
 const decoder = new TextDecoder("utf-8");
 
@@ -111,7 +110,7 @@ export class Viewer {
     this.#render();
     let parsed;
     try {
-      parsed = msg.bytes.length > WORKER_OVER ? await parseInWorker(msg.bytes, TEXT_MAX * 4) : parseMessage(msg.bytes);
+      parsed = await parseInWorker(msg.bytes, TEXT_MAX * 4);
     } catch (error) {
       parsed = { error: String(error?.message || error) };
     }

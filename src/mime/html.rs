@@ -1,4 +1,4 @@
-//! `inertHtml`: a message's HTML made inert for the page's sandboxed frame (feature `html`).
+//! `inertHtml`: a message's HTML made inert for the page's sandboxed frame (feature `mail`).
 //!
 //! The page never parses a message's markup itself: a document it parsed (even with
 //! `DOMParser`, which runs nothing) would inherit the page's Content Security Policy, and the

@@ -3,7 +3,7 @@
 //! The result is data only. HTML is returned as a string for the page to show inside a
 //! sandboxed frame with scripts off; nothing here interprets it.
 
-#[cfg(feature = "html")]
+#[cfg(feature = "mail")]
 pub mod html;
 
 use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};

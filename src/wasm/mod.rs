@@ -141,15 +141,18 @@ pub fn demo_targets() -> js_sys::Array {
         .collect()
 }
 
-/// `{ headers, subject, from, to, date, text, html, parts }` of a message's bytes.
+/// `{ headers, subject, from, to, date, text, html, parts }` of a message's bytes (feature
+/// `mail`: the mail module, `popwire_mail.js`, only — mail-parser would add ~70 KB gzipped to
+/// the page's module).
+#[cfg(feature = "mail")]
 #[wasm_bindgen(js_name = parseMessage, unchecked_return_type = "ParsedMessage")]
 pub fn parse_message(bytes: &[u8]) -> JsValue {
     to_js(&crate::mime::parse_message(bytes))
 }
 
 /// `{ doc, removed }`: a message's HTML made inert for a sandboxed `srcdoc` frame (feature
-/// `html`: the parse worker's module only). See [`crate::mime::html`].
-#[cfg(feature = "html")]
+/// `mail`: the parse worker's module only). See [`crate::mime::html`].
+#[cfg(feature = "mail")]
 #[wasm_bindgen(js_name = inertHtml, unchecked_return_type = "InertHtml")]
 pub fn inert_html(html: &str) -> JsValue {
     to_js(&crate::mime::html::inert_html(html))
