@@ -341,3 +341,29 @@ fn a_server_error_gives_its_text_and_code_as_fields() {
     let refused = h.client.stat().unwrap_err().info();
     assert_eq!((refused.kind, refused.server_text), ("state", None));
 }
+
+#[test]
+fn a_body_entry_says_where_its_stuffed_dots_and_terminator_are() {
+    let mut h = logged_in_pipelining();
+    let skip = h.transcript().len();
+    h.client.retr(1).unwrap();
+    h.pump();
+    h.client
+        .feed(h.now, b"+OK 20 octets\r\n..dot\r\nplain\r\n...\r\n.\r\n");
+    h.pump();
+    let body = h
+        .transcript()
+        .into_iter()
+        .skip(skip)
+        .find(|e| e.explain.key == "body.RETR")
+        .unwrap();
+    let marks = body.wire_marks.clone().unwrap();
+    assert_eq!(marks.stuffed_dots, vec![0, 14]);
+    assert_eq!(marks.terminator, Some(19));
+    for at in &marks.stuffed_dots {
+        assert_eq!(&body.bytes[*at as usize..*at as usize + 2], b"..");
+    }
+    assert_eq!(&body.bytes[19..], b".\r\n");
+    let json = serde_json::to_value(&body).unwrap();
+    assert_eq!(json["wireMarks"]["stuffedDots"], serde_json::json!([0, 14]));
+}

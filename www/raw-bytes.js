@@ -1,6 +1,7 @@
 // The raw-bytes renderer: an entry's wire bytes with CR and LF shown as ␍ ␊, other control
-// characters as their pictures, and in a body the dot a server added in front of a line that
-// starts with "." (byte-stuffing) and the terminating "." line highlighted.
+// characters as their pictures, and in a body the dots a server added in front of lines that
+// start with "." (byte-stuffing) and the terminating "." line highlighted — where the engine
+// says they are (the entry's `wireMarks`); the page does not re-derive the stuffing rule.
 
 import { t } from "./i18n.js";
 import { el } from "./dom.js";
@@ -8,35 +9,36 @@ import { el } from "./dom.js";
 const decoder = new TextDecoder("utf-8");
 
 /**
- * Appends the wire bytes of an entry to `container`: CR and LF shown as ␍ ␊, the dot a server
- * added in front of a line that starts with "." (byte-stuffing) and the terminating "." line
- * highlighted. `maxLines` cuts a collapsed body.
+ * Appends the wire bytes of an entry to `container`, a line at a time: CR and LF shown as ␍ ␊,
+ * and with `marks` (an entry's `wireMarks`) the stuffed dots and the terminator highlighted.
+ * `maxLines` cuts a collapsed body.
  */
-export function renderRaw(container, bytes, { body = false, maxLines = Infinity } = {}) {
-  const text = decoder.decode(bytes);
-  const lines = text.split("\n");
-  const last = text.endsWith("\n") ? lines.length - 2 : lines.length - 1;
+export function renderRaw(container, bytes, { marks = null, maxLines = Infinity } = {}) {
+  const stuffed = new Set(marks?.stuffedDots ?? []);
+  const terminator = marks?.terminator ?? -1;
   const frag = document.createDocumentFragment();
-  const end = Math.min(last, maxLines - 1);
-  for (let i = 0; i <= end; i++) {
-    let line = lines[i];
-    const hasLf = i < lines.length - 1;
-    const hasCr = line.endsWith("\r");
-    if (hasCr) line = line.slice(0, -1);
-    if (body && line === "." && hasLf) {
+  let start = 0;
+  for (let n = 0; n < maxLines && start < bytes.length; n++) {
+    const lf = bytes.indexOf(10, start);
+    const end = lf === -1 ? bytes.length : lf;
+    const hasCr = end > start && bytes[end - 1] === 13;
+    let from = start;
+    if (start === terminator) {
       const dot = el("mark", "terminator", ".");
       dot.title = t("raw.terminator");
       frag.append(dot);
-    } else if (body && line.startsWith("..")) {
+      from = start + 1;
+    } else if (stuffed.has(start)) {
       const dot = el("mark", "stuffed", ".");
       dot.title = t("raw.stuffed");
-      frag.append(dot, visible(line.slice(1)));
-    } else {
-      frag.append(visible(line));
+      frag.append(dot);
+      from = start + 1;
     }
+    frag.append(visible(decoder.decode(bytes.subarray(from, hasCr ? end - 1 : end))));
     if (hasCr) frag.append(controlPicture("␍", "C", "R"));
-    if (hasLf) frag.append(controlPicture("␊", "L", "F"));
-    if (i < end) frag.append("\n");
+    if (lf !== -1) frag.append(controlPicture("␊", "L", "F"));
+    start = lf === -1 ? bytes.length : lf + 1;
+    if (n + 1 < maxLines && start < bytes.length) frag.append("\n");
   }
   container.append(frag);
 }

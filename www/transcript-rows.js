@@ -154,7 +154,7 @@ export function renderProto(rec, { raw }, proto = rec.el.querySelector(".proto")
     text = shownText(rec);
   }
   if (raw) {
-    renderRaw(proto, bytes, { body, maxLines: collapsed ? COLLAPSED_LINES : Infinity });
+    renderRaw(proto, bytes, { marks: body ? e.wireMarks : null, maxLines: collapsed ? COLLAPSED_LINES : Infinity });
   } else if (collapsed) {
     let cut = -1;
     for (let i = 0; i < COLLAPSED_LINES; i++) {

@@ -8,6 +8,7 @@ use std::ops::Range;
 
 use super::request::{Request, Sent};
 use super::{Client, CommandHandle, Event};
+use crate::codec::{wire_marks, WireMarks};
 use crate::explain::{Direction, Explain, SaslChallenge, TranscriptEntry, BODY_KEEP, MASK};
 
 /// A transcript entry under construction. Start with [`Entry::info`], [`Entry::server_line`],
@@ -26,6 +27,7 @@ pub(super) struct Entry {
     answers: Option<u64>,
     rtt_ms: Option<u64>,
     challenge: Option<SaslChallenge>,
+    wire_marks: Option<WireMarks>,
 }
 
 impl Entry {
@@ -42,6 +44,7 @@ impl Entry {
             answers: None,
             rtt_ms: None,
             challenge: None,
+            wire_marks: None,
         }
     }
 
@@ -72,7 +75,9 @@ impl Entry {
     /// A multi-line body: the first octets on the wire (`kept`) of `total`.
     pub(super) fn body(kept: Vec<u8>, total: u64, explain: Explain) -> Entry {
         let text = String::from_utf8_lossy(&kept).replace("\r\n", "\n");
+        let marks = wire_marks(&kept);
         let mut entry = Entry::new(Direction::Server, text, kept, explain);
+        entry.wire_marks = Some(marks);
         entry.truncated = total > BODY_KEEP as u64;
         entry.total_bytes = total;
         entry
@@ -124,6 +129,7 @@ impl Client {
             answers: entry.answers,
             rtt_ms: entry.rtt_ms,
             challenge: entry.challenge,
+            wire_marks: entry.wire_marks,
         };
         self.seq += 1;
         self.events.push_back(Event::Transcript(entry));

@@ -18,7 +18,7 @@ pub use command::{check_line, check_sasl_response, Command, CommandLine, Keyword
 pub use error::{CommandError, LimitError, ProtocolError};
 pub use line::{LineFramer, LineItem};
 pub use meta::{commands, Argument, CommandMeta, Multiline};
-pub use multiline::{stuff_body, stuff_lines, BodyDecoder, BodyProgress};
+pub use multiline::{stuff_body, stuff_lines, wire_marks, BodyDecoder, BodyProgress, WireMarks};
 pub use reply::{
     encode_capa_line, encode_list_line, encode_listing, encode_stat, encode_uidl_line,
     find_apop_timestamp, parse_capa_line, parse_list_line, parse_stat, parse_uidl_line, Capability,

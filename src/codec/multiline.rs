@@ -261,6 +261,49 @@ fn span(bytes: &[u8], from: usize, to: usize) -> &[u8] {
     bytes.get(from..to).unwrap_or_default()
 }
 
+/// Where the dot-stuffing is in a multi-line body as it came over the wire (RFC 1939 §3): the
+/// offsets of the dots a server added in front of lines that begin with `.`, and of the
+/// terminating `.` line. For showing the wire bytes; the decoder does the unstuffing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireMarks {
+    /// Offsets in the wire bytes of each stuffed dot (the one [`BodyDecoder`] removes).
+    pub stuffed_dots: Vec<u32>,
+    /// Offset of the `.` of the terminating `.CRLF` line, if the bytes reach it.
+    pub terminator: Option<u32>,
+}
+
+/// Finds the stuffed dots and the terminator in `wire`, the first octets of a body on the wire
+/// (possibly cut short: a `.` line cut before its line end is neither).
+pub fn wire_marks(wire: &[u8]) -> WireMarks {
+    let mut marks = WireMarks::default();
+    let mut start = 0usize;
+    loop {
+        let line_end = memchr(b'\n', tail(wire, start)).map(|lf| start + lf);
+        if wire.get(start) == Some(&b'.') {
+            let line = match line_end {
+                Some(lf) => span(wire, start, lf),
+                None => tail(wire, start),
+            };
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let offset = u32::try_from(start).unwrap_or(u32::MAX);
+            if line == b"." {
+                if line_end.is_some() {
+                    marks.terminator = Some(offset);
+                    break;
+                }
+            } else {
+                marks.stuffed_dots.push(offset);
+            }
+        }
+        match line_end {
+            Some(lf) => start = lf + 1,
+            None => break,
+        }
+    }
+    marks
+}
+
 /// Appends `body` to `out` as a multi-line body on the wire: lines that begin with `.` get one
 /// more, bare LFs become CRLF, a missing final CRLF is added, and `.CRLF` ends it (RFC 1939 §3).
 pub fn stuff_body(body: &[u8], out: &mut Vec<u8>) {
@@ -302,6 +345,59 @@ pub fn stuff_lines(body: &[u8], budget: usize, out: &mut Vec<u8>) -> usize {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wire_marks_find_the_stuffed_dots_and_the_terminator() {
+        let wire = b"..hidden\r\nplain\r\n...\r\nmid.dot\r\n.\r\n";
+        let marks = wire_marks(wire);
+        assert_eq!(marks.stuffed_dots, vec![0, 17]);
+        assert_eq!(marks.terminator, Some(31));
+        assert_eq!(wire[31], b'.');
+        // What the decoder removes is exactly what the marks say.
+        let mut out = Vec::new();
+        BodyDecoder::new(1024).decode(wire, &mut out);
+        assert_eq!(out, b".hidden\r\nplain\r\n..\r\nmid.dot\r\n");
+        // Bare LF line ends, and bytes cut short: a "." not yet followed by its line end is
+        // neither a stuffed dot nor the terminator.
+        assert_eq!(wire_marks(b"a\n..b\n.").stuffed_dots, vec![2]);
+        assert_eq!(wire_marks(b"a\n..b\n.").terminator, None);
+        assert_eq!(wire_marks(b".\n").terminator, Some(0));
+        assert_eq!(wire_marks(b"").stuffed_dots, Vec::<u32>::new());
+    }
+
+    #[test]
+    fn wire_marks_agree_with_stuffing_at_random() {
+        // Every line that stuff_lines gave a dot is marked, and nothing else.
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..500 {
+            let mut body = Vec::new();
+            let mut dotted = 0;
+            for _ in 0..(seed % 20) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                if seed % 3 == 0 {
+                    body.push(b'.');
+                    dotted += 1;
+                }
+                body.extend(std::iter::repeat_n(b'x', (seed % 5) as usize));
+                body.extend_from_slice(b"\r\n");
+            }
+            let mut wire = Vec::new();
+            stuff_body(&body, &mut wire);
+            let marks = wire_marks(&wire);
+            assert_eq!(
+                marks.stuffed_dots.len(),
+                dotted,
+                "{:?}",
+                String::from_utf8_lossy(&wire)
+            );
+            for at in &marks.stuffed_dots {
+                assert_eq!(wire.get(*at as usize..*at as usize + 2), Some(&b".."[..]));
+            }
+            assert_eq!(marks.terminator, Some(wire.len() as u32 - 3));
+        }
+    }
 
     /// Feeds `wire` to a fresh decoder in the given chunk sizes (a caller keeping unconsumed bytes).
     fn decode_in_chunks(wire: &[u8], cuts: &[usize]) -> (Vec<u8>, usize, BodyDecoder) {

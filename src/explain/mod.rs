@@ -71,6 +71,8 @@ pub struct TranscriptEntry {
     pub rtt_ms: Option<u64>,
     /// For a SASL `+` challenge whose text is valid base64: the decoded challenge.
     pub challenge: Option<SaslChallenge>,
+    /// For a multi-line body: where in `bytes` the stuffed dots and the terminator are.
+    pub wire_marks: Option<crate::codec::WireMarks>,
 }
 
 /// A SASL challenge (RFC 5034 §4) as decoded from its `+` line.
@@ -203,6 +205,7 @@ const TABLE: &[(&str, &str)] = &[
     ("info.pipelining", "RFC 2449 §6.6"),
     ("info.utf8", "RFC 6856 §2"),
     ("info.bridge", "RFC 1939 §3"),
+    ("info.in-browser", "RFC 1939 §3"),
     ("info.closed", "RFC 1939 §6"),
     // Failures.
     ("error.state", "RFC 1939 §3"),

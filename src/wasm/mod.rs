@@ -1,8 +1,8 @@
 //! The JavaScript API (wasm32 only): one thin `wasm_bindgen` layer over the engine.
 //!
-//! `Pop3Client` drives [`crate::Client`] over a transport (today a browser WebSocket to
-//! popwire-bridge); the free functions expose the engine's validation, MIME parsing and
-//! explanation keys. Data crosses with serde-wasm-bindgen; every failure goes through one
+//! `Pop3Client` drives [`crate::Client`] over a transport (a browser WebSocket to
+//! popwire-bridge, or a `MessageChannel` to the in-browser teaching server's Web Worker); the
+//! free functions expose the engine's validation, MIME parsing and explanation keys. Data crosses with serde-wasm-bindgen; every failure goes through one
 //! mapping function to a `Pop3Error`.
 //!
 //! | module | job |
@@ -11,6 +11,7 @@
 //! | `session` | one session: engine, pending promises, callbacks, the driving loop; runs JS only with no borrow held |
 //! | `transport` | the seam to the server: the `Transport` trait, its events, the `Sink` (how to add one: its docs) |
 //! | `transport::bridge` | the WebSocket to popwire-bridge: binary frames, the `bridge_protocol` control messages, the close |
+//! | `transport::worker` | the `MessageChannel` to the in-browser server (a simulated server in a Web Worker); `inBrowserServer()` |
 //! | `timer` | the global scope's clock and the one re-armable timer of a session |
 //! | `mirror` | bodies streaming to JS: the RETR mirror (a `Uint8Array` of LIST's size) and `retrStream` |
 //! | `convert` | the one place engine values and errors become JS values |
@@ -158,6 +159,41 @@ pub fn inert_html(html: &str) -> JsValue {
     to_js(&crate::mime::html::inert_html(html))
 }
 
+/// The message numbers of a UIDL listing (`[{ id, uid }]`, as `uidl()` gives) whose unique-id
+/// is not in `seen` (any iterable of strings: an array, a `Set`), in listing order: what a sync
+/// fetches with `retrMany` ([`crate::client::new_since`]). Entries that are not `{ id, uid }`
+/// are left out; throws a `Pop3Error` of kind `input` if `listing` is not an array or `seen`
+/// not iterable.
+#[wasm_bindgen(js_name = newSince, unchecked_return_type = "number[]")]
+pub fn new_since(
+    #[wasm_bindgen(unchecked_param_type = "UidlEntry[]")] listing: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Iterable<string>")] seen: JsValue,
+) -> Result<js_sys::Array, JsValue> {
+    let fail = |what: &str| convert::input_error(&format!("newSince: {what}"));
+    if !js_sys::Array::is_array(&listing) {
+        return Err(fail("the listing must be an array of { id, uid }"));
+    }
+    let entries: Vec<crate::codec::UidlEntry> = js_sys::Array::from(&listing)
+        .iter()
+        .filter_map(|entry| {
+            let id = convert::get(&entry, "id").as_f64()?;
+            let uid = convert::get(&entry, "uid").as_string()?;
+            (id.fract() == 0.0 && id >= 1.0 && id <= f64::from(u32::MAX))
+                .then(|| crate::codec::UidlEntry { id: id as u32, uid })
+        })
+        .collect();
+    let iter = js_sys::try_iter(&seen)
+        .ok()
+        .flatten()
+        .ok_or_else(|| fail("seen must be an iterable of unique-ids (an array or a Set)"))?;
+    let seen: std::collections::HashSet<String> =
+        iter.filter_map(|uid| uid.ok()?.as_string()).collect();
+    Ok(crate::client::new_since(&entries, &seen)
+        .into_iter()
+        .map(JsValue::from)
+        .collect())
+}
+
 /// Every explanation key the engine can emit.
 #[wasm_bindgen(js_name = explainKeys, unchecked_return_type = "string[]")]
 pub fn explain_keys() -> js_sys::Array {
@@ -168,6 +204,18 @@ pub fn explain_keys() -> js_sys::Array {
 #[wasm_bindgen(js_name = explainRfc)]
 pub fn explain_rfc(key: &str) -> Option<String> {
     crate::explain::lookup(key).map(|e| e.rfc.to_owned())
+}
+
+/// The in-browser teaching server's `Worker` (a simulated POP3 server running in this browser):
+/// the one `connect({ target: "in-browser" })` uses, started on the first call from `workerUrl`
+/// (default `server-worker.js`, relative to the document's base URL) and shared afterwards.
+/// Post its controls (`advance`, `deliver`, `faults`, `view`, …; docs/in-browser-server.md) to
+/// it. Throws a `Pop3Error` of kind `network` when the browser refuses to start the worker.
+#[wasm_bindgen(js_name = inBrowserServer, unchecked_return_type = "Worker")]
+pub fn in_browser_server(
+    #[wasm_bindgen(js_name = workerUrl)] worker_url: Option<String>,
+) -> Result<JsValue, JsValue> {
+    transport::in_browser_server(worker_url.as_deref())
 }
 
 /// The bridge's control messages in TypeScript (`BridgeControl`, `BridgeRefusal`, …), from
@@ -181,10 +229,20 @@ const TYPES: &'static str = r#"
 export type SessionState = "AUTHORIZATION" | "TRANSACTION" | "UPDATE" | "CLOSED";
 /** SASL mechanisms the engine drives. */
 export type SaslMechanism = "PLAIN" | "LOGIN" | "CRAM-MD5";
-/** Options of Pop3Client.connect(). `maxBodyBytes` caps every multi-line reply (default
- * 67108864 = 64 MiB; a whole number from 1 to 1073741824 = 1 GiB, else connect() rejects with
- * kind "input"); a larger reply rejects with kind "limit". */
-export interface ConnectOptions { bridge: string; target: string; timeoutMs?: number; maxBodyBytes?: number }
+/** Options of Pop3Client.connect(): a bridge target, or the in-browser server.
+ * `maxBodyBytes` caps every multi-line reply (default 67108864 = 64 MiB; a whole number from 1
+ * to 1073741824 = 1 GiB, else connect() rejects with kind "input"); a larger reply rejects with
+ * kind "limit". */
+export type ConnectOptions = BridgeConnectOptions | InBrowserConnectOptions;
+/** A target of popwire-bridge: a WebSocket to `bridge?target=NAME`. */
+export interface BridgeConnectOptions { bridge: string; target: string; timeoutMs?: number; maxBodyBytes?: number }
+/** The in-browser teaching server, a simulated POP3 server in a Web Worker (no network, no
+ * TLS): `server`, a Worker running server-worker.js, or else the shared one of
+ * inBrowserServer(workerUrl). */
+export interface InBrowserConnectOptions {
+  target?: "in-browser"; bridge?: undefined; server?: Worker; workerUrl?: string;
+  timeoutMs?: number; maxBodyBytes?: number;
+}
 /** An explanation reference. */
 export interface Explain { key: string; rfc: string }
 /** One transcript entry. `request`: the handle of the command a line belongs to (null for the
@@ -196,6 +254,8 @@ export interface TranscriptEntry {
   masked: boolean; truncated: boolean; totalBytes: number; explain: Explain;
   request: number | null; answers: number | null; rttMs: number | null;
   challenge: { bytes: Uint8Array; text: string } | null;
+  /** A multi-line body: offsets in `bytes` of the stuffed dots and of the terminating ".". */
+  wireMarks: { stuffedDots: number[]; terminator: number | null } | null;
 }
 /** The server's greeting. */
 export interface Greeting { text: string; apopTimestamp: string | null }
@@ -216,6 +276,16 @@ export interface Capability { name: string; args: string[] }
 export interface MessageData { bytes: Uint8Array; text: string }
 /** retrStream(): the message went to the callback in pieces; this is its size in octets. */
 export interface StreamedMessage { size: number }
+/** A message of retrMany(), handed to onMessage once: `index` is its position in the ids given. */
+export interface BatchMessage { id: number; index: number; bytes: Uint8Array }
+/** Options of retrMany(). `window`: most messages out at once (default 1000, at most 1024);
+ * `maxBytes`: most octets out at once by LIST's sizes (default 33554432 = 32 MiB; a larger
+ * message goes alone). Without PIPELINING in CAPA the RETRs go one at a time. onMessage may
+ * call the client; a throw fails that message only (it is listed in `failed`). */
+export interface RetrManyOptions { onMessage: (message: BatchMessage) => void; window?: number; maxBytes?: number }
+/** What retrMany() resolves with: messages onMessage took, their octets, and the failures
+ * (the server's -ERR, the session ending: a Pop3Error; a throw of onMessage: what it threw). */
+export interface RetrManyResult { retrieved: number; bytes: number; failed: { id: number; error: Pop3Error | unknown }[] }
 /** A raw reply read as its command's typed reply (null for -ERR, unknown commands and replies
  * that do not parse). `message`'s value is the body's octets exactly (RETR, TOP). */
 export type RawParsed =
