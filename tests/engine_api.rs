@@ -364,6 +364,6 @@ fn a_body_entry_says_where_its_stuffed_dots_and_terminator_are() {
         assert_eq!(&body.bytes[*at as usize..*at as usize + 2], b"..");
     }
     assert_eq!(&body.bytes[19..], b".\r\n");
-    let json = serde_json::to_value(&body).unwrap();
+    let json = serde_json::to_value(body).unwrap();
     assert_eq!(json["wireMarks"]["stuffedDots"], serde_json::json!([0, 14]));
 }
