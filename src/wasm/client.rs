@@ -6,13 +6,14 @@
 
 use std::rc::Rc;
 
-use js_sys::{Function, Promise};
+use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::convert::{self, get};
 use super::session::{Session, Settle};
 use super::transport::Target;
 use crate::auth::{AuthError, Mechanism};
+use crate::client::BatchOptions;
 use crate::{Client, ClientConfig, CommandHandle, Pop3Error};
 
 /// The largest `maxBodyBytes` connect() accepts: 1 GiB. A body is held in wasm memory (32-bit,
@@ -206,9 +207,9 @@ impl Pop3Client {
     }
 
     /// `RETR id`, the message handed to `onChunk(bytes)` piece by piece as it arrives (in
-    /// order; together exactly what `retr` would give) → `{ size }`. Nothing of it is kept on
-    /// the JS side: a page can write the pieces to a file or a `Blob` as they come. The engine
-    /// still assembles the body (up to `maxBodyBytes`) in wasm memory until the end.
+    /// order; together exactly what `retr` would give) → `{ size }`. Nothing of it is kept: the
+    /// engine hands over each piece as it is decoded (`take_body`) and a page can write the
+    /// pieces to a file or a `Blob` as they come. `maxBodyBytes` still caps the whole message.
     #[wasm_bindgen(js_name = retrStream, unchecked_return_type = "Promise<StreamedMessage>")]
     pub fn retr_stream(
         &self,
@@ -216,6 +217,27 @@ impl Pop3Client {
         #[wasm_bindgen(unchecked_param_type = "(chunk: Uint8Array) => void")] on_chunk: Function,
     ) -> Promise {
         self.session.queue_retr_stream(id, on_chunk)
+    }
+
+    /// `RETR` of every message in `ids`, in order, paced by the engine: pipelined within a
+    /// window when CAPA listed PIPELINING (`window` messages, default 1000, at most 1024, and
+    /// `maxBytes` octets by LIST's sizes, default 32 MiB), one at a time otherwise. Each message
+    /// goes to `onMessage({ id, index, bytes })` once, as it completes, and is released: nothing
+    /// of it stays in the session, so memory is bounded by the window. A `-ERR`, the session
+    /// ending or a throw of `onMessage` fails that message only. Resolves with `{ retrieved,
+    /// bytes, failed: [{ id, error }] }` once every message was handed over or failed; rejects
+    /// at once (nothing sent) with kind `state` outside TRANSACTION or `input` for bad
+    /// arguments.
+    #[wasm_bindgen(js_name = retrMany, unchecked_return_type = "Promise<RetrManyResult>")]
+    pub fn retr_many(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number[]")] ids: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "RetrManyOptions")] options: JsValue,
+    ) -> Promise {
+        match batch_arguments(&ids, &options) {
+            Ok((ids, batch, on_message)) => self.session.retr_many(ids, batch, on_message),
+            Err(error) => Promise::reject(&error),
+        }
     }
 
     /// `TOP id lines` → `{ bytes, text }`.
@@ -295,6 +317,53 @@ fn max_body_option(value: &JsValue) -> Result<u64, JsValue> {
                  got {got}"
             )))
         }
+    }
+}
+
+/// `retrMany(ids, { onMessage, window, maxBytes })`'s arguments, checked: message numbers
+/// (whole numbers from 1), the callback, the window (absent: the engine's default).
+fn batch_arguments(
+    ids: &JsValue,
+    options: &JsValue,
+) -> Result<(Vec<u32>, BatchOptions, Function), JsValue> {
+    let fail = |what: &str| Err(convert::input_error(&format!("retrMany: {what}")));
+    if !Array::is_array(ids) {
+        return fail("ids must be an array of message numbers");
+    }
+    let mut numbers = Vec::new();
+    for value in Array::from(ids).iter() {
+        match value.as_f64() {
+            Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= f64::from(u32::MAX) => {
+                numbers.push(n as u32);
+            }
+            _ => return fail("every id must be a message number (a whole number from 1)"),
+        }
+    }
+    let Ok(on_message) = get(options, "onMessage").dyn_into::<Function>() else {
+        return fail("options.onMessage must be a function");
+    };
+    let mut batch = BatchOptions::default();
+    match whole_option(&get(options, "window")) {
+        Ok(Some(n)) => batch.max_messages = usize::try_from(n).unwrap_or(usize::MAX),
+        Ok(None) => {}
+        Err(()) => return fail("options.window must be a whole number of messages from 1"),
+    }
+    match whole_option(&get(options, "maxBytes")) {
+        Ok(Some(n)) => batch.max_bytes = n,
+        Ok(None) => {}
+        Err(()) => return fail("options.maxBytes must be a whole number of octets from 1"),
+    }
+    Ok((numbers, batch, on_message))
+}
+
+/// An optional whole number from 1: `undefined` / `null` is `None`; anything else is refused.
+fn whole_option(value: &JsValue) -> Result<Option<u64>, ()> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    match value.as_f64() {
+        Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= 2f64.powi(53) => Ok(Some(n as u64)),
+        _ => Err(()),
     }
 }
 

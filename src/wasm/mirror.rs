@@ -5,7 +5,10 @@
 //!   arrives, so that the end of a large RETR does not block the page with one big copy out of
 //!   wasm memory; the promise resolves with that array.
 //! - **Stream.** A `retrStream(id, onChunk)` hands each new piece of the body to its callback as
-//!   it arrives; nothing is kept on the JS side.
+//!   it arrives, taken from the engine ([`Client::take_body`]): neither the engine nor the JS
+//!   side keeps the message.
+//! - **Batch.** A `retrMany` message becomes the `Uint8Array` its `onMessage` gets (from its
+//!   mirror when it had one), and the engine's copy is dropped.
 //!
 //! Neither calls JavaScript: the chunks are returned to the session, which calls the callbacks
 //! once its borrow is released.
@@ -40,43 +43,46 @@ struct Mirror {
     copied: usize,
 }
 
-/// A `retrStream` in progress: its callback and how much of the body it was handed so far.
+/// A `retrStream` in progress: its callback and how many octets it was handed so far.
 struct Stream {
     on_chunk: Function,
     sent: usize,
 }
 
 impl Stream {
-    /// The body's bytes from `sent` on, as a chunk for the callback (`None` when nothing is new).
-    fn next_chunk(&mut self, body: &[u8]) -> Option<Call> {
-        let new = body.get(self.sent..).filter(|new| !new.is_empty())?;
-        self.sent = body.len();
-        Some((self.on_chunk.clone(), Uint8Array::from(new).into()))
+    /// `piece` (octets the engine handed over) as a chunk for the callback (`None` when empty).
+    fn chunk(&mut self, piece: &[u8]) -> Option<Call> {
+        if piece.is_empty() {
+            return None;
+        }
+        self.sent = self.sent.saturating_add(piece.len());
+        Some((self.on_chunk.clone(), Uint8Array::from(piece).into()))
     }
 }
 
 impl Mirrors {
-    /// Streams the body of the RETR `handle` to `on_chunk` instead of mirroring it.
+    /// Streams the body of the RETR `handle` (queued with [`Client::retr_stream`]) to
+    /// `on_chunk` instead of mirroring it.
     pub(crate) fn stream(&mut self, handle: CommandHandle, on_chunk: Function) {
         self.streams.insert(handle, Stream { on_chunk, sent: 0 });
     }
 
-    /// A body grew: the next chunk for its `retrStream` callback, or (for any other body of a
-    /// known size) the new bytes copied into its mirror.
-    pub(crate) fn progress(&mut self, client: &Client, progress: &Progress) -> Option<Call> {
-        if self.streams.contains_key(&progress.handle) {
-            let (streaming, body) = client.streaming_body()?;
-            if streaming != progress.handle {
-                return None;
-            }
-            return self.streams.get_mut(&streaming)?.next_chunk(body);
+    /// A body grew: for a `retrStream`, what arrived since the last chunk, taken from the engine
+    /// (which then holds none of it), as the next chunk for its callback; for any other body of
+    /// a known size, the new bytes copied into its mirror.
+    pub(crate) fn progress(&mut self, client: &mut Client, progress: &Progress) -> Option<Call> {
+        if let Some(stream) = self.streams.get_mut(&progress.handle) {
+            // `None` once the body is complete (its rest is in the Completed) or over the cap.
+            let piece = client.take_body(progress.handle)?;
+            return stream.chunk(&piece);
         }
         self.mirror_progress(client, progress);
         None
     }
 
     /// A command completed: its JS value (a mirrored message from its array, a streamed one as
-    /// `{ size }` with the last chunk for its callback, any other reply converted), or the error.
+    /// `{ size }` with the last chunk for its callback — what was not taken yet — any other
+    /// reply converted), or the error.
     pub(crate) fn complete(
         &mut self,
         handle: CommandHandle,
@@ -86,14 +92,30 @@ impl Mirrors {
         let stream = self.streams.remove(&handle);
         let mut chunk = None;
         let value = result.map(|reply| match (reply, mirror, stream) {
-            (Reply::Message(body), _, Some(mut s)) => {
-                chunk = s.next_chunk(&body);
-                convert::streamed(body.len())
+            (Reply::Message(rest), _, Some(mut s)) => {
+                chunk = s.chunk(&rest);
+                convert::streamed(s.sent)
             }
             (Reply::Message(body), Some(m), None) => finish_mirror(m, body),
             (reply, _, _) => convert::reply(reply),
         });
         (value, chunk)
+    }
+
+    /// A `retrMany` message completed: its octets as a JS array (its mirror's, when LIST's size
+    /// was right; else copied once), the engine's copy dropped; or the message's own error.
+    pub(crate) fn complete_bytes(
+        &mut self,
+        handle: CommandHandle,
+        result: Result<Reply, Pop3Error>,
+    ) -> Result<Uint8Array, Pop3Error> {
+        let mirror = self.mirror.take().filter(|m| m.handle == handle);
+        result.map(|reply| match (reply, mirror) {
+            (Reply::Message(body), Some(m)) => mirrored_bytes(m, &body),
+            (Reply::Message(body), None) => Uint8Array::from(body.as_slice()),
+            // A typed RETR always completes with a message.
+            (_, _) => Uint8Array::new_with_length(0),
+        })
     }
 
     /// Copies what arrived of a streaming body with a known size (LIST's) into its JS mirror.
@@ -129,9 +151,15 @@ impl Mirrors {
 
 /// The RETR/TOP result from its mirror (only the last chunk left to copy), or from the body
 /// itself when the size LIST gave was not the size that came.
-fn finish_mirror(mut m: Mirror, body: Vec<u8>) -> JsValue {
+fn finish_mirror(m: Mirror, body: Vec<u8>) -> JsValue {
+    convert::message_from(mirrored_bytes(m, &body))
+}
+
+/// The message's octets in a JS array: its mirror with the last chunk copied in, or a fresh
+/// copy of `body` when the size LIST gave was not the size that came.
+fn mirrored_bytes(mut m: Mirror, body: &[u8]) -> Uint8Array {
     if body.len() != m.array.length() as usize || m.copied > body.len() {
-        return convert::message(&body);
+        return Uint8Array::from(body);
     }
     if let Some(rest) = body.get(m.copied..).filter(|rest| !rest.is_empty()) {
         m.array
@@ -139,5 +167,5 @@ fn finish_mirror(mut m: Mirror, body: Vec<u8>) -> JsValue {
             .copy_from(rest);
         m.copied = body.len();
     }
-    convert::message_from(m.array)
+    m.array
 }

@@ -179,7 +179,7 @@ pub fn new_since(
             let id = convert::get(&entry, "id").as_f64()?;
             let uid = convert::get(&entry, "uid").as_string()?;
             (id.fract() == 0.0 && id >= 1.0 && id <= f64::from(u32::MAX))
-                .then(|| crate::codec::UidlEntry { id: id as u32, uid })
+                .then_some(crate::codec::UidlEntry { id: id as u32, uid })
         })
         .collect();
     let iter = js_sys::try_iter(&seen)

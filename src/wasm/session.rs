@@ -17,12 +17,20 @@
 //! `close` are collected as [`Effect`]s while it is borrowed and run, in order, after the
 //! borrow is released (bytes are handed to the transport after it too). So a callback may call
 //! any method of the client, and a transport may be driven from anywhere.
+//!
+//! # Batches (`retrMany`)
+//!
+//! A batch is the engine's [`Batch`] plus its `onMessage` and its promise. Each message's
+//! `Event::Completed` is routed by [`Batch::position`] before any other completion: its octets
+//! go to `onMessage` once (a throw fails that message only) and nothing of it stays in the
+//! session. The promise resolves once the engine says every message was taken
+//! ([`Client::batch_remaining`] is 0) and no `onMessage` of the batch is still running.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Promise};
+use js_sys::{Array, Function, Object, Promise, Uint8Array};
 use wasm_bindgen::JsValue;
 
 use super::convert::{self, BridgeError};
@@ -30,7 +38,7 @@ use super::mirror::{Call, Mirrors};
 use super::timer::{now_ms, Timer};
 use super::transport::{Sink, Transport, TransportEvent};
 use crate::bridge_protocol::TlsInfo;
-use crate::client::SessionState;
+use crate::client::{Batch, BatchOptions, SessionState};
 use crate::{Client, ClientConfig, CommandHandle, Event, Pop3Error};
 
 type Resolvers = (Function, Function);
@@ -63,10 +71,36 @@ struct Callbacks {
     progress: Option<Function>,
 }
 
+/// A `retrMany` in progress.
+struct BatchJob {
+    batch: Batch,
+    ids: Vec<u32>,
+    on_message: Function,
+    resolvers: Resolvers,
+    /// Messages handed to `onMessage` that it took without throwing, and their octets.
+    retrieved: u32,
+    bytes: f64,
+    /// `[{ id, error }]`: the messages that failed (the server's `-ERR`, the session ending, a
+    /// throw of `onMessage`).
+    failed: Array,
+    /// `onMessage` calls of this batch running now (one may call the client back).
+    delivering: usize,
+}
+
 /// What the session does once its borrow is released, in order.
 enum Effect {
     /// Calls a JS function (a callback of the page, a promise's resolve or reject).
     Call(Call),
+    /// Hands a batch message to its `onMessage`; a throw fails that message only.
+    Deliver {
+        batch: Batch,
+        id: u32,
+        on_message: Function,
+        message: JsValue,
+        size: usize,
+    },
+    /// Resolves the batch's promise if every message was taken and no `onMessage` runs.
+    FinishBatch(Batch),
     /// Asks the transport to start TLS.
     StartTls,
     /// Asks the transport to close the link.
@@ -92,6 +126,8 @@ struct State {
     /// Why the transport refused or ended the session, if it said.
     refusal: Option<BridgeError>,
     mirrors: Mirrors,
+    /// The `retrMany` batches not yet resolved.
+    batches: Vec<BatchJob>,
     /// The transport reported [`TransportEvent::Closed`].
     link_closed: bool,
 }
@@ -151,6 +187,7 @@ impl Session {
                     quit_waiting: Vec::new(),
                     refusal: None,
                     mirrors: Mirrors::default(),
+                    batches: Vec::new(),
                     link_closed: false,
                 }),
                 transport,
@@ -225,13 +262,54 @@ impl Session {
         self.queue_with(settle, |state| command(&mut state.client))
     }
 
-    /// `RETR id` whose body goes to `on_chunk` as it arrives.
+    /// `RETR id` whose body goes to `on_chunk` as it arrives (taken from the engine, which
+    /// keeps none of it).
     pub(crate) fn queue_retr_stream(self: &Rc<Self>, id: u32, on_chunk: Function) -> Promise {
         self.queue_with(Settle::Reply, |state| {
-            let handle = state.client.retr(id)?;
+            let handle = state.client.retr_stream(id)?;
             state.mirrors.stream(handle, on_chunk);
             Ok(handle)
         })
+    }
+
+    /// `retrMany`: the engine's batch of RETRs for `ids`, each message handed to `on_message`
+    /// as `{ id, index, bytes }`; the promise resolves with `{ retrieved, bytes, failed }` once
+    /// every message was handed over or failed, or rejects at once if the engine refuses the
+    /// batch (nothing is sent then).
+    pub(crate) fn retr_many(
+        self: &Rc<Self>,
+        ids: Vec<u32>,
+        options: BatchOptions,
+        on_message: Function,
+    ) -> Promise {
+        let queued = {
+            let mut state = self.state.borrow_mut();
+            let state = &mut *state;
+            state
+                .client
+                .retr_many(&ids, options)
+                .map_err(|e| convert::pop3_error(&e, state.refusal.as_ref()))
+        };
+        let batch = match queued {
+            Ok(batch) => batch,
+            Err(error) => return Promise::reject(&error),
+        };
+        let promise = Promise::new(&mut |resolve, reject| {
+            self.state.borrow_mut().batches.push(BatchJob {
+                batch,
+                ids: ids.clone(),
+                on_message: on_message.clone(),
+                resolvers: (resolve, reject),
+                retrieved: 0,
+                bytes: 0.0,
+                failed: Array::new(),
+                delivering: 0,
+            });
+        });
+        self.drive();
+        // An empty batch (or one whose messages all failed at once) is done already.
+        self.finish_batch(batch);
+        promise
     }
 
     fn queue_with(
@@ -378,7 +456,7 @@ impl Session {
                 }
                 Event::Progress(progress) => {
                     // A `retrStream` chunk goes before the progress report.
-                    if let Some(chunk) = state.mirrors.progress(&state.client, &progress) {
+                    if let Some(chunk) = state.mirrors.progress(&mut state.client, &progress) {
                         effects.push(Effect::Call(chunk));
                     }
                     if let Some(f) = state.callbacks.progress.clone() {
@@ -392,6 +470,14 @@ impl Session {
                         effects.push(Effect::Call((resolve, client)));
                         release = state.keepalive.take();
                     }
+                }
+                Event::Completed { handle, result }
+                    if state
+                        .batches
+                        .iter()
+                        .any(|job| job.batch.position(handle).is_some()) =>
+                {
+                    effects.extend(state.batch_completed(handle, result));
                 }
                 Event::Completed { handle, result } => {
                     let pending = state.pending.remove(&handle);
@@ -450,9 +536,123 @@ impl Session {
                 }
                 Effect::StartTls => self.transport.start_tls(),
                 Effect::Close => self.transport.close(),
+                Effect::Deliver {
+                    batch,
+                    id,
+                    on_message,
+                    message,
+                    size,
+                } => {
+                    self.with_batch(batch, |job| job.delivering += 1);
+                    let outcome = on_message.call1(&JsValue::NULL, &message);
+                    drop(message);
+                    self.with_batch(batch, |job| {
+                        job.delivering = job.delivering.saturating_sub(1);
+                        match outcome {
+                            Ok(_) => {
+                                job.retrieved += 1;
+                                job.bytes += size as f64;
+                            }
+                            Err(thrown) => {
+                                job.failed.push(&failure(id, &thrown));
+                            }
+                        }
+                    });
+                    self.finish_batch(batch);
+                }
+                Effect::FinishBatch(batch) => self.finish_batch(batch),
             }
         }
     }
+
+    /// Runs `update` on the batch's job, if it is still waiting.
+    fn with_batch(&self, batch: Batch, update: impl FnOnce(&mut BatchJob)) {
+        let mut state = self.state.borrow_mut();
+        let state = &mut *state;
+        if let Some(job) = state.batches.iter_mut().find(|job| job.batch == batch) {
+            update(job);
+        }
+    }
+
+    /// Resolves the batch's promise with `{ retrieved, bytes, failed }` if the engine has handed
+    /// over every message and no `onMessage` of it is running.
+    fn finish_batch(&self, batch: Batch) {
+        let job = {
+            let mut state = self.state.borrow_mut();
+            let state = &mut *state;
+            let done = state.client.batch_remaining(&batch) == 0;
+            let Some(index) = state
+                .batches
+                .iter()
+                .position(|job| job.batch == batch && job.delivering == 0 && done)
+            else {
+                return;
+            };
+            state.batches.remove(index)
+        };
+        let out = Object::new();
+        convert::set(&out, "retrieved", job.retrieved);
+        convert::set(&out, "bytes", job.bytes);
+        convert::set(&out, "failed", job.failed);
+        let _ = job.resolvers.0.call1(&JsValue::NULL, &out.into());
+    }
+}
+
+impl State {
+    /// A batch message completed: its octets for `onMessage` (the engine's copy dropped), or
+    /// its error recorded; then the batch's end, if this was its last message.
+    fn batch_completed(
+        &mut self,
+        handle: CommandHandle,
+        result: Result<crate::client::Reply, Pop3Error>,
+    ) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        let bytes = self.mirrors.complete_bytes(handle, result);
+        let refusal = self.refusal.as_ref();
+        let Some(job) = self
+            .batches
+            .iter()
+            .find(|job| job.batch.position(handle).is_some())
+        else {
+            return effects;
+        };
+        let index = job.batch.position(handle).unwrap_or_default();
+        let id = job.ids.get(index).copied().unwrap_or_default();
+        match bytes {
+            Ok(bytes) => effects.push(Effect::Deliver {
+                batch: job.batch,
+                id,
+                on_message: job.on_message.clone(),
+                size: bytes.length() as usize,
+                message: batch_message(id, index, bytes),
+            }),
+            Err(err) => {
+                job.failed
+                    .push(&failure(id, &convert::pop3_error(&err, refusal)));
+            }
+        }
+        if self.client.batch_remaining(&job.batch) == 0 {
+            effects.push(Effect::FinishBatch(job.batch));
+        }
+        effects
+    }
+}
+
+/// What `onMessage` gets: `{ id, index, bytes }`.
+fn batch_message(id: u32, index: usize, bytes: Uint8Array) -> JsValue {
+    let out = Object::new();
+    convert::set(&out, "id", id);
+    convert::set(&out, "index", index as u32);
+    convert::set(&out, "bytes", bytes);
+    out.into()
+}
+
+/// One entry of a batch's `failed`: `{ id, error }`.
+fn failure(id: u32, error: &JsValue) -> JsValue {
+    let out = Object::new();
+    convert::set(&out, "id", id);
+    convert::set(&out, "error", error.clone());
+    out.into()
 }
 
 /// The transcript's line for an established TLS connection.
