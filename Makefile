@@ -4,13 +4,14 @@ SHELL := /bin/bash
 CARGO ?= cargo
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: help demo test setup setup-demo lint test-native test-wasm-engine test-browser test-e2e build-wasm pkg bench fuzz
+.PHONY: help demo test setup setup-demo lint test-native test-wasm-engine test-browser test-e2e test-npm build-wasm pkg npm bench fuzz
 
 help:
 	@echo "make demo   build everything and start the page with the embedded demo POP3 server"
 	@echo "make test   install what the tests need (idempotent) and run every test"
 	@echo "make bench  run the benchmarks (figures, not pass/fail; needs websockify for the bridge one)"
 	@echo "make fuzz   run the decoder fuzz targets (needs cargo-fuzz; see fuzz/README.md)"
+	@echo "make npm    build the npm package into target/npm/ (npm pack ./target/npm packs it)"
 
 ## Build everything and start the page with the embedded demo server. The page is built into
 ## the binary (no --www): target/release/popwire-bridge alone is what an instructor copies.
@@ -23,7 +24,7 @@ demo: setup-demo pkg
 	target/release/popwire-bridge --demo --listen $(LISTEN)
 
 ## Install what is needed, then run every test.
-test: setup lint build-wasm test-native test-wasm-engine test-browser test-e2e
+test: setup lint build-wasm test-native test-wasm-engine test-browser test-e2e test-npm
 	@echo "all tests passed"
 
 setup:
@@ -58,11 +59,20 @@ test-browser:
 test-e2e:
 	bash scripts/test-e2e.sh
 
+# The packed npm package in a fresh project: installed with esbuild from the npm registry, a
+# page bundled and one unbundled, each a whole session in headless Chromium (tests/npm/run.sh).
+test-npm:
+	bash tests/npm/run.sh
+
 # A wasm build break fails the tests; this also builds www/pkg (the page's module).
 build-wasm: pkg
 
 pkg:
 	bash scripts/build-pkg.sh
+
+# The npm package `popwire` in target/npm/ (npm/README.md; `npm pack ./target/npm` packs it).
+npm: pkg
+	bash scripts/build-npm.sh
 
 # Benchmarks print figures (never pass/fail): the multi-line decoder against a memchr scan;
 # the bridge against direct TCP and websockify; the JS API in headless Chromium against the
