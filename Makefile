@@ -39,6 +39,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	$(CARGO) clippy --lib --target wasm32-unknown-unknown -- -D warnings
 	$(CARGO) clippy --lib --target wasm32-unknown-unknown --features mail -- -D warnings
+	RUSTDOCFLAGS=-Dwarnings $(CARGO) doc --no-deps --workspace --all-features
 
 test-native:
 	$(CARGO) test --workspace --all-features

@@ -8,8 +8,9 @@
 //!
 //! The crate is layered like imap-codec: [`codec`] frames lines and parses replies and commands
 //! (both directions, so the teaching server shares it), [`client`] is the session state machine,
-//! [`auth`] holds APOP and the SASL mechanisms, and [`explain`] names every transcript entry with
-//! a stable key and its RFC section so that a page can explain it in any language.
+//! [`auth`] holds APOP and the SASL mechanisms, and [`explain`](mod@explain) names every
+//! transcript entry with a stable key and its RFC section so that a page can explain it in any
+//! language.
 
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 

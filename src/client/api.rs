@@ -127,8 +127,8 @@ impl Client {
         self.command(Command::Capa)
     }
 
-    /// `STLS`: on `+OK` the session emits [`Event::StartTls`] and waits for
-    /// [`Client::tls_established`].
+    /// `STLS`: on `+OK` the session emits [`Event::StartTls`](super::Event::StartTls) and
+    /// waits for [`Client::tls_established`].
     pub fn stls(&mut self) -> Result<CommandHandle, Pop3Error> {
         self.command(Command::Stls)
     }

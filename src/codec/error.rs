@@ -213,7 +213,7 @@ impl CommandError {
         all
     }
 
-    /// The stable explanation key of this refusal (see [`crate::explain`]).
+    /// The stable explanation key of this refusal (see [`crate::explain`](mod@crate::explain)).
     pub fn explain_key(&self) -> &'static str {
         self.explain().key
     }

@@ -45,7 +45,8 @@ pub struct MemoryConfig {
     pub max_delivery_size: usize,
     /// Delivered octets all maildrops together may hold (the samples are shared, not counted).
     pub max_delivered_bytes: usize,
-    /// The hash of the unique-ids (see the [module documentation](self)).
+    /// The hash `H` of the unique-ids: `<n>-<hex of the first 4 octets of
+    /// H(user ‖ 0x00 ‖ n ‖ H(message))>` ([`md5_hash`] by default).
     pub uid_hash: UidHash,
 }
 

@@ -1,7 +1,7 @@
 //! The embedded teaching POP3 server (`--demo`): the engine's sans-IO
 //! [`popwire::server::ServerSession`] given sockets — a plain listener that offers STLS and an
 //! implicit-TLS listener, both with a self-signed certificate made at start-up — and its
-//! mail, in memory ([`DemoStore`], seeded with the samples) or in Maildirs
+//! mail, in memory (`DemoStore`, seeded with the samples) or in Maildirs
 //! ([`maildir::MaildirStore`], `--maildir`).
 
 pub mod maildir;
