@@ -133,7 +133,10 @@ test("the in-browser server's worker from the package greets a connection on a M
     const worker = new Worker("/node_modules/popwire/server-worker.js", { type: "module" });
     const { port1, port2 } = new MessageChannel();
     const bytes = new Promise((resolve, reject) => {
-      port1.onmessage = (e) => (e.data.data ? resolve(new TextDecoder().decode(e.data.data)) : reject(new Error(JSON.stringify(e.data))));
+      port1.onmessage = (e) => {
+        if (e.data.data) resolve(new TextDecoder().decode(e.data.data));
+        else if (e.data.op !== "open") reject(new Error(JSON.stringify(e.data))); // open: the conn id
+      };
       setTimeout(() => reject(new Error("no greeting in 10 s")), 10000);
     });
     const answer = new Promise((resolve) => (worker.onmessage = (e) => e.data.id === 1 && resolve(e.data)));
