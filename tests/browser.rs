@@ -576,6 +576,397 @@ async fn max_body_bytes_caps_retr_and_retr_stream_hands_over_every_octet() {
     ok(&exact, "quit", &[]).await;
 }
 
+// ----- The batch API: retrMany, newSince (issue 12 §1) ---------------------------------------
+
+/// Calls `client.retrMany(ids, { onMessage, window })`; `None` leaves `window` out.
+async fn retr_many(
+    client: &JsValue,
+    ids: &[u32],
+    on_message: &JsValue,
+    window: Option<u32>,
+) -> Result<JsValue, JsValue> {
+    let o = Object::new();
+    Reflect::set(&o, &"onMessage".into(), on_message).unwrap();
+    if let Some(w) = window {
+        Reflect::set(&o, &"window".into(), &w.into()).unwrap();
+    }
+    let ids: Array = ids.iter().map(|&id| JsValue::from(id)).collect();
+    call(client, "retrMany", &[ids.into(), o.into()]).await
+}
+
+type Deliveries = Rc<RefCell<Vec<(u32, u32, Vec<u8>)>>>;
+
+/// An `onMessage` that records `(id, index, bytes)` and throws for the ids in `throw_for`.
+fn recording_on_message(
+    throw_for: &'static [u32],
+) -> (
+    Deliveries,
+    Closure<dyn FnMut(JsValue) -> Result<(), JsValue>>,
+) {
+    let got: Deliveries = Rc::new(RefCell::new(Vec::new()));
+    let sink = got.clone();
+    let f = Closure::wrap(Box::new(move |m: JsValue| {
+        let id = get(&m, "id").as_f64().unwrap() as u32;
+        let index = get(&m, "index").as_f64().unwrap() as u32;
+        let bytes = get(&m, "bytes").dyn_into::<Uint8Array>().unwrap().to_vec();
+        sink.borrow_mut().push((id, index, bytes));
+        if throw_for.contains(&id) {
+            return Err(JsValue::from_str(&format!("the page could not store {id}")));
+        }
+        Ok(())
+    }) as Box<dyn FnMut(JsValue) -> Result<(), JsValue>>);
+    (got, f)
+}
+
+/// The client lines of the transcript whose text starts with `prefix`, as (seq, text).
+fn client_lines(entries: &[JsValue], prefix: &str) -> Vec<(f64, String)> {
+    entries
+        .iter()
+        .filter(|e| get(e, "dir").as_string().as_deref() == Some("client"))
+        .filter_map(|e| {
+            let text = get(e, "text").as_string()?;
+            text.starts_with(prefix)
+                .then(|| (get(e, "seq").as_f64().unwrap(), text))
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn retr_many_delivers_every_message_once_in_order_with_its_bytes() {
+    let c = connect("demo").await;
+    assert!(capability_names(&c).await.iter().any(|n| n == "PIPELINING"));
+    let (entries, _keep) = record_transcript(&c);
+    login(&c, &fresh_user("batch")).await;
+    let count = stat_count(&c).await;
+    assert_eq!(count as usize, SAMPLES.len());
+    // LIST with UIDL (one round trip with PIPELINING): the byte budget knows the sizes.
+    let list = call(&c, "list", &[]);
+    let uidl = ok(&c, "uidl", &[]).await;
+    list.await.unwrap();
+
+    // newSince: the unique-ids not seen yet, in listing order (an array or a Set).
+    let uids: Vec<String> = Array::from(&uidl)
+        .iter()
+        .map(|e| get(&e, "uid").as_string().unwrap())
+        .collect();
+    let seen: Array = [&uids[0], &uids[2]]
+        .iter()
+        .map(|u| JsValue::from_str(u))
+        .collect();
+    let fresh = popwire::wasm::new_since(uidl.clone(), seen.clone().into()).unwrap();
+    let fresh: Vec<u32> = fresh.iter().map(|v| v.as_f64().unwrap() as u32).collect();
+    assert_eq!(fresh, [2, 4, 5, 6, 7, 8]);
+    let set = js_sys::Set::new(&seen);
+    let from_set = popwire::wasm::new_since(uidl.clone(), set.into()).unwrap();
+    assert_eq!(from_set.length(), 6);
+    let none = popwire::wasm::new_since(uidl.clone(), Array::new().into()).unwrap();
+    assert_eq!(none.length(), count);
+    assert!(popwire::wasm::new_since(JsValue::from(3), Array::new().into()).is_err());
+    assert!(popwire::wasm::new_since(uidl.clone(), JsValue::from(3)).is_err());
+
+    // The whole maildrop in one batch, the default window.
+    let ids: Vec<u32> = (1..=count).collect();
+    let (got, on_message) = recording_on_message(&[]);
+    let result = retr_many(&c, &ids, on_message.as_ref(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&result, "retrieved").as_f64(),
+        Some(count as f64),
+        "{result:?}"
+    );
+    assert_eq!(
+        Array::from(&get(&result, "failed")).length(),
+        0,
+        "{result:?}"
+    );
+    let total: usize = SAMPLES.iter().map(|s| s.len()).sum();
+    assert_eq!(get(&result, "bytes").as_f64(), Some(total as f64));
+    let got = got.take();
+    let order: Vec<(u32, u32)> = got.iter().map(|(id, index, _)| (*id, *index)).collect();
+    let expected: Vec<(u32, u32)> = ids.iter().map(|&id| (id, id - 1)).collect();
+    assert_eq!(order, expected, "each message once, in order");
+    for (i, (_, _, bytes)) in got.iter().enumerate() {
+        assert_eq!(bytes.as_slice(), SAMPLES[i], "message {}", i + 1);
+    }
+
+    // Pipelined: every RETR went out before the first message's reply came back.
+    let entries = entries.borrow();
+    let retrs = client_lines(&entries, "RETR ");
+    assert_eq!(retrs.len(), ids.len());
+    let first_reply = entries
+        .iter()
+        .find(|e| get(e, "answers").as_f64() == Some(retrs[0].0))
+        .map(|e| get(e, "seq").as_f64().unwrap())
+        .expect("the reply to the first RETR");
+    assert!(
+        retrs.iter().all(|(seq, _)| *seq < first_reply),
+        "all RETRs before the first reply: {retrs:?}, reply {first_reply}"
+    );
+    drop(entries);
+
+    // An empty batch resolves at once; the session goes on.
+    let empty = retr_many(&c, &[], on_message.as_ref(), None).await.unwrap();
+    assert_eq!(get(&empty, "retrieved").as_f64(), Some(0.0));
+    assert_eq!(stat_count(&c).await, count);
+    ok(&c, "quit", &[]).await;
+}
+
+#[wasm_bindgen_test]
+async fn retr_many_keeps_to_its_window() {
+    let c = connect("demo").await;
+    capability_names(&c).await;
+    login(&c, &fresh_user("batch-window")).await;
+    let count = stat_count(&c).await;
+    let ids: Vec<u32> = (1..=count).collect();
+    // One log of RETRs sent (the transcript) and messages handed over (onMessage), in the order
+    // the session ran them.
+    let log = Rc::new(RefCell::new(Vec::<i32>::new()));
+    let sink = log.clone();
+    let on_entry = Closure::wrap(Box::new(move |e: JsValue| {
+        let client = get(&e, "dir").as_string().as_deref() == Some("client");
+        if client
+            && get(&e, "text")
+                .as_string()
+                .is_some_and(|t| t.starts_with("RETR "))
+        {
+            sink.borrow_mut().push(1);
+        }
+    }) as Box<dyn FnMut(JsValue)>);
+    let f: Function = get(&c, "onTranscript").dyn_into().unwrap();
+    f.call1(&c, on_entry.as_ref()).unwrap();
+    let sink = log.clone();
+    let on_message = Closure::wrap(
+        Box::new(move |_: JsValue| sink.borrow_mut().push(-1)) as Box<dyn FnMut(JsValue)>
+    );
+    for window in [1u32, 3] {
+        log.borrow_mut().clear();
+        let result = retr_many(&c, &ids, on_message.as_ref(), Some(window))
+            .await
+            .unwrap();
+        assert_eq!(get(&result, "retrieved").as_f64(), Some(count as f64));
+        let mut out = 0;
+        let mut most = 0;
+        for step in log.borrow().iter() {
+            out += step;
+            most = most.max(out);
+            assert!(out >= 0);
+        }
+        assert_eq!(out, 0, "every RETR answered and handed over");
+        assert_eq!(most, window as i32, "window {window}: {:?}", log.borrow());
+    }
+
+    // Refused at once, nothing sent: bad arguments (kind input) …
+    let before = log.borrow().len();
+    let bad: [(JsValue, JsValue); 5] = [
+        (JsValue::from(1), on_message.as_ref().clone()),
+        (
+            Array::of1(&JsValue::from(0)).into(),
+            on_message.as_ref().clone(),
+        ),
+        (
+            Array::of1(&JsValue::from(1.5)).into(),
+            on_message.as_ref().clone(),
+        ),
+        (
+            Array::of1(&JsValue::from(1)).into(),
+            JsValue::from("not a function"),
+        ),
+        (
+            Array::of1(&JsValue::from("1")).into(),
+            on_message.as_ref().clone(),
+        ),
+    ];
+    for (ids, callback) in bad {
+        let o = Object::new();
+        Reflect::set(&o, &"onMessage".into(), &callback).unwrap();
+        let error = call(&c, "retrMany", &[ids.clone(), o.into()])
+            .await
+            .unwrap_err();
+        assert_eq!(kind(&error).0, "input", "{ids:?}: {error:?}");
+    }
+    for window in [
+        JsValue::from(0),
+        JsValue::from(-1),
+        JsValue::from(2.5),
+        JsValue::from("8"),
+    ] {
+        let o = Object::new();
+        Reflect::set(&o, &"onMessage".into(), on_message.as_ref()).unwrap();
+        Reflect::set(&o, &"window".into(), &window).unwrap();
+        let ids: JsValue = Array::of1(&JsValue::from(1)).into();
+        let error = call(&c, "retrMany", &[ids, o.into()]).await.unwrap_err();
+        assert_eq!(kind(&error).0, "input", "window {window:?}: {error:?}");
+    }
+    assert_eq!(log.borrow().len(), before, "nothing was sent");
+    ok(&c, "quit", &[]).await;
+
+    // … and outside TRANSACTION (kind state).
+    let c = connect("demo").await;
+    let error = retr_many(&c, &[1], on_message.as_ref(), None)
+        .await
+        .unwrap_err();
+    assert_eq!(kind(&error).0, "state", "{error:?}");
+    ok(&c, "quit", &[]).await;
+}
+
+#[wasm_bindgen_test]
+async fn retr_many_fails_only_the_message_that_fails() {
+    // A -ERR (no message 99) and an onMessage that throws (for message 2) fail those messages
+    // alone; the others arrive, and the session is still in step.
+    let c = connect("demo").await;
+    capability_names(&c).await;
+    login(&c, &fresh_user("batch-fail")).await;
+    let (got, on_message) = recording_on_message(&[2]);
+    let result = retr_many(&c, &[1, 99, 2, 3], on_message.as_ref(), Some(2))
+        .await
+        .unwrap();
+    assert_eq!(get(&result, "retrieved").as_f64(), Some(2.0), "{result:?}");
+    let size = (SAMPLES[0].len() + SAMPLES[2].len()) as f64;
+    assert_eq!(get(&result, "bytes").as_f64(), Some(size));
+    let failed = Array::from(&get(&result, "failed"));
+    assert_eq!(failed.length(), 2, "{result:?}");
+    let server = failed.get(0);
+    assert_eq!(get(&server, "id").as_f64(), Some(99.0));
+    assert_eq!(kind(&get(&server, "error")).0, "server");
+    let thrown = failed.get(1);
+    assert_eq!(get(&thrown, "id").as_f64(), Some(2.0));
+    assert_eq!(
+        get(&thrown, "error").as_string().as_deref(),
+        Some("the page could not store 2"),
+        "what onMessage threw"
+    );
+    let ids: Vec<u32> = got.borrow().iter().map(|(id, _, _)| *id).collect();
+    assert_eq!(ids, [1, 2, 3], "handed over once each, the -ERR not at all");
+    assert_eq!(got.borrow()[2].2.as_slice(), SAMPLES[2]);
+    let message = ok(&c, "retr", &[4.into()]).await;
+    let bytes = get(&message, "bytes").dyn_into::<Uint8Array>().unwrap();
+    assert_eq!(bytes.to_vec().as_slice(), SAMPLES[3]);
+
+    // The session ending mid-batch fails what is left, each with kind network.
+    let ids: Vec<u32> = (1..=8).collect();
+    let closer = Closure::wrap(Box::new({
+        let c = c.clone();
+        move |_: JsValue| {
+            let f: Function = get(&c, "close").dyn_into().unwrap();
+            f.call0(&c).unwrap();
+        }
+    }) as Box<dyn FnMut(JsValue)>);
+    let result = retr_many(&c, &ids, closer.as_ref(), Some(1)).await.unwrap();
+    assert_eq!(get(&result, "retrieved").as_f64(), Some(1.0), "{result:?}");
+    let failed = Array::from(&get(&result, "failed"));
+    assert_eq!(failed.length(), 7, "{result:?}");
+    for f in failed.iter() {
+        assert_eq!(kind(&get(&f, "error")).0, "network", "{f:?}");
+    }
+}
+
+/// Waits for the misbehaving fixture's report on `name` and checks that its script ran to the
+/// end with every expectation on the client's bytes met.
+async fn fixture_script_held(name: &str) {
+    let mut connections = Vec::new();
+    for _ in 0..200 {
+        connections = misbehaving::report(name).await;
+        if connections.first().and_then(|c| c["finished"].as_bool()) == Some(true) {
+            break;
+        }
+        misbehaving::sleep_ms(100).await;
+    }
+    assert_eq!(connections.len(), 1, "{name}: {connections:?}");
+    assert_eq!(connections[0]["failures"], serde_json::json!([]), "{name}");
+    assert_eq!(
+        connections[0]["completed"],
+        serde_json::json!(true),
+        "{name}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn retr_many_goes_one_at_a_time_without_pipelining() {
+    // tests/fixtures/misbehaving/batch_without_pipelining.json: CAPA lists no PIPELINING.
+    let c = connect("fx-batch_without_pipelining").await;
+    let (entries, _keep) = record_transcript(&c);
+    assert!(!capability_names(&c).await.iter().any(|n| n == "PIPELINING"));
+    ok(&c, "user", &["alice".into()]).await;
+    ok(&c, "pass", &["pop3".into()]).await;
+    let (got, on_message) = recording_on_message(&[]);
+    let result = retr_many(&c, &[1, 2, 3], on_message.as_ref(), Some(8))
+        .await
+        .unwrap();
+    assert_eq!(get(&result, "retrieved").as_f64(), Some(2.0), "{result:?}");
+    let failed = Array::from(&get(&result, "failed"));
+    assert_eq!(failed.length(), 1);
+    assert_eq!(get(&failed.get(0), "id").as_f64(), Some(2.0));
+    let got = got.take();
+    assert_eq!(got[0].2.as_slice(), b"Subject: one\r\n\r\nfirst\r\n");
+    assert_eq!(got[1].2.as_slice(), b"Subject: three\r\n\r\n.third\r\n");
+    // Each RETR left only after the reply to the one before had come (its status line).
+    let entries = entries.borrow();
+    let retrs = client_lines(&entries, "RETR ");
+    assert_eq!(retrs.len(), 3);
+    for pair in retrs.windows(2) {
+        let reply = entries
+            .iter()
+            .find(|e| get(e, "answers").as_f64() == Some(pair[0].0))
+            .map(|e| get(e, "seq").as_f64().unwrap())
+            .expect("a reply to each RETR");
+        assert!(
+            reply < pair[1].0,
+            "{} went out before {}'s reply",
+            pair[1].1,
+            pair[0].1
+        );
+    }
+    drop(entries);
+    ok(&c, "quit", &[]).await;
+    fixture_script_held("batch_without_pipelining").await;
+}
+
+#[wasm_bindgen_test]
+async fn retr_stream_leaves_the_engine_none_of_the_body() {
+    // tests/fixtures/misbehaving/stream_large_unlisted.json: a 25.6 MB message, no LIST, so
+    // nothing is preallocated. Were the engine to keep the body while it streams, wasm memory
+    // (which never shrinks) would grow by at least the message.
+    const SIZE: usize = 64 * 400_000;
+    let c = connect("fx-stream_large_unlisted").await;
+    ok(&c, "user", &["alice".into()]).await;
+    ok(&c, "pass", &["pop3".into()]).await;
+    let memory = || {
+        let buffer = get(&wasm_bindgen::memory(), "buffer");
+        get(&buffer, "byteLength").as_f64().unwrap()
+    };
+    let before = memory();
+    let received = Rc::new(RefCell::new((0usize, 0usize, true)));
+    let sink = received.clone();
+    let line = b"popwire streams this body a piece at a time, 64 octets a line.\r\n";
+    let on_chunk = Closure::wrap(Box::new(move |chunk: JsValue| {
+        let chunk = chunk.dyn_into::<Uint8Array>().unwrap().to_vec();
+        let mut r = sink.borrow_mut();
+        // Every piece continues the lines where the last one stopped.
+        let offset = r.0 % line.len();
+        let same = chunk
+            .iter()
+            .enumerate()
+            .all(|(i, b)| *b == line[(offset + i) % line.len()]);
+        r.0 += chunk.len();
+        r.1 += 1;
+        r.2 &= same;
+    }) as Box<dyn FnMut(JsValue)>);
+    let streamed = ok(&c, "retrStream", &[1.into(), on_chunk.as_ref().clone()]).await;
+    assert_eq!(get(&streamed, "size").as_f64(), Some(SIZE as f64));
+    let (octets, pieces, same) = *received.borrow();
+    assert_eq!(octets, SIZE);
+    assert!(same, "the pieces are the message, in order");
+    assert!(pieces > 10, "in pieces as it arrived: {pieces}");
+    let grown = memory() - before;
+    assert!(
+        grown < (SIZE / 4) as f64,
+        "wasm memory grew by {grown} octets for a {SIZE}-octet streamed message"
+    );
+    ok(&c, "quit", &[]).await;
+    fixture_script_held("stream_large_unlisted").await;
+}
+
 #[wasm_bindgen_test]
 fn free_functions() {
     let ok = check_command("RETR 1", "AUTHORIZATION", None);
@@ -930,14 +1321,14 @@ mod misbehaving {
         result.map(|v| to_json(&v)).map_err(|e| error_json(&e))
     }
 
-    async fn sleep_ms(ms: u32) {
+    pub(super) async fn sleep_ms(ms: u32) {
         let sleep = Function::new_with_args("ms", "return new Promise(r => setTimeout(r, ms));");
         let promise: Promise = sleep.call1(&JsValue::NULL, &ms.into()).unwrap().into();
         JsFuture::from(promise).await.unwrap();
     }
 
     /// The fixture's report for `name`: one entry per connection.
-    async fn report(name: &str) -> Vec<Value> {
+    pub(super) async fn report(name: &str) -> Vec<Value> {
         let fetch = Function::new_with_args(
             "url",
             "return fetch(url, {cache: 'no-store'}).then(r => r.text());",
