@@ -126,6 +126,22 @@ test("without a bundler: the package's files from node_modules, init() finds the
   await page.close();
 });
 
+test("without a bundler, on the in-browser server: Pop3Client over the package's own worker", async (t) => {
+  const types = readFileSync(path.join(APP, "node_modules", "popwire", "popwire.d.ts"), "utf8");
+  if (!/export function inBrowserServer\(/.test(types)) {
+    t.skip("this build of the JS API has no in-browser target (connect({ target: \"in-browser\" }))");
+    return;
+  }
+  const { page, result, errors, requests } = await runPage(`${BASE}/plain/inbrowser.html`);
+  assertSession(result, "npm-in-browser");
+  assert.match(result.greeting.text, /@in-browser\.popwire\.test>$/, "the simulated server greeted");
+  assert.ok(requests.includes("/node_modules/popwire/server-worker.js"), `${requests}`);
+  assert.ok(requests.includes("/node_modules/popwire/popwire_server_bg.wasm"), `${requests}`);
+  assert.ok(!requests.includes("/bridge"), "no bridge");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("the in-browser server's worker from the package greets a connection on a MessagePort", async () => {
   const page = await context.newPage();
   await page.goto(`${BASE}/plain/`);

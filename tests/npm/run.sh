@@ -5,7 +5,8 @@
 # loader) and lays out tests/npm/page/plain.js unbundled beside node_modules/, serves that
 # project with popwire-bridge --www (so the pages get /bridge on their own origin, which the
 # bridge's default origin allowlist admits) and the demo server, then runs
-# tests/npm/package.test.mjs: each page completes a session in headless Chromium. Nothing is
+# tests/npm/package.test.mjs: each page completes a session in headless Chromium (the
+# in-browser one on the packaged simulated server, the others through the bridge). Nothing is
 # kept: the project, the tarball and the bridge go with the temp dir. Run by `make test-npm`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,8 +34,9 @@ cp tests/npm/page/bundled.js tests/npm/page/session.js "$app/src/"
   --loader:.wasm=file --outfile=dist/main.js --log-level=warning)
 cp tests/npm/page/bundled.html "$app/dist/index.html"
 # Without one: the page imports the package's files from node_modules/.
-cp tests/npm/page/plain.js tests/npm/page/session.js "$app/plain/"
+cp tests/npm/page/plain.js tests/npm/page/inbrowser.js tests/npm/page/session.js "$app/plain/"
 cp tests/npm/page/plain.html "$app/plain/index.html"
+cp tests/npm/page/inbrowser.html "$app/plain/inbrowser.html"
 
 cargo build -p popwire-bridge
 start_bridge target/debug/popwire-bridge --www "$app" --demo --demo-pop3 127.0.0.1:0 --demo-pop3s 127.0.0.1:0

@@ -1,11 +1,17 @@
-// The session both test pages run (tests/npm/run.sh): given the package's exports, a whole
-// POP3 session against the bridge that serves the page (its /bridge WebSocket, target "demo"),
-// reported as JSON in #result for tests/npm/page.test.mjs to read.
+// The session the test pages run (tests/npm/run.sh): given the package's exports, a whole POP3
+// session against the bridge that serves the page (its /bridge WebSocket, target "demo") or
+// the packaged in-browser server, reported as JSON in #result for tests/npm/package.test.mjs.
 
-/** Runs CAPA, USER/PASS, STAT, LIST 1, RETR 1 (parsed by the mail module) and QUIT. */
-export async function session({ Pop3Client, parseMessage, user }) {
+/** The bridge that serves the page, its demo target. */
+export const BRIDGE = () => ({ bridge: `ws://${location.host}/bridge`, target: "demo" });
+
+/**
+ * Runs CAPA, USER/PASS, STAT, LIST 1, RETR 1 (parsed by the mail module) and QUIT on the
+ * server `connect` names (connect()'s options without timeoutMs).
+ */
+export async function session({ Pop3Client, parseMessage, user, connect = BRIDGE() }) {
   const entries = [];
-  const client = await Pop3Client.connect({ bridge: `ws://${location.host}/bridge`, target: "demo", timeoutMs: 15000 });
+  const client = await Pop3Client.connect({ ...connect, timeoutMs: 15000 });
   client.onTranscript((e) => entries.push({ dir: e.dir, text: e.text, key: e.explain.key }));
   const greeting = client.greeting;
   const capa = (await client.capa()).map((c) => c.name);
