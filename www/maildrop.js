@@ -3,10 +3,21 @@
 // (what the server removed in the UPDATE state). It follows typed and raw commands alike.
 // RETR on a message LIST says is over what the page shows does not fetch it for the viewer:
 // the viewer offers to save it instead (event popwire:oversize), streaming the RETR.
+// "Download all new messages" syncs like a mail program that leaves mail on the server: LIST and
+// UIDL together, then the engine's batch (retrMany, pipelined within its window) for every
+// unique-id not downloaded yet in this browser (remembered per maildrop in localStorage); each
+// copy is kept as a Blob for this page and opened from its row without another RETR.
 
 import { t, formatBytes, formatNumber, onLanguageChange } from "./i18n.js";
 import { SHOW_MAX } from "./viewer.js";
 import { commandTable } from "./session.js";
+// The engine's own reading of "what is new" (session.js loads the module before any click).
+import { newSince } from "./pkg/popwire.js";
+
+/** localStorage key prefix of the unique-ids downloaded per maildrop (target and user). */
+const SEEN_PREFIX = "popwire.seen.v1:";
+/** Most unique-ids remembered per maildrop (the oldest are forgotten first). */
+const SEEN_MAX = 5000;
 
 export class Maildrop {
   /** @param {object} ctx { session, perform: (command, ...args) => Promise, onMessage: (msg) => void } */
@@ -18,6 +29,8 @@ export class Maildrop {
     this.summary = document.getElementById("maildrop-summary");
     this.updateNote = document.getElementById("maildrop-update");
     this.topLinesInput = document.getElementById("top-lines");
+    this.#buildDownloadAll();
+    this.user = null; // who logged in (the maildrop's owner), from the login command's name
     this.#reset();
 
     const s = this.session;
@@ -26,6 +39,7 @@ export class Maildrop {
       this.render();
     });
     s.addEventListener("result", (e) => this.#onResult(e.detail));
+    s.addEventListener("command", (e) => this.#onCommand(e.detail));
     s.addEventListener("closed", () => this.#onClosed());
     // QUIT's +OK arrives before the close (and before quit() resolves): the update is known then.
     s.addEventListener("transcript", (e) => {
@@ -54,6 +68,166 @@ export class Maildrop {
     this.quit = null; // { text } once QUIT succeeded from TRANSACTION
     this.aborted = 0; // marks dropped because the session ended without QUIT
     this.listed = false;
+    this.downloaded = new Map(); // id → { blob, uid, size }: copies fetched by "Download all"
+    this.download = null; // { running, done, total, bytes, size, failed, error } of the last one
+  }
+
+  // ----- "Download all new messages" ---------------------------------------------------------
+
+  #buildDownloadAll() {
+    const box = document.createElement("div");
+    box.className = "download-all";
+    box.id = "download-all";
+    const button = document.createElement("button");
+    button.type = "button";
+    button.id = "download-all-btn";
+    button.className = "small";
+    button.setAttribute("aria-describedby", "download-all-hint");
+    button.addEventListener("click", () => this.downloadAll());
+    const hint = document.createElement("p");
+    hint.id = "download-all-hint";
+    hint.className = "muted download-all-hint";
+    const progress = document.createElement("progress");
+    progress.id = "download-all-progress";
+    progress.max = 1;
+    progress.value = 0;
+    progress.hidden = true;
+    const status = document.createElement("p");
+    status.id = "download-all-status";
+    status.className = "download-all-status";
+    status.setAttribute("role", "status");
+    box.append(button, progress, status, hint);
+    this.summary.after(box);
+    this.dl = { box, button, hint, progress, status };
+  }
+
+  /** The login command's user name, asked of the engine's metadata (its argument "name"; the
+   * API's auth(mechanism, name, secret) has it second). */
+  #onCommand({ command, args, raw }) {
+    const meta = commandTable().get(command);
+    if (!meta) return;
+    const at = meta.args.findIndex((a) => a.name === "name");
+    if (at >= 0 && args[at]) this.user = String(args[at]);
+    else if (!raw && meta.args[0]?.name === "mechanism" && args[1]) this.user = String(args[1]);
+  }
+
+  /** The localStorage key of this maildrop's downloaded unique-ids. */
+  #seenKey() {
+    const user = this.user ?? document.getElementById("user")?.value ?? "";
+    return `${SEEN_PREFIX}${this.session.target ?? ""}:${user}`;
+  }
+
+  #loadSeen(key) {
+    try {
+      const list = JSON.parse(localStorage.getItem(key) ?? "[]");
+      return new Set(Array.isArray(list) ? list.filter((u) => typeof u === "string") : []);
+    } catch {
+      return new Set();
+    }
+  }
+
+  #saveSeen(key, seen) {
+    try {
+      localStorage.setItem(key, JSON.stringify([...seen].slice(-SEEN_MAX)));
+    } catch { /* storage full or off: this page still has the copies */ }
+  }
+
+  /**
+   * Fetches every message of the maildrop whose unique-id was not downloaded before in this
+   * browser: LIST and UIDL together (pipelined), newSince(), then retrMany(): each message is
+   * handed over once, kept as a Blob, and its unique-id remembered as it arrives.
+   */
+  async downloadAll() {
+    const session = this.session;
+    const client = session.client;
+    if (!session.connected || session.state !== "TRANSACTION" || this.download?.running) return;
+    const key = this.#seenKey();
+    const seen = this.#loadSeen(key);
+    const d = { running: true, done: 0, total: 0, bytes: 0, size: 0, failed: 0, error: null };
+    this.download = d;
+    this.#renderDownload();
+    const current = () => this.session.client === client && this.download === d;
+    try {
+      // The sizes (for the progress and the engine's window) and the unique-ids, in one round
+      // trip when the server pipelines.
+      const [list, uidl] = await Promise.all([this.ctx.perform("LIST"), this.ctx.perform("UIDL")]);
+      if (!current()) return;
+      if (!Array.isArray(list) || !Array.isArray(uidl)) {
+        d.error = t("maildrop.download-no-listing");
+        return;
+      }
+      const sizes = new Map(list.map((x) => [x.id, x.size]));
+      const uidOf = new Map(uidl.map((x) => [x.id, x.uid]));
+      const ids = newSince(uidl, seen);
+      d.total = ids.length;
+      d.size = ids.reduce((sum, id) => sum + (sizes.get(id) ?? 0), 0);
+      this.#renderDownload();
+      if (ids.length === 0) return;
+      let saving = null;
+      const result = await client.retrMany(ids, {
+        onMessage: ({ id, bytes }) => {
+          if (!current()) return;
+          const uid = uidOf.get(id);
+          this.downloaded.set(id, { blob: new Blob([bytes], { type: "message/rfc822" }), uid, size: bytes.length });
+          if (uid != null) seen.add(uid);
+          d.done += 1;
+          d.bytes += bytes.length;
+          // Remembered as they come (a dropped connection keeps what arrived), written at most
+          // once per task.
+          saving ??= setTimeout(() => { saving = null; this.#saveSeen(key, seen); }, 0);
+          this.#renderDownload();
+        },
+      });
+      if (saving !== null) clearTimeout(saving);
+      this.#saveSeen(key, seen);
+      d.failed = result.failed.length;
+    } catch (error) {
+      d.error = String(error?.message || error);
+    } finally {
+      d.running = false;
+      if (this.download === d) this.render();
+    }
+  }
+
+  /** Opens a downloaded copy in the viewer (no RETR is sent). */
+  async #openDownloaded(id) {
+    const copy = this.downloaded.get(id);
+    if (!copy) return;
+    const bytes = new Uint8Array(await copy.blob.arrayBuffer());
+    this.ctx.onMessage({ command: "RETR", id, bytes, size: copy.size });
+  }
+
+  #renderDownload() {
+    const { box, button, hint, progress, status } = this.dl;
+    const d = this.download;
+    const inTransaction = this.session.connected && this.session.state === "TRANSACTION";
+    button.textContent = t("maildrop.download-all");
+    hint.textContent = t("maildrop.download-all-hint");
+    button.disabled = !inTransaction || Boolean(d?.running);
+    button.setAttribute("aria-busy", String(Boolean(d?.running)));
+    progress.setAttribute("aria-label", t("maildrop.download-progress-label"));
+    box.dataset.state = !d ? "idle" : d.running ? "running" : d.error ? "failed" : "done";
+    progress.hidden = !d?.running || d.total === 0;
+    if (d && d.total) {
+      progress.max = d.size || d.total;
+      progress.value = d.size ? Math.min(d.bytes, d.size) : d.done;
+    }
+    let text = "";
+    if (d?.error) {
+      text = t("maildrop.download-failed", { error: d.error });
+    } else if (d?.running) {
+      text = d.total ? t("maildrop.download-progress", {
+        done: formatNumber(d.done), total: formatNumber(d.total),
+        bytes: formatBytes(d.bytes), size: formatBytes(d.size),
+      }) : "";
+    } else if (d && d.total === 0) {
+      text = t("maildrop.download-none");
+    } else if (d) {
+      text = t("maildrop.download-done", { count: formatNumber(d.done), size: formatBytes(d.bytes) });
+      if (d.failed) text += ` ${t("maildrop.download-failed-some", { failed: formatNumber(d.failed) })}`;
+    }
+    status.textContent = text;
+    status.hidden = text === "";
   }
 
   /** The message the TOP / RETR / DELE buttons and the guide act on. */
@@ -227,6 +401,11 @@ export class Maildrop {
     }
     const action = btn.dataset.action;
     document.dispatchEvent(new CustomEvent("popwire:selection"));
+    if (action === "open") {
+      this.#openDownloaded(id);
+      this.render();
+      return;
+    }
     if (action === "RETR" && (this.sizeOf(id) ?? 0) > SHOW_MAX) this.#oversize(id);
     else this.ctx.perform(action, ...this.#argsOf(action, id));
     this.render();
@@ -255,6 +434,8 @@ export class Maildrop {
 
   render() {
     const inTransaction = this.session.connected && this.session.state === "TRANSACTION";
+    // The unique-ids downloaded before in this browser (for the rows' "downloaded" mark).
+    this.#seenNow = this.session.connected ? this.#loadSeen(this.#seenKey()) : null;
     const rows = this.#sorted();
     const selected = this.selectedMessage();
     const frag = document.createDocumentFragment();
@@ -277,6 +458,13 @@ export class Maildrop {
       uidText.textContent = m.uid ?? "—";
       if (m.uid) uid.title = m.uid;
       uid.append(uidText);
+      const copy = this.downloaded.get(m.id);
+      if (copy || (m.uid && this.#seenNow?.has(m.uid))) {
+        const badge = document.createElement("span");
+        badge.className = "downloaded-badge";
+        badge.textContent = `✓ ${t("maildrop.downloaded")}`;
+        uid.append(" ", badge);
+      }
       const del = cell("td", "", "del");
       const mark = document.createElement("span");
       mark.className = "mark";
@@ -296,13 +484,25 @@ export class Maildrop {
           b.setAttribute("aria-label", [action, ...this.#argsOf(action, m.id)].join(" "));
           actions.append(b);
         }
+        if (this.downloaded.has(m.id)) {
+          const open = document.createElement("button");
+          open.type = "button";
+          open.className = "small open-copy";
+          open.dataset.action = "open";
+          open.textContent = t("maildrop.open");
+          open.setAttribute("aria-label", t("maildrop.open-label", { id: formatNumber(m.id) }));
+          actions.append(open);
+        }
       }
       tr.append(num, size, uid, del, actions);
       frag.append(tr);
     }
     this.tbody.replaceChildren(frag);
     this.#renderSummary(rows);
+    this.#renderDownload();
   }
+
+  #seenNow = null;
 
   #renderSummary(rows) {
     let text;
