@@ -7,8 +7,10 @@
 //   await  — each RETR awaited before the next is sent;
 //   all    — every RETR at once, Promise.all (the engine pipelines them after CAPA's PIPELINING);
 //   window — at most `window` RETRs unanswered, the next sent as one resolves;
-//   batch  — the engine's batch API, c.retrMany(ids, { onMessage, window }), when it exists
-//            (until then the job reports { skipped }).
+//   batch  — the engine's batch API, c.retrMany(ids, { onMessage, window }) (window 0 or absent:
+//            the engine's default, 1,000 messages and 32 MiB by LIST's sizes), with PASS sent with
+//            USER and LIST with UIDL, as sync_native's batch mode (one round trip each with
+//            PIPELINING); reports { skipped } on a JS API without retrMany.
 // ?warm=TARGET: one untimed sync against TARGET first (JIT warm-up), with the first job's user.
 import init, { Pop3Client } from "./pkg/popwire.js";
 
@@ -27,10 +29,17 @@ async function sync(job) {
     bridge: `ws://${location.host}/bridge`, target: job.target, timeoutMs: 120000,
   });
   await c.capa();
-  await c.user(job.user);
-  await c.pass(job.pass);
+  if (job.mode === "batch") {
+    // With PIPELINING the engine lets PASS follow an unanswered USER.
+    await Promise.all([c.user(job.user), c.pass(job.pass)]);
+  } else {
+    await c.user(job.user);
+    await c.pass(job.pass);
+  }
   const tLogin = performance.now();
-  const ids = (await c.uidl()).map((e) => e.id);
+  // batch: LIST goes out with UIDL, so the batch's byte budget knows each message's size.
+  const [listing] = await Promise.all([c.uidl(), job.mode === "batch" ? c.list() : null]);
+  const ids = listing.map((e) => e.id);
   const tUidl = performance.now();
   let messages = 0, bytes = 0;
   const got = (m) => { messages += 1; bytes += octets(m); };
@@ -45,7 +54,8 @@ async function sync(job) {
     };
     await Promise.all(Array.from({ length: Math.min(job.window, ids.length) }, lane));
   } else if (job.mode === "batch") {
-    await c.retrMany(ids, { onMessage: got, window: job.window });
+    const result = await c.retrMany(ids, { onMessage: got, ...(job.window ? { window: job.window } : {}) });
+    if (result.failed.length) throw new Error(`${result.failed.length} messages failed: ${result.failed[0].error}`);
   } else {
     throw new Error(`unknown mode ${job.mode}`);
   }
@@ -66,7 +76,9 @@ try {
   const memKb = () => Math.round((wasm?.memory?.buffer?.byteLength ?? 0) / 1024);
   if (q.get("warm") && jobs.length) await sync({ ...jobs[0], target: q.get("warm"), mode: "all" });
   for (const job of jobs) {
-    const head = { client: "chromium", label: job.label, mode: job.mode, window: job.window };
+    // The batch's default window is reported as its message cap (1,000), as sync_native's.
+    const window = job.mode === "batch" && !job.window ? 1000 : job.window;
+    const head = { client: "chromium", label: job.label, mode: job.mode, window };
     if (job.mode === "batch" && typeof Pop3Client.prototype.retrMany !== "function") {
       print("POPWIRE_SYNC " + JSON.stringify({ ...head, skipped: "the JS API has no retrMany yet" }));
       continue;
