@@ -4,7 +4,8 @@
 //
 // - { id, op: "connect", port }: a new connection. `port` (a transferred MessagePort) then
 //   carries the connection exactly like a TCP stream: { data: Uint8Array } both ways,
-//   { op: "close" } both ways (the worker's carries a `reason`).
+//   { op: "close" } both ways (the worker's carries a `reason`); the worker's first message on
+//   it is { op: "open", conn }.
 // - { id, op: "advance" | "time" | "deliver" | "reset" | "faults" | "view" | "connections" }:
 //   the controls, answered { id, ok: true, result } or { id, ok: false, error }.
 // - The worker posts { event: "changed", now } when what `view`/`connections` show may have
@@ -211,6 +212,8 @@ const ops = {
     if (!(port instanceof MessagePort)) throw new Error("connect: transfer a MessagePort as port");
     sync();
     const id = host.connect();
+    // First on the port: which connection this is (view's lockedBy, faults' target).
+    port.postMessage({ op: "open", conn: id });
     const c = new Conn(id, port);
     conns.set(id, c);
     c.pump();

@@ -10,13 +10,14 @@
 //!        │ send / start_tls / close            ▲ TransportEvent via Sink
 //!        ▼                                     │
 //!   Transport: BridgeTransport (bridge.rs: WebSocket ⇄ popwire-bridge)
+//!           or WorkerTransport (worker.rs: MessageChannel ⇄ the in-browser server's Worker)
 //! ```
 //!
 //! # Adding a transport
 //!
 //! 1. Parse its options in [`Target::from_options`] (a new variant of [`Target`]; e.g.
-//!    `{ target: "in-browser" }` with no `bridge`, for a teaching server in a Web Worker
-//!    reached through a `MessageChannel`) and open it in [`Target::open`]. Opening may fail
+//!    [`Target::InBrowser`]: `{ target: "in-browser" }` with no `bridge`, for the teaching
+//!    server in a Web Worker reached through a `MessageChannel`) and open it in [`Target::open`]. Opening may fail
 //!    (the promise of `connect()` rejects with that error); it must not deliver events yet.
 //! 2. Implement [`Transport`]: `start(sink)` installs its JS handlers (created once, each
 //!    holding a clone of the sink, which holds only a `Weak` to the session), `send` hands bytes
@@ -43,6 +44,7 @@
 //!   because the session tells it when (`start_tls`), not because it watches the stream.
 
 mod bridge;
+mod worker;
 
 use std::rc::Rc;
 
@@ -52,6 +54,7 @@ use super::convert::{self, get};
 use crate::bridge_protocol::{Refusal, TlsInfo};
 
 pub(crate) use bridge::BridgeTransport;
+pub(crate) use worker::{in_browser_server, WorkerTransport};
 
 /// Something that carries the engine's bytes to a POP3 server and reports what happens to the
 /// link through the [`Sink`] given to [`Transport::start`].
@@ -125,8 +128,11 @@ impl Sink {
     }
 }
 
+/// The target name that means the in-browser server when no `bridge` is given.
+pub(crate) const IN_BROWSER: &str = "in-browser";
+
 /// Where `connect()` goes: which transport, with its options. Parsed before anything opens.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Target {
     /// `{ bridge: URL, target: NAME }`: a WebSocket to popwire-bridge, which connects to the
     /// target it has configured under `NAME`.
@@ -136,6 +142,16 @@ pub(crate) enum Target {
         /// The target's name.
         target: String,
     },
+    /// `{ target: "in-browser" }` (no `bridge`) or `{ server: worker }`: the simulated teaching
+    /// server in a Web Worker, through a `MessageChannel`.
+    InBrowser {
+        /// The `server` given (a `Worker` running `server-worker.js`), else `None`: the page's
+        /// shared one, started on first use from `worker_url`.
+        server: Option<JsValue>,
+        /// `workerUrl`: where the shared worker's script is (default `server-worker.js`,
+        /// relative to the document).
+        worker_url: Option<String>,
+    },
 }
 
 impl Target {
@@ -144,10 +160,19 @@ impl Target {
     pub(crate) fn from_options(options: &JsValue) -> Result<Target, JsValue> {
         let bridge = get(options, "bridge").as_string();
         let target = get(options, "target").as_string();
-        match (bridge, target) {
-            (Some(bridge), Some(target)) => Ok(Target::Bridge { bridge, target }),
+        let server = Some(get(options, "server")).filter(|s| !s.is_undefined() && !s.is_null());
+        let worker_url = get(options, "workerUrl").as_string();
+        match (bridge, target, server) {
+            (Some(_), _, Some(_)) => Err(convert::input_error(
+                "connect() takes either { bridge, target } or { server }, not both",
+            )),
+            (None, None, server @ Some(_)) => Ok(Target::InBrowser { server, worker_url }),
+            (None, Some(target), server) if target == IN_BROWSER => {
+                Ok(Target::InBrowser { server, worker_url })
+            }
+            (Some(bridge), Some(target), None) => Ok(Target::Bridge { bridge, target }),
             _ => Err(convert::input_error(
-                "connect() needs { bridge: URL, target: NAME }",
+                "connect() needs { bridge: URL, target: NAME } or { target: \"in-browser\" }",
             )),
         }
     }
@@ -158,6 +183,13 @@ impl Target {
         match self {
             Target::Bridge { bridge, target } => {
                 Ok(Box::new(BridgeTransport::open(&bridge, &target)?))
+            }
+            Target::InBrowser { server, worker_url } => {
+                let server = match server {
+                    Some(server) => server,
+                    None => in_browser_server(worker_url.as_deref())?,
+                };
+                Ok(Box::new(WorkerTransport::open(server)?))
             }
         }
     }
