@@ -1,6 +1,10 @@
 // The connect bar: target (from GET /targets), user, password, login method, STLS,
 // Connect / Disconnect; the bridge URL (default ws(s)://<this host>/bridge, or ?bridge=URL);
 // the "link not encrypted" banner from GET /healthz; a clear message for each failure.
+// Besides the bridge's targets: "In-browser server (simulated)" (target "in-browser", no bridge:
+// a simulated POP3 server in a Web Worker, simulated.js), chosen by default when no bridge
+// answers GET /targets (a static site); ?bridge=URL or a bridge serving the page brings the
+// real targets back. It is labelled as simulated wherever it is used (the badge, its panel).
 //
 // Address options (documented in the help dialog and tests/e2e/README.md):
 //   ?bridge=URL   another bridge (e.g. one that is not running, for the failure message)
@@ -13,6 +17,7 @@ import { t, onLanguageChange } from "./i18n.js";
 import { showNotice, clearNotice, announce } from "./notice.js";
 import { showCommandError } from "./errors.js";
 import { loadEngine, bridgeRefusals, demoTargets } from "./session.js";
+import { SimulatedPanel, IN_BROWSER, IN_BROWSER_TARGET } from "./simulated.js";
 
 const params = new URLSearchParams(location.search);
 
@@ -60,6 +65,8 @@ export class ConnectBar {
     this.targets = [];
     this.targetsNote = null;
     this.busy = false;
+    this.badge = document.getElementById("sim-badge");
+    this.simulated = new SimulatedPanel({ session, connectBar: this });
 
     this.user.value = params.get("user") || freshUserName();
     this.password.value = "pop3";
@@ -71,6 +78,7 @@ export class ConnectBar {
       this.#labelToggle();
     });
     this.target.addEventListener("change", () => this.#syncStls());
+    this.target.addEventListener("change", () => this.#syncSimulated());
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
       this.connect();
@@ -92,19 +100,25 @@ export class ConnectBar {
   /** Loads /targets and /healthz; resolves when the form can be used. */
   async load() {
     let list = null;
+    let noBridge = false;
     if (bridgeIsSameOrigin()) {
       try {
         const r = await fetch("targets", { cache: "no-store" });
         if (r.ok) list = await r.json();
       } catch { /* handled below */ }
-      this.#checkHealth();
+      noBridge = !Array.isArray(list);
+      if (!noBridge) this.#checkHealth();
     }
-    if (!Array.isArray(list) || list.length === 0) {
+    if (noBridge) {
+      // No bridge serves this page (a static site): the in-browser server only.
+      list = [];
+    } else if (!Array.isArray(list) || list.length === 0) {
       // Another bridge (?bridge=) or /targets unavailable: offer the targets of a --demo bridge.
       this.targetsNote = "connect.targets-unknown";
       await loadEngine();
       list = demoTargets().map((x) => ({ ...x, description: "" }));
     }
+    list = [...list.filter((x) => x.name !== IN_BROWSER), { ...IN_BROWSER_TARGET }];
     const wanted = params.get("target");
     if (wanted && !list.some((x) => x.name === wanted)) {
       list.push({ name: wanted, description: "", tls: "none", starttls: true, fromUrl: true });
@@ -112,10 +126,12 @@ export class ConnectBar {
     this.targets = list;
     this.#fillTargets();
     const [demo] = await loadEngine().then(() => demoTargets());
-    const preselect = wanted || (list.some((x) => x.name === demo.name) ? demo.name : list[0].name);
+    const preselect = wanted
+      || (noBridge ? IN_BROWSER : list.some((x) => x.name === demo.name) ? demo.name : list[0].name);
     this.target.value = preselect;
     this.target.disabled = false;
     this.#syncStls();
+    this.#syncSimulated();
     this.#syncButtons();
   }
 
@@ -136,7 +152,7 @@ export class ConnectBar {
     for (const x of this.targets) {
       const opt = document.createElement("option");
       opt.value = x.name;
-      let label = x.name;
+      let label = x.inBrowser ? t("connect.in-browser") : x.name;
       if (x.tls === "implicit") label += ` (${t("connect.tls-implicit")})`;
       if (x.fromUrl) label += ` (${t("connect.from-url")})`;
       opt.textContent = label;
@@ -158,8 +174,22 @@ export class ConnectBar {
     this.stls.disabled = implicit || !offered || this.session.connected;
     if (implicit) this.stls.checked = false;
     const label = document.getElementById("stls-label");
-    label.title = implicit ? t("connect.stls-implicit") : t("connect.stls-title");
+    label.title = cur?.inBrowser ? t("connect.stls-in-browser")
+      : implicit ? t("connect.stls-implicit") : t("connect.stls-title");
     this.target.title = this.targetsNote ? t(this.targetsNote) : (cur?.description || "");
+  }
+
+  /** The badge and the Simulated server panel: only while the in-browser server is chosen. */
+  #syncSimulated() {
+    const simulated = this.inBrowser;
+    this.badge.hidden = !simulated;
+    this.simulated.setVisible(simulated);
+    document.documentElement.dataset.simulated = String(simulated);
+  }
+
+  /** Whether the chosen target is the in-browser server (simulated). */
+  get inBrowser() {
+    return this.target.value === IN_BROWSER;
   }
 
   #syncButtons() {
@@ -190,13 +220,15 @@ export class ConnectBar {
   async connect() {
     if (this.busy || this.session.connected) return;
     const target = this.target.value;
+    const inBrowser = this.inBrowser;
     const wantStls = this.wantsStls();
     this.busy = true;
     this.#syncButtons();
     clearNotice();
     try {
-      await this.session.connect({ bridge: bridgeUrl, target, timeoutMs });
-      announce(t("connect.connected", { target }));
+      // The in-browser server takes no bridge: Pop3Client.connect({ target: "in-browser" }).
+      await this.session.connect({ bridge: inBrowser ? undefined : bridgeUrl, target, timeoutMs });
+      announce(inBrowser ? t("connect.connected-in-browser") : t("connect.connected", { target }));
       if (wantStls) {
         try {
           await this.session.run("STLS");
@@ -215,6 +247,15 @@ export class ConnectBar {
   async #connectFailed(error, target) {
     const ctx = { target, bridge: bridgeUrl, origin: location.origin, seconds: Math.round(timeoutMs / 100) / 10 };
     const kind = error?.kind;
+    if (target === IN_BROWSER && kind !== "server" && kind !== "limit" && kind !== "protocol") {
+      showNotice({
+        level: "error", kind: `in-browser:${kind || "unknown"}`,
+        title: ["error.in-browser.title"],
+        text: ["error.in-browser.text"],
+        detail: error?.message,
+      });
+      return;
+    }
     if (kind === "bridge") {
       const code = error.code || "error";
       const known = bridgeRefusals(); // every code has its error.bridge.CODE message
