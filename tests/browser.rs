@@ -595,14 +595,10 @@ async fn retr_many(
 }
 
 type Deliveries = Rc<RefCell<Vec<(u32, u32, Vec<u8>)>>>;
+type OnMessage = Closure<dyn FnMut(JsValue) -> Result<(), JsValue>>;
 
 /// An `onMessage` that records `(id, index, bytes)` and throws for the ids in `throw_for`.
-fn recording_on_message(
-    throw_for: &'static [u32],
-) -> (
-    Deliveries,
-    Closure<dyn FnMut(JsValue) -> Result<(), JsValue>>,
-) {
+fn recording_on_message(throw_for: &'static [u32]) -> (Deliveries, OnMessage) {
     let got: Deliveries = Rc::new(RefCell::new(Vec::new()));
     let sink = got.clone();
     let f = Closure::wrap(Box::new(move |m: JsValue| {
@@ -691,19 +687,20 @@ async fn retr_many_delivers_every_message_once_in_order_with_its_bytes() {
     }
 
     // Pipelined: every RETR went out before the first message's reply came back.
-    let entries = entries.borrow();
-    let retrs = client_lines(&entries, "RETR ");
-    assert_eq!(retrs.len(), ids.len());
-    let first_reply = entries
-        .iter()
-        .find(|e| get(e, "answers").as_f64() == Some(retrs[0].0))
-        .map(|e| get(e, "seq").as_f64().unwrap())
-        .expect("the reply to the first RETR");
-    assert!(
-        retrs.iter().all(|(seq, _)| *seq < first_reply),
-        "all RETRs before the first reply: {retrs:?}, reply {first_reply}"
-    );
-    drop(entries);
+    {
+        let entries = entries.borrow();
+        let retrs = client_lines(&entries, "RETR ");
+        assert_eq!(retrs.len(), ids.len());
+        let first_reply = entries
+            .iter()
+            .find(|e| get(e, "answers").as_f64() == Some(retrs[0].0))
+            .map(|e| get(e, "seq").as_f64().unwrap())
+            .expect("the reply to the first RETR");
+        assert!(
+            retrs.iter().all(|(seq, _)| *seq < first_reply),
+            "all RETRs before the first reply: {retrs:?}, reply {first_reply}"
+        );
+    }
 
     // An empty batch resolves at once; the session goes on.
     let empty = retr_many(&c, &[], on_message.as_ref(), None).await.unwrap();
@@ -901,23 +898,24 @@ async fn retr_many_goes_one_at_a_time_without_pipelining() {
     assert_eq!(got[0].2.as_slice(), b"Subject: one\r\n\r\nfirst\r\n");
     assert_eq!(got[1].2.as_slice(), b"Subject: three\r\n\r\n.third\r\n");
     // Each RETR left only after the reply to the one before had come (its status line).
-    let entries = entries.borrow();
-    let retrs = client_lines(&entries, "RETR ");
-    assert_eq!(retrs.len(), 3);
-    for pair in retrs.windows(2) {
-        let reply = entries
-            .iter()
-            .find(|e| get(e, "answers").as_f64() == Some(pair[0].0))
-            .map(|e| get(e, "seq").as_f64().unwrap())
-            .expect("a reply to each RETR");
-        assert!(
-            reply < pair[1].0,
-            "{} went out before {}'s reply",
-            pair[1].1,
-            pair[0].1
-        );
+    {
+        let entries = entries.borrow();
+        let retrs = client_lines(&entries, "RETR ");
+        assert_eq!(retrs.len(), 3);
+        for pair in retrs.windows(2) {
+            let reply = entries
+                .iter()
+                .find(|e| get(e, "answers").as_f64() == Some(pair[0].0))
+                .map(|e| get(e, "seq").as_f64().unwrap())
+                .expect("a reply to each RETR");
+            assert!(
+                reply < pair[1].0,
+                "{} went out before {}'s reply",
+                pair[1].1,
+                pair[0].1
+            );
+        }
     }
-    drop(entries);
     ok(&c, "quit", &[]).await;
     fixture_script_held("batch_without_pipelining").await;
 }
