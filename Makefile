@@ -82,6 +82,7 @@ bench:
 	$(CARGO) bench --bench decode
 	$(CARGO) bench -p popwire-bridge --bench bridge
 	bash benches/browser-retr.sh
+	bash benches/in-browser-retr.sh
 	bash benches/page-figures.sh
 	bash benches/latency/run.sh
 
