@@ -1834,7 +1834,7 @@ mod in_browser {
         let message = ok(&c, "retr", &[7.into()]).await;
         let bytes = get(&message, "bytes").dyn_into::<Uint8Array>().unwrap();
         assert_eq!(bytes.length() as usize, SAMPLES[6].len());
-        let seen = seen.borrow();
+        let seen = seen.borrow().clone();
         assert!(seen.len() >= 5, "progress came in {} steps", seen.len());
         assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
         ok(&c, "quit", &[]).await;
