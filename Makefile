@@ -4,7 +4,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 LISTEN ?= 127.0.0.1:8080
 
-.PHONY: help demo test setup setup-demo lint test-native test-wasm-engine test-browser test-e2e test-npm build-wasm pkg npm bench fuzz
+.PHONY: help demo test setup setup-demo lint test-native test-wasm-engine test-browser test-e2e test-npm build-wasm pkg npm bench fuzz site test-site
 
 help:
 	@echo "make demo   build everything and start the page with the embedded demo POP3 server"
@@ -12,6 +12,7 @@ help:
 	@echo "make bench  run the benchmarks (figures, not pass/fail; needs websockify for the bridge one)"
 	@echo "make fuzz   run the decoder fuzz targets (needs cargo-fuzz; see fuzz/README.md)"
 	@echo "make npm    build the npm package into target/npm/ (npm pack ./target/npm packs it)"
+	@echo "make site   build dist/: the page as a static site for any static host (in-browser server)"
 
 ## Build everything and start the page with the embedded demo server. The page is built into
 ## the binary (no --www): target/release/popwire-bridge alone is what an instructor copies.
@@ -24,7 +25,7 @@ demo: setup-demo pkg
 	target/release/popwire-bridge --demo --listen $(LISTEN)
 
 ## Install what is needed, then run every test.
-test: setup lint build-wasm test-native test-wasm-engine test-browser test-e2e test-npm
+test: setup lint build-wasm test-native test-wasm-engine test-browser test-e2e test-site test-npm
 	@echo "all tests passed"
 
 setup:
@@ -60,6 +61,11 @@ test-browser:
 test-e2e:
 	bash scripts/test-e2e.sh
 
+# dist/ served by python3 -m http.server under /popwire/, no bridge: the canonical session on the
+# in-browser server, no request but for dist/'s own files (tests/e2e/static-site.test.mjs).
+test-site:
+	bash scripts/test-site.sh
+
 # The packed npm package in a fresh project: installed with esbuild from the npm registry, a
 # page bundled and one unbundled, each a whole session in headless Chromium (tests/npm/run.sh).
 test-npm:
@@ -70,6 +76,11 @@ build-wasm: pkg
 
 pkg:
 	bash scripts/build-pkg.sh
+
+# dist/: the page, its three wasm modules and i18n as a static site, relative paths, the CSP as
+# a <meta> (no .gz copies: a static host compresses itself). scripts/build-site.sh.
+site: pkg
+	bash scripts/build-site.sh
 
 # The npm package `popwire` in target/npm/ (npm/README.md; `npm pack ./target/npm` packs it).
 npm: pkg

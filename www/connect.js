@@ -1,5 +1,5 @@
 // The connect bar: target (from GET /targets), user, password, login method, STLS,
-// Connect / Disconnect; the bridge URL (default ws(s)://<this host>/bridge, or ?bridge=URL);
+// Connect / Disconnect; the bridge URL (default ws(s):// + `bridge` beside the page, or ?bridge=URL);
 // the "link not encrypted" banner from GET /healthz; a clear message for each failure.
 // Besides the bridge's targets: "In-browser server (simulated)" (target "in-browser", no bridge:
 // a simulated POP3 server in a Web Worker, simulated.js), chosen by default when no bridge
@@ -21,8 +21,16 @@ import { SimulatedPanel, IN_BROWSER, IN_BROWSER_TARGET } from "./simulated.js";
 
 const params = new URLSearchParams(location.search);
 
-export const bridgeUrl = params.get("bridge")
-  || `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/bridge`;
+export const bridgeUrl = params.get("bridge") || besidePage("bridge");
+
+/** `name` beside the page as a ws(s):// URL: relative, so the page works under a sub-path. */
+function besidePage(name) {
+  const u = new URL(name, location.href);
+  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+  u.search = "";
+  u.hash = "";
+  return u.href;
+}
 export const timeoutMs = clampTimeout(params.get("timeout"));
 
 function clampTimeout(text) {
