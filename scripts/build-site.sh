@@ -26,6 +26,10 @@ for name in popwire popwire_mail popwire_server; do
   cp "www/pkg/${name}.js" "www/pkg/${name}_bg.wasm" "$out/pkg/"
 done
 [ -d www/pkg/snippets ] && cp -r www/pkg/snippets "$out/pkg/"
+# The page asks `targets` beside itself whether a bridge serves it (a bridge answers with a
+# list). The site answers itself, from its own file, that none does: not a list, so the page
+# takes the in-browser server, and the site needs no request that is not for one of its files.
+printf '{"bridge":null,"note":"a static site: no bridge serves this page"}\n' > "$out/targets"
 
 # The bridge's CSP (the same words as http.rs's `CSP`; tests/e2e/static-site.test.mjs checks
 # they agree). frame-ancestors cannot be set by a <meta>, and the bridge's policy has none.
