@@ -40,6 +40,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	$(CARGO) clippy --lib --target wasm32-unknown-unknown -- -D warnings
 	$(CARGO) clippy --lib --target wasm32-unknown-unknown --features mail -- -D warnings
+	$(CARGO) clippy --target wasm32-unknown-unknown --features mail,server --tests -- -D warnings
 	RUSTDOCFLAGS=-Dwarnings $(CARGO) doc --no-deps --workspace --all-features
 
 test-native:

@@ -33,4 +33,4 @@ echo "bridge listening on $http (log: $work/bridge.log; fixture report: $fixture
 export POPWIRE_TEST_BRIDGE="ws://${http}/bridge"
 export POPWIRE_TEST_FIXTURE="$fixture_report"
 # The exact command the README gives for the browser tests:
-wasm-pack test --headless --chrome --mode no-install -- --features mail
+wasm-pack test --headless --chrome --mode no-install -- --features mail,server
