@@ -18,7 +18,9 @@ try {
   await c.pass(q.get("pass") ?? "pop3");
   const msg = Number(q.get("msg") ?? "1");
   const runs = Number(q.get("runs") ?? "5");
-  await c.list(msg);
+  // ?list=0: no LIST first, so the engine does not know the size (issue 12 §2's comparison).
+  const listed = q.get("list") !== "0";
+  if (listed) await c.list(msg);
   const rates = [];
   let size = 0;
   for (let run = 0; run <= runs; run++) {
@@ -31,7 +33,7 @@ try {
   rates.sort((a, b) => a - b);
   await c.quit();
   const median = rates[Math.floor(rates.length / 2)];
-  out("POPWIRE_BENCH " + JSON.stringify({ client: "chromium", size, runs, medianMBps: Number(median.toFixed(1)), rates }));
+  out("POPWIRE_BENCH " + JSON.stringify({ client: "chromium", listed, size, runs, medianMBps: Number(median.toFixed(1)), rates }));
 } catch (e) {
   out("POPWIRE_BENCH " + JSON.stringify({ error: `${e.name} ${e.kind ?? ""} ${e.message}` }));
 }
