@@ -988,6 +988,32 @@ fn free_functions() {
     assert!(get(&html, "html").as_string().unwrap().contains("<script>"));
 }
 
+/// A command's typed call (`call` in commands()) is its JS method's parameters: the page fills
+/// them by `kind` and calls `client[name.toLowerCase()]` (www/session.js `run`); a command with
+/// no method is sent as its line, so its call is its wire arguments.
+#[wasm_bindgen_test]
+async fn every_typed_method_takes_the_arguments_of_its_call() {
+    let c = connect("demo").await;
+    let mut typed = 0;
+    for meta in Array::from(&commands()).iter() {
+        let name = get(&meta, "name").as_string().unwrap();
+        let call = Array::from(&get(&meta, "call"));
+        match get(&c, &name.to_lowercase()).dyn_into::<Function>() {
+            Ok(method) => {
+                typed += 1;
+                assert_eq!(method.length(), call.length(), "{name}");
+            }
+            Err(_) => assert_eq!(
+                call.length(),
+                Array::from(&get(&meta, "args")).length(),
+                "{name} is sent as its line"
+            ),
+        }
+    }
+    assert!(typed >= 14, "only {typed} typed methods");
+    ok(&c, "quit", &[]).await;
+}
+
 /// What the page asks the engine instead of copying it (issue 9 §1): the command table, the
 /// check in a session's UTF-8 mode, SASL answers, the bridge's refusal codes, the demo targets.
 #[wasm_bindgen_test]

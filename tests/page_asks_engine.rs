@@ -5,9 +5,12 @@
 //! A "keyword list" is any of the shapes the page's copies had: an array literal with three or
 //! more keyword strings among its own elements (`["USER", "PASS", …]`, also inside
 //! `new Set(…)`), a string literal made only of three or more keywords (`"USER PASS APOP"`), or
-//! an alternation of three or more keywords (a regular expression `USER|PASS|APOP`). Mentions
-//! that are not lists (one `case "RETR":`, a lesson step naming its command, an example line in
-//! a placeholder) are not.
+//! an alternation of three or more keywords (a regular expression `USER|PASS|APOP`). A dispatch
+//! on a command's name is refused too: `case "RETR":` or a comparison `=== "DELE"` /
+//! `!== "TOP"` (what a command needs, reads and changes is its metadata: `kind`, `call`,
+//! `reading`, `effect`, `followedBy`). Mentions that are neither (a lesson step naming its
+//! command, an example line in a placeholder, a call `run("STLS")` of a control of its own) are
+//! not.
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -83,6 +86,31 @@ fn keyword_lists(source: &str) -> Vec<String> {
             found.push(token.to_owned());
         }
     }
+
+    // Dispatch on a name: `case "KW"` and `=== "KW"`, `!== "KW"`, `== "KW"`, `!= "KW"`.
+    let quotes = ['"', '\'', '`'];
+    for (at, _) in source.match_indices(quotes) {
+        let rest = &source[at + 1..];
+        let Some(end) = rest.find(quotes) else {
+            continue;
+        };
+        if !is_keyword(&rest[..end]) {
+            continue;
+        }
+        let before = source[..at].trim_end();
+        let after = rest[end + 1..].trim_start();
+        let dispatch = before.ends_with("case")
+            || before.ends_with("==")
+            || before.ends_with("!=")
+            || after.starts_with("==")
+            || after.starts_with("!=");
+        if dispatch {
+            let line_start = source[..at].rfind('\n').map_or(0, |i| i + 1);
+            let line_end = source[at..].find('\n').map_or(source.len(), |i| at + i);
+            found.push(source[line_start..line_end].trim().to_owned());
+        }
+    }
+    found.dedup();
     found
 }
 
@@ -108,13 +136,15 @@ fn no_page_script_holds_a_list_of_pop3_keywords() {
     );
     assert!(
         offences.is_empty(),
-        "www/ copies the engine's keyword list (ask commands() / check() instead):\n{}",
+        "www/ copies the engine's keyword list or dispatches on a command's name (ask \
+         commands() / check() instead):\n{}",
         offences.join("\n")
     );
 }
 
 /// The shapes the page's copies had before issue 9 (session.js `KEYWORDS`, cmdline.js
-/// `NEEDS_ARGUMENT`, stepper.js `LOGIN_COMMANDS`) are found; what the page keeps is not.
+/// `NEEDS_ARGUMENT`, stepper.js `LOGIN_COMMANDS`, the stepper's and the maildrop's switches on
+/// command names) are found; what the page keeps is not.
 #[test]
 fn the_scan_finds_the_old_copies_and_passes_what_is_not_a_list() {
     let old = [
@@ -123,6 +153,10 @@ fn the_scan_finds_the_old_copies_and_passes_what_is_not_a_list() {
         "const LOGIN_COMMANDS = new Set(['USER', 'PASS', 'APOP', 'AUTH']);",
         "const all = \"STAT LIST UIDL\".split(\" \");",
         "if (/^(USER|PASS|APOP)\\s/i.test(line)) return;",
+        "switch (command) { case \"USER\": return a(); default: return b(); }",
+        "b.disabled = m.marked && action === \"DELE\";",
+        "if (p.command !== 'RETR') return;",
+        "const which = \"TOP\" == m.command ? 1 : 2;",
     ];
     for source in old {
         assert!(!keyword_lists(source).is_empty(), "not found: {source}");
@@ -130,7 +164,9 @@ fn the_scan_finds_the_old_copies_and_passes_what_is_not_a_list() {
     let kept = [
         "const STEPS = [\n  { id: \"capa\", key: \"reply.CAPA.ok\", command: \"CAPA\" },\n  { id: \"stat\", key: \"reply.STAT.ok\", command: \"STAT\" },\n  { id: \"list\", key: \"reply.LIST.ok\", command: \"LIST\" },\n];",
         "this.input.placeholder = \"STAT · LIST · RETR 1 · QUIT …\";",
-        "switch (command) { case \"USER\": a(); break; case \"PASS\": b(); break; case \"APOP\": c(); }",
+        "switch (reading) { case \"sizes\": a(); break; case \"head\": b(); }",
+        "await this.session.run(\"STLS\");",
+        "const LOGIN_REFUSALS = { AUTH: \"error.login.auth\" };",
         "for (const action of [\"TOP\", \"RETR\"]) {}",
         "const label = { PLAIN: [\"a\"], LOGIN: [\"b\", \"c\"] };",
     ];

@@ -14,7 +14,8 @@ import { applySavedDisplay, initClassroom } from "./classroom.js";
 applySavedDisplay();
 
 async function main() {
-  await setLanguage(initialLanguage(), { remember: false });
+  // The engine first: the modules render from its command metadata (commandTable()).
+  await Promise.all([setLanguage(initialLanguage(), { remember: false }), loadEngine()]);
   initNotice();
 
   const session = new Session();

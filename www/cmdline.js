@@ -201,7 +201,12 @@ export class CommandLine {
       return; // the reason is shown inline; nothing is sent
     }
     const check = sasl ? null : checked;
-    if (check?.keyword === "AUTH") this.mechanism = line.trim().split(/\s+/)[1]?.toUpperCase() ?? null;
+    // A command whose first argument is a SASL mechanism (AUTH) starts an exchange: its
+    // responses are reported under its name.
+    if (commandTable().get(check?.keyword)?.args[0]?.kind === "mechanism") {
+      this.mechanism = line.trim().split(/\s+/)[1]?.toUpperCase() ?? null;
+      this.exchange = check.keyword;
+    }
     // Lines the engine masks (a PASS, an AUTH initial response) and SASL responses are never
     // kept in the history.
     if (!sasl && !checked.masked) this.history.push(line);
@@ -217,14 +222,14 @@ export class CommandLine {
         showNotice({
           level: "warn",
           kind: `server:${reply.code || "none"}`,
-          title: ["error.server.title", { command: check?.command ?? "AUTH" }],
+          title: ["error.server.title", { command: check?.command ?? this.exchange }],
           text: [check && !check.allowed ? "cmdline.sent-anyway" : "error.server.text", { command: check?.command, state }],
           wire: this.session.lastStatusLine,
           why: key,
         });
       }
     } catch (error) {
-      showCommandError(error, { command: check?.command ?? "AUTH", session: this.session });
+      showCommandError(error, { command: check?.command ?? this.exchange, session: this.session });
     }
     this.validate();
   }

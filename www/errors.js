@@ -9,6 +9,9 @@ import { showNotice } from "./notice.js";
  * The message for a failed command (typed or raw): the server's own text and response code
  * with the engine's explanation; timeouts, closed connections, refused input.
  */
+/** The text of a refused login by its response code (RFC 2449 §8, RFC 3206). */
+const LOGIN_REFUSALS = { AUTH: "error.login.auth", "IN-USE": "error.login.in-use" };
+
 export function showCommandError(error, { command, login = false, session = null } = {}) {
   const kind = error?.kind;
   if (error?.notConnected) {
@@ -19,14 +22,14 @@ export function showCommandError(error, { command, login = false, session = null
     const code = error.code;
     const line = serverLine(error);
     if (login) {
-      const which = code === "AUTH" ? "error.login.auth" : code === "IN-USE" ? "error.login.in-use" : "error.login.other";
+      const which = LOGIN_REFUSALS[code] ?? "error.login.other";
       showNotice({
         level: "error", kind: `login:${code || "none"}`,
         title: ["error.login.title"],
         text: [which],
         wire: line,
         why: error.explain?.key,
-        hint: code === "IN-USE" ? null : ["error.login.hint-demo"],
+        hint: which === LOGIN_REFUSALS["IN-USE"] ? null : ["error.login.hint-demo"],
       });
       return;
     }

@@ -101,14 +101,18 @@ export class Maildrop {
     this.dl = { box, button, hint, progress, status };
   }
 
-  /** The login command's user name, asked of the engine's metadata (its argument "name"; the
-   * API's auth(mechanism, name, secret) has it second). */
+  /** The command whose +OK carries this reading (LIST: "sizes", UIDL: "unique-ids", RETR). */
+  #commandReading(reading) {
+    return [...commandTable().values()].find((c) => c.reading === reading)?.name;
+  }
+
+  /** The login command's user name: its argument of kind "user-name" (the engine's metadata:
+   * the wire's for a raw line, the typed call's, e.g. auth(mechanism, user, secret), else). */
   #onCommand({ command, args, raw }) {
     const meta = commandTable().get(command);
     if (!meta) return;
-    const at = meta.args.findIndex((a) => a.name === "name");
+    const at = (raw ? meta.args : meta.call).findIndex((a) => a.kind === "user-name");
     if (at >= 0 && args[at]) this.user = String(args[at]);
-    else if (!raw && meta.args[0]?.name === "mechanism" && args[1]) this.user = String(args[1]);
   }
 
   /** The localStorage key of this maildrop's downloaded unique-ids. */
@@ -150,7 +154,7 @@ export class Maildrop {
     try {
       // The sizes (for the progress and the engine's window) and the unique-ids, in one round
       // trip when the server pipelines.
-      const [list, uidl] = await Promise.all([this.ctx.perform("LIST"), this.ctx.perform("UIDL")]);
+      const [list, uidl] = await Promise.all([this.ctx.perform(this.#commandReading("sizes")), this.ctx.perform(this.#commandReading("unique-ids"))]);
       if (!current()) return;
       if (!Array.isArray(list) || !Array.isArray(uidl)) {
         d.error = t("maildrop.download-no-listing");
@@ -164,11 +168,12 @@ export class Maildrop {
       this.#renderDownload();
       if (ids.length === 0) return;
       let saving = null;
+      const retr = this.#commandReading("message");
       const result = await client.retrMany(ids, {
         onMessage: ({ id, bytes }) => {
           if (!current()) return;
           const uid = uidOf.get(id);
-          this.downloaded.set(id, { blob: new Blob([bytes], { type: "message/rfc822" }), uid, size: bytes.length });
+          this.downloaded.set(id, { blob: new Blob([bytes], { type: "message/rfc822" }), uid, size: bytes.length, command: retr });
           if (uid != null) seen.add(uid);
           d.done += 1;
           d.bytes += bytes.length;
@@ -194,7 +199,7 @@ export class Maildrop {
     const copy = this.downloaded.get(id);
     if (!copy) return;
     const bytes = new Uint8Array(await copy.blob.arrayBuffer());
-    this.ctx.onMessage({ command: "RETR", id, bytes, size: copy.size });
+    this.ctx.onMessage({ command: copy.command, reading: "message", id, bytes, size: copy.size });
   }
 
   #renderDownload() {
@@ -259,69 +264,63 @@ export class Maildrop {
     return [...this.messages.values()].sort((a, b) => a.id - b.id);
   }
 
+  /**
+   * A command's outcome, typed or raw, read by the engine's metadata: its `reading` says what
+   * the +OK carries (the typed value, or a raw reply's `parsed` value), its `effect` what it
+   * changes (a mark, every mark, the update). Arguments are found by their `kind`.
+   */
   #onResult(d) {
-    const { command, args } = d;
-    if (!d.ok && !d.raw && command === "RETR" && d.error?.kind === "limit") {
+    const meta = commandTable().get(d.command);
+    if (!meta) return; // a SASL response, an unknown command: nothing to read
+    const args = (d.raw ? meta.args : meta.call) ?? [];
+    const arg = (kind) => {
+      const at = args.findIndex((a) => a.kind === kind);
+      return at >= 0 ? d.args[at] : undefined;
+    };
+    const id = Number(arg("message")) || null;
+    if (!d.ok && !d.raw && meta.reading === "message" && d.error?.kind === "limit" && id) {
       // Over even what the page fetches: the viewer says so (nothing can be saved either).
-      this.#oversize(Number(args[0]), { tooLarge: true });
+      this.#oversize(id, { tooLarge: true });
     }
-    if (d.raw) {
-      this.#onRaw(d);
-    } else if (d.ok) {
-      const v = d.value;
-      switch (command) {
-        case "STAT": this.stat = v; break;
-        case "LIST":
-          if (Array.isArray(v)) this.#applyList(v.map((x) => [x.id, x.size]));
-          else this.#message(v.id).size = v.size;
-          break;
-        case "UIDL":
-          if (Array.isArray(v)) for (const x of v) this.#message(x.id).uid = x.uid;
-          else this.#message(v.id).uid = v.uid;
-          break;
-        case "DELE": this.#message(Number(args[0])).marked = true; break;
-        case "RSET": for (const m of this.messages.values()) m.marked = false; break;
-        case "QUIT": if (!this.quit) this.#afterQuit(v.text); break;
-        case "TOP":
-        case "RETR":
-          this.selected = Number(args[0]);
-          this.#showMessage({ command, id: Number(args[0]), lines: args[1], bytes: v.bytes, size: this.sizeOf(Number(args[0])) });
-          break;
-        default: break;
-      }
+    if (d.ok) {
+      const value = d.raw ? d.value?.parsed?.value : d.value;
+      if (value != null) this.#read(meta, value, { id, lines: arg("lines") });
+      this.#apply(meta.effect, id, d.value?.text ?? "");
     }
     this.render();
   }
 
-  /**
-   * Raw lines typed on the command line: the same bookkeeping, from what the engine parsed of
-   * the reply (RawReply.parsed: STAT, LIST, UIDL, the exact octets of RETR / TOP).
-   */
-  #onRaw(d) {
-    const v = d.value;
-    if (!d.ok || !v) return;
-    const n = Number(d.args[0]);
-    const p = v.parsed;
-    switch (p?.kind) {
-      case "stat": this.stat = p.value; break;
-      case "list": this.#applyList(p.value.map((x) => [x.id, x.size])); break;
-      case "listOne": this.#message(p.value.id).size = p.value.size; break;
-      case "uidl": for (const x of p.value) this.#message(x.id).uid = x.uid; break;
-      case "uidlOne": this.#message(p.value.id).uid = p.value.uid; break;
+  /** What a +OK carries, by the engine's `reading` of its command. */
+  #read(meta, value, { id, lines }) {
+    const each = Array.isArray(value) ? value : [value];
+    switch (meta.reading) {
+      case "stat": this.stat = value; break;
+      case "sizes":
+        if (Array.isArray(value)) this.#applyList(value.map((x) => [x.id, x.size]));
+        else this.#message(value.id).size = value.size;
+        break;
+      case "unique-ids": for (const x of each) this.#message(x.id).uid = x.uid; break;
       case "message":
-        if (n) {
-          this.selected = n;
-          this.#showMessage({ command: d.command, id: n, lines: d.args[1], bytes: p.value, size: this.sizeOf(n) });
-        }
+      case "head":
+        if (!id) break;
+        this.selected = id;
+        this.#showMessage({
+          command: meta.name, reading: meta.reading, id, lines,
+          bytes: value instanceof Uint8Array ? value : value.bytes, size: this.sizeOf(id),
+        });
         break;
-      default:
-        // What the page does after commands with no reading of their own.
-        if (d.command === "DELE" && n) this.#message(n).marked = true;
-        if (d.command === "RSET") for (const m of this.messages.values()) m.marked = false;
-        if (d.command === "QUIT" && !this.quit) this.#afterQuit(v.text);
-        break;
+      default: break;
     }
-    this.render();
+  }
+
+  /** What a +OK changes, by the engine's `effect` of its command. */
+  #apply(effect, id, text) {
+    switch (effect) {
+      case "mark-deleted": if (id) this.#message(id).marked = true; break;
+      case "unmark-all": for (const m of this.messages.values()) m.marked = false; break;
+      case "update": if (!this.quit) this.#afterQuit(text); break;
+      default: break;
+    }
   }
 
   /** Hands a message to the viewer in a task of its own, after the reply's task has ended. */
@@ -376,16 +375,16 @@ export class Maildrop {
    * engine's metadata: TOP, RETR, DELE). */
   #actions() {
     this.actions ??= [...commandTable().values()]
-      .filter((c) => c.states.includes("TRANSACTION") && c.args[0]?.name === "msg" && c.args[0].required)
+      .filter((c) => c.states.includes("TRANSACTION") && c.args[0]?.kind === "message" && c.args[0].required)
       .map((c) => c.name);
     return this.actions;
   }
 
-  /** A row button's arguments: the message, and TOP's line count from the field. */
+  /** A row button's typed-call arguments: the message, and a line count from the field. */
   #argsOf(action, id) {
-    const args = commandTable().get(action)?.args ?? [];
-    const value = { msg: id, n: this.topLines() };
-    return args.filter((a) => a.required).map((a) => value[a.name]);
+    const call = commandTable().get(action)?.call ?? [];
+    const value = { message: id, lines: this.topLines() };
+    return call.filter((a) => a.required).map((a) => value[a.kind]);
   }
 
   #onClick(e) {
@@ -406,7 +405,7 @@ export class Maildrop {
       this.render();
       return;
     }
-    if (action === "RETR" && (this.sizeOf(id) ?? 0) > SHOW_MAX) this.#oversize(id);
+    if (commandTable().get(action)?.reading === "message" && (this.sizeOf(id) ?? 0) > SHOW_MAX) this.#oversize(id);
     else this.ctx.perform(action, ...this.#argsOf(action, id));
     this.render();
   }
@@ -480,7 +479,7 @@ export class Maildrop {
           b.dataset.action = action;
           b.textContent = action;
           b.dir = "ltr";
-          b.disabled = !inTransaction || (m.marked && action === "DELE");
+          b.disabled = !inTransaction || (m.marked && commandTable().get(action)?.effect === "mark-deleted");
           b.setAttribute("aria-label", [action, ...this.#argsOf(action, m.id)].join(" "));
           actions.append(b);
         }

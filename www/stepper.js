@@ -10,11 +10,14 @@ import { commandTable } from "./session.js";
 
 const STATES = ["AUTHORIZATION", "TRANSACTION", "UPDATE"];
 
-/** The canonical session; a step is done when the engine's transcript shows its key. */
+/**
+ * The canonical session; a step is done when the engine's transcript shows its key. A step
+ * connects, logs in with the connect bar's method, or runs its command as its button does.
+ */
 const STEPS = [
-  { id: "connect", key: "greeting" },
+  { id: "connect", key: "greeting", action: "connect" },
   { id: "capa", key: "reply.CAPA.ok", command: "CAPA" },
-  { id: "login", key: "state.TRANSACTION" },
+  { id: "login", key: "state.TRANSACTION", action: "login" },
   { id: "stat", key: "reply.STAT.ok", command: "STAT" },
   { id: "list", key: "reply.LIST.ok", command: "LIST" },
   { id: "uidl", key: "reply.UIDL.ok", command: "UIDL" },
@@ -27,6 +30,17 @@ const STEPS = [
 /** A login command: one that carries the user's name or a secret (the engine's metadata). */
 function isLogin(command) {
   return commandTable().get(command)?.args.some((a) => a.secret || a.name === "name") ?? false;
+}
+
+/** A login method's mechanism ("AUTH CRAM-MD5" → "CRAM-MD5"); PLAIN when it names none. */
+function mechanismOf(method) {
+  return method.split(" ")[1] ?? "PLAIN";
+}
+
+/** A login method as the guide names it: its command and the one completing it ("USER + PASS"). */
+function loginLabel(method) {
+  const meta = commandTable().get(method.split(" ")[0]);
+  return meta?.followedBy ? `${meta.name} + ${meta.followedBy}` : method;
 }
 
 export class Stepper {
@@ -138,7 +152,7 @@ export class Stepper {
     const n = this.ctx.selectedMessage();
     const lines = this.ctx.topLines();
     const { method } = this.ctx.connectBar.credentials();
-    const vars = { n, lines, method: method === "USER" ? "USER + PASS" : method };
+    const vars = { n, lines, method: loginLabel(method) };
     for (const li of this.stepsEl.children) {
       const step = STEPS.find((s) => s.id === li.dataset.step);
       const done = this.finished || (this.session.connected && this.seen.has(step.key));
@@ -198,40 +212,35 @@ export class Stepper {
     return btn;
   }
 
-  /** The command line a button sends, e.g. "RETR 1", "PASS ••••". */
-  #preview(command) {
-    const { user, method } = this.ctx.connectBar.credentials();
-    const n = this.ctx.selectedMessage();
-    switch (command) {
-      case "USER": return `USER ${user}`;
-      case "PASS": return "PASS ••••";
-      case "APOP": return `APOP ${user} …`;
-      case "AUTH": return `AUTH ${this.#mechanism(method)}`;
-      case "TOP": return `TOP ${n} ${this.ctx.topLines()}`;
-      case "RETR": return `RETR ${n}`;
-      case "DELE": return `DELE ${n}`;
-      default: return command;
-    }
-  }
-
-  #mechanism(method) {
-    return method.startsWith("AUTH ") ? method.slice(5) : "PLAIN";
-  }
-
-  /** A command button: the typed API call with the arguments shown on the button. */
-  runButton(command) {
+  /**
+   * The page's value for an argument of this kind (engine metadata `kind`): the connect bar's
+   * user, password and mechanism, the maildrop's selected message, TOP's line count. `shown`:
+   * as a button shows it (a secret as ••••, a digest the engine computes as …).
+   */
+  #valueOf(arg, shown = false) {
+    if (shown && arg.secret) return "••••";
     const { user, password, method } = this.ctx.connectBar.credentials();
-    const n = this.ctx.selectedMessage();
-    switch (command) {
-      case "USER": return this.perform("USER", user);
-      case "PASS": return this.perform("PASS", password);
-      case "APOP": return this.perform("APOP", user, password);
-      case "AUTH": return this.perform("AUTH", this.#mechanism(method), user, password);
-      case "TOP": return this.perform("TOP", n, this.ctx.topLines());
-      case "RETR": return this.perform("RETR", n);
-      case "DELE": return this.perform("DELE", n);
-      default: return this.perform(command); // without a typed method, sent as a line
+    switch (arg.kind) {
+      case "user-name": return user;
+      case "password": return password;
+      case "digest": return "…";
+      case "mechanism": return mechanismOf(method);
+      case "message": return this.ctx.selectedMessage();
+      case "lines": return this.ctx.topLines();
+      default: return undefined;
     }
+  }
+
+  /** The command line a button sends, e.g. "RETR 1", "PASS ••••": its required wire arguments. */
+  #preview(command) {
+    const args = commandTable().get(command)?.args ?? [];
+    return [command, ...args.filter((a) => a.required).map((a) => this.#valueOf(a, true))].join(" ");
+  }
+
+  /** A command button: the typed call (engine metadata `call`) with the page's values. */
+  runButton(command) {
+    const call = commandTable().get(command)?.call ?? [];
+    return this.perform(command, ...call.filter((a) => a.required).map((a) => this.#valueOf(a)));
   }
 
   /** Runs a command, showing a clear message if it fails. Resolves with the value or null. */
@@ -250,20 +259,21 @@ export class Stepper {
     }
   }
 
-  /** Logs in with the method chosen in the connect bar. */
+  /**
+   * Logs in with the method chosen in the connect bar: its first word is the command, followed
+   * by the one the engine says completes it (USER → PASS). A method whose command sends a digest
+   * of the greeting's timestamp (APOP) needs a greeting that has one.
+   */
   async login() {
-    const { user, password, method } = this.ctx.connectBar.credentials();
-    if (method === "USER") {
-      const ok = await this.perform("USER", user);
-      if (ok) await this.perform("PASS", password);
-    } else if (method === "APOP") {
-      if (!this.session.greeting?.apopTimestamp) {
-        showNotice({ level: "warn", kind: "no-apop", title: ["error.login.title"], text: ["error.login.no-apop"], why: "cmd.APOP" });
-        return;
-      }
-      await this.perform("APOP", user, password);
-    } else {
-      await this.perform("AUTH", this.#mechanism(method), user, password);
+    const { method } = this.ctx.connectBar.credentials();
+    let meta = commandTable().get(method.split(" ")[0]);
+    if (meta?.args.some((a) => a.kind === "digest") && !this.session.greeting?.apopTimestamp) {
+      showNotice({ level: "warn", kind: "no-apop", title: ["error.login.title"], text: ["error.login.no-apop"], why: `cmd.${meta.name}` });
+      return;
+    }
+    while (meta) {
+      if ((await this.runButton(meta.name)) == null) return;
+      meta = meta.followedBy ? commandTable().get(meta.followedBy) : null;
     }
   }
 
@@ -275,14 +285,9 @@ export class Stepper {
       await this.ctx.connectBar.connect();
       return;
     }
-    switch (next.id) {
-      case "connect": await this.ctx.connectBar.connect(); break;
-      case "login": await this.login(); break;
-      case "top": await this.perform("TOP", this.ctx.selectedMessage(), this.ctx.topLines()); break;
-      case "retr": await this.perform("RETR", this.ctx.selectedMessage()); break;
-      case "dele": await this.perform("DELE", this.ctx.selectedMessage()); break;
-      default: await this.perform(next.command);
-    }
+    if (next.action === "connect") await this.ctx.connectBar.connect();
+    else if (next.action === "login") await this.login();
+    else await this.runButton(next.command);
     this.render();
   }
 }

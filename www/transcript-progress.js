@@ -3,6 +3,12 @@
 // for five seconds once the body is in.
 
 import { t, formatBytes } from "./i18n.js";
+import { commandTable } from "./session.js";
+
+/** The engine's reading of a command's +OK ("message" for RETR, "head" for TOP). */
+function readingOf(command) {
+  return commandTable().get(command)?.reading;
+}
 
 const PROGRESS_MIN = 64 * 1024; // show the bar for bodies at least this large
 
@@ -17,8 +23,10 @@ export class TransferProgress {
 
   /** A `progress` event of the session. */
   update(p) {
-    if (p.command !== "RETR" && p.command !== "TOP") return;
-    const expected = p.expected ?? (p.command === "RETR" ? this.sizeOf(p.id) : null);
+    const reading = readingOf(p.command);
+    if (reading !== "message" && reading !== "head") return;
+    // LIST's size is the whole message's: a head's expected size is unknown.
+    const expected = p.expected ?? (reading === "message" ? this.sizeOf(p.id) : null);
     if (!this.prog || this.prog.handle !== p.handle) {
       this.prog = { handle: p.handle, command: p.command, id: p.id, received: 0, expected, done: false };
     }
@@ -48,7 +56,7 @@ export class TransferProgress {
 
   /** A `result` event of the session: a failed RETR / TOP hides its bar. */
   resultDone(detail) {
-    if ((detail.command === "RETR" || detail.command === "TOP") && this.prog && !this.prog.done) {
+    if (detail.command === this.prog?.command && !this.prog.done) {
       if (!detail.ok) {
         this.prog.shown = false;
         this.render();

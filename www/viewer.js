@@ -93,9 +93,10 @@ export class Viewer {
     }
   }
 
-  /** Shows a RETR / TOP result: { command, id, lines, bytes, size }. */
+  /** Shows a RETR / TOP result: { command, reading: "message" | "head", id, lines, bytes, size }
+   * (`reading` is the engine's for the command: the whole message, or its head). */
   async show(msg) {
-    if (msg.command === "RETR" && msg.bytes.length > SHOW_MAX) {
+    if (msg.reading === "message" && msg.bytes.length > SHOW_MAX) {
       // Here already (a RETR typed by hand), but too large to show: offer to save these bytes.
       this.offer({ id: msg.id, size: msg.bytes.length, bytes: msg.bytes });
       return;
@@ -235,9 +236,9 @@ export class Viewer {
     meta.replaceChildren();
     const cmd = document.createElement("code");
     cmd.dir = "ltr";
-    cmd.textContent = m.command === "TOP" ? `TOP ${m.id} ${m.lines}` : `${m.command} ${m.id}`;
+    cmd.textContent = [m.command, m.id, m.lines].filter((x) => x != null).join(" ");
     meta.append(cmd, ` · ${formatBytes(m.bytes.length)}`);
-    if (m.command === "TOP") meta.append(` · ${t("viewer.top-note", { lines: m.lines })}`);
+    if (m.reading === "head") meta.append(` · ${t("viewer.top-note", { lines: m.lines })}`);
     if (p?.subject) {
       const subject = document.createElement("bdi");
       subject.textContent = p.subject;

@@ -1,9 +1,12 @@
-//! Command metadata: for every [`Keyword`], its arguments (which are secret), the states where it
-//! is valid, whether its reply is multi-line, and its explanation key. The page lists commands,
-//! builds its command line and masks its input history from this table instead of copying it.
+//! Command metadata: for every [`Keyword`], its arguments (what each is, which are secret), the
+//! arguments of its typed call, the states where it is valid, whether its reply is multi-line,
+//! what its `+OK` tells about the maildrop (its [`Reading`] and [`Effect`]), and its explanation
+//! key. The page lists commands, fills their arguments from its own fields, builds its command
+//! line, keeps its maildrop table and masks its input history from this table instead of copying
+//! it.
 //!
-//! Adding a command: a variant in `keywords!` (command.rs) with its parsing in `typed`, its arm
-//! in [`Keyword::meta`] (the compiler asks for it), its row in RFC 1939's state table
+//! Adding a command: a variant in `keywords!` (command.rs) with its parsing in `typed`, its arms
+//! in [`Keyword::meta`] (the compiler asks for them), its row in RFC 1939's state table
 //! (state.rs), and its `cmd.` / `reply.` (and `body.`) keys in the explanation table and the
 //! three i18n files (a test names any that is missing).
 
@@ -25,22 +28,87 @@ pub struct Argument {
     pub secret: bool,
     /// Whether it takes the rest of the line, spaces included (PASS's password, RFC 1939 §7).
     pub rest_of_line: bool,
+    /// What its value is, so a page can fill it from its own fields.
+    pub kind: ArgumentKind,
+}
+
+/// What an argument's value is: the one field of a page (or a caller) it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ArgumentKind {
+    /// The maildrop's user name (USER, APOP, AUTH's authentication identity).
+    UserName,
+    /// The password or shared secret.
+    Password,
+    /// APOP's digest, MD5 of the greeting's timestamp and the secret: computed, not typed.
+    Digest,
+    /// A SASL mechanism name, e.g. `PLAIN`.
+    Mechanism,
+    /// A SASL initial response, base64.
+    InitialResponse,
+    /// A language tag (LANG, RFC 6856).
+    Language,
+    /// A message number.
+    Message,
+    /// A count of body lines (TOP).
+    Lines,
+}
+
+/// What the `+OK` to a command says about the maildrop, and so which typed value (or raw reply
+/// `parsed` value) it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Reading {
+    /// Nothing beyond the status line.
+    None,
+    /// The capability list (CAPA).
+    Capabilities,
+    /// Message count and total size (STAT's drop listing).
+    Stat,
+    /// Message sizes, one or all (LIST's scan listings).
+    Sizes,
+    /// Unique-ids, one or all (UIDL).
+    UniqueIds,
+    /// A whole message (RETR).
+    Message,
+    /// A message's headers and its first lines (TOP).
+    Head,
+    /// The languages a server offers (LANG without an argument).
+    Languages,
+}
+
+/// What a command's `+OK` changes in the maildrop as a client sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Effect {
+    /// Nothing.
+    None,
+    /// The message argument is marked as deleted (DELE, RFC 1939 §5).
+    MarkDeleted,
+    /// Every mark is removed (RSET).
+    UnmarkAll,
+    /// From TRANSACTION the session enters UPDATE: the marked messages are removed (QUIT, §6).
+    Update,
 }
 
 impl Argument {
-    const fn required(name: &'static str) -> Argument {
+    const fn required(name: &'static str, kind: ArgumentKind) -> Argument {
         Argument {
             name,
             required: true,
             secret: false,
             rest_of_line: false,
+            kind,
         }
     }
 
-    const fn optional(name: &'static str) -> Argument {
+    const fn optional(name: &'static str, kind: ArgumentKind) -> Argument {
         Argument {
             required: false,
-            ..Argument::required(name)
+            ..Argument::required(name, kind)
         }
     }
 }
@@ -91,6 +159,17 @@ pub struct CommandMeta {
     /// Whether it changes the state or the connection, so nothing is pipelined after it (PASS,
     /// APOP, AUTH, STLS, UTF8, QUIT).
     pub barrier: bool,
+    /// The arguments of its typed call ([`crate::Client`]'s method, the JS API's), in order. They
+    /// differ from the wire's where the engine computes one (APOP takes the secret, not the
+    /// digest; AUTH the mechanism, user and secret, not the initial response). A command without
+    /// a typed method is sent as its line: its call is its wire arguments.
+    pub call: &'static [Argument],
+    /// The command that must follow it for it to take effect (USER → PASS, RFC 1939 §7).
+    pub followed_by: Option<Keyword>,
+    /// What its `+OK` tells about the maildrop.
+    pub reading: Reading,
+    /// What its `+OK` changes in the maildrop.
+    pub effect: Effect,
 }
 
 impl CommandMeta {
@@ -105,22 +184,27 @@ impl CommandMeta {
     }
 }
 
-const NAME: Argument = Argument::required("name");
+const NAME: Argument = Argument::required("name", ArgumentKind::UserName);
 const PASSWORD: Argument = Argument {
     secret: true,
     rest_of_line: true,
-    ..Argument::required("string")
+    ..Argument::required("string", ArgumentKind::Password)
 };
-const DIGEST: Argument = Argument::required("digest");
-const MECHANISM: Argument = Argument::required("mechanism");
+const DIGEST: Argument = Argument::required("digest", ArgumentKind::Digest);
+const MECHANISM: Argument = Argument::required("mechanism", ArgumentKind::Mechanism);
 const INITIAL_RESPONSE: Argument = Argument {
     secret: true,
-    ..Argument::optional("initial-response")
+    ..Argument::optional("initial-response", ArgumentKind::InitialResponse)
 };
-const LANG_TAG: Argument = Argument::optional("lang");
-const MSG: Argument = Argument::required("msg");
-const SOME_MSG: Argument = Argument::optional("msg");
-const LINES: Argument = Argument::required("n");
+const LANG_TAG: Argument = Argument::optional("lang", ArgumentKind::Language);
+const MSG: Argument = Argument::required("msg", ArgumentKind::Message);
+const SOME_MSG: Argument = Argument::optional("msg", ArgumentKind::Message);
+const LINES: Argument = Argument::required("n", ArgumentKind::Lines);
+/// The secret of a typed call (APOP's, AUTH's): the engine derives what is sent from it.
+const SECRET: Argument = Argument {
+    secret: true,
+    ..Argument::required("secret", ArgumentKind::Password)
+};
 
 impl Keyword {
     /// What the engine knows about this command.
@@ -167,6 +251,49 @@ impl Keyword {
             Keyword::Noop => (&[], Never, crate::explain!("cmd.NOOP"), false),
             Keyword::Quit => (&[], Never, crate::explain!("cmd.QUIT"), true),
         };
+        let call: &'static [Argument] = match self {
+            Keyword::Apop => &[NAME, SECRET],
+            Keyword::Auth => &[MECHANISM, NAME, SECRET],
+            _ => args,
+        };
+        let reading = match self {
+            Keyword::Capa => Reading::Capabilities,
+            Keyword::Stat => Reading::Stat,
+            Keyword::List => Reading::Sizes,
+            Keyword::Uidl => Reading::UniqueIds,
+            Keyword::Retr => Reading::Message,
+            Keyword::Top => Reading::Head,
+            Keyword::Lang => Reading::Languages,
+            Keyword::User
+            | Keyword::Pass
+            | Keyword::Apop
+            | Keyword::Auth
+            | Keyword::Stls
+            | Keyword::Utf8
+            | Keyword::Dele
+            | Keyword::Rset
+            | Keyword::Noop
+            | Keyword::Quit => Reading::None,
+        };
+        let effect = match self {
+            Keyword::Dele => Effect::MarkDeleted,
+            Keyword::Rset => Effect::UnmarkAll,
+            Keyword::Quit => Effect::Update,
+            Keyword::User
+            | Keyword::Pass
+            | Keyword::Apop
+            | Keyword::Auth
+            | Keyword::Stls
+            | Keyword::Capa
+            | Keyword::Utf8
+            | Keyword::Lang
+            | Keyword::Stat
+            | Keyword::List
+            | Keyword::Uidl
+            | Keyword::Top
+            | Keyword::Retr
+            | Keyword::Noop => Effect::None,
+        };
         CommandMeta {
             keyword: self,
             name: self.as_str(),
@@ -175,6 +302,10 @@ impl Keyword {
             multiline,
             summary,
             barrier,
+            call,
+            followed_by: (self == Keyword::User).then_some(Keyword::Pass),
+            reading,
+            effect,
         }
     }
 }
@@ -277,5 +408,20 @@ mod tests {
             serde_json::to_value(Keyword::List.meta().multiline).unwrap_or_default(),
             "without-argument"
         );
+        let apop = serde_json::to_value(Keyword::Apop.meta()).unwrap_or_default();
+        assert_eq!(apop["args"][1]["kind"], "digest");
+        assert_eq!(apop["call"][1]["kind"], "password");
+        assert_eq!(apop["call"][1]["secret"], true);
+        assert_eq!(apop["reading"], "none");
+        let user = serde_json::to_value(Keyword::User.meta()).unwrap_or_default();
+        assert_eq!(user["followedBy"], "PASS");
+        let top = serde_json::to_value(Keyword::Top.meta()).unwrap_or_default();
+        assert_eq!(
+            (&top["reading"], &top["effect"]),
+            (&"head".into(), &"none".into())
+        );
+        let dele = serde_json::to_value(Keyword::Dele.meta()).unwrap_or_default();
+        assert_eq!(dele["effect"], "mark-deleted");
+        assert_eq!(dele["call"][0]["kind"], "message");
     }
 }

@@ -17,7 +17,7 @@ mod status;
 pub use command::{check_line, check_sasl_response, Command, CommandLine, Keyword};
 pub use error::{CommandError, LimitError, ProtocolError};
 pub use line::{LineFramer, LineItem};
-pub use meta::{commands, Argument, CommandMeta, Multiline};
+pub use meta::{commands, Argument, ArgumentKind, CommandMeta, Effect, Multiline, Reading};
 pub use multiline::{stuff_body, stuff_lines, wire_marks, BodyDecoder, BodyProgress, WireMarks};
 pub use reply::{
     encode_capa_line, encode_list_line, encode_listing, encode_stat, encode_uidl_line,

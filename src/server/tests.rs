@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use super::*;
 use crate::client::{Reply, SessionState};
+use crate::codec::Keyword;
 use crate::{Client, ClientConfig, CommandHandle, Event, Pop3Error};
 
 /// A maildrop: (unique-id, message) in order.
@@ -778,4 +779,94 @@ fn stls_forgets_the_user_and_utf8_mode() {
         "UTF8 may be given again"
     );
     raw.login();
+}
+
+/// A raw line for `meta` with its required arguments filled by their kind (message 1, 2 lines).
+fn line_for(meta: &crate::codec::CommandMeta) -> String {
+    use crate::codec::ArgumentKind;
+    let mut line = meta.name.to_owned();
+    for arg in meta.args.iter().filter(|a| a.required) {
+        line.push(' ');
+        line.push_str(match arg.kind {
+            ArgumentKind::Message => "1",
+            ArgumentKind::Lines => "2",
+            ArgumentKind::UserName => "alice",
+            ArgumentKind::Password => "pop3",
+            _ => "x",
+        });
+    }
+    line
+}
+
+/// The metadata the page reads its maildrop by (`reading`, `effect`) is what the engine and the
+/// teaching server do: every command valid in TRANSACTION, sent as its line, answers with the
+/// parsed reading its metadata names and changes the server's maildrop as its effect says.
+#[test]
+fn every_commands_reading_and_effect_are_what_the_session_does() {
+    use crate::client::RawParsed;
+    use crate::codec::{Effect, Reading};
+    let store = MemStore::with("alice", &[PLAIN, DOTS]);
+    let mut w = Wire::new(&store, ServerConfig::default());
+    w.login();
+    let marked = |w: &Wire| -> usize {
+        w.server
+            .maildrop()
+            .map(|(_, m)| m.iter().filter(|(_, deleted)| *deleted).count())
+            .unwrap_or(0)
+    };
+    let capa = w.client.capa().unwrap();
+    w.run();
+    let Ok(Reply::Capabilities(capabilities)) = w.result(capa) else {
+        panic!("CAPA")
+    };
+    let offered: Vec<&str> = capabilities.iter().map(|c| c.name.as_str()).collect();
+    let mut checked = 0;
+    let mut metas = crate::codec::commands();
+    // QUIT last: it ends the session.
+    metas.sort_by_key(|m| m.effect == Effect::Update);
+    for meta in metas {
+        if !meta.states.contains(&SessionState::Transaction) || meta.keyword == Keyword::Stls {
+            continue;
+        }
+        if meta.effect == Effect::UnmarkAll {
+            let h = w.client.dele(2).unwrap();
+            w.run();
+            w.result(h).unwrap();
+        }
+        let before = (marked(&w), store.count("alice"));
+        let line = line_for(&meta);
+        let h = w.client.send_raw(&line).unwrap();
+        w.run();
+        let Ok(Reply::Raw(raw)) = w.result(h) else {
+            panic!("{line}: not a raw reply")
+        };
+        if !raw.ok {
+            // Only an extension the teaching server does not offer may be refused.
+            assert!(!offered.contains(&meta.name), "{line}: {}", raw.text);
+            continue;
+        }
+        let read = match &raw.parsed {
+            None => Reading::None,
+            Some(RawParsed::Stat(_)) => Reading::Stat,
+            Some(RawParsed::List(_) | RawParsed::ListOne(_)) => Reading::Sizes,
+            Some(RawParsed::Uidl(_) | RawParsed::UidlOne(_)) => Reading::UniqueIds,
+            Some(RawParsed::Capabilities(_)) => Reading::Capabilities,
+            Some(RawParsed::Languages(_)) => Reading::Languages,
+            // RETR 1 is the whole message; TOP 1 2 its headers and two lines.
+            Some(RawParsed::Message) if raw.body == PLAIN => Reading::Message,
+            Some(RawParsed::Message) => Reading::Head,
+            Some(other) => panic!("{line}: {other:?}"),
+        };
+        assert_eq!(read, meta.reading, "{line}: {:?}", raw.parsed);
+        let after = (marked(&w), store.count("alice"));
+        let expected = match meta.effect {
+            Effect::None => before,
+            Effect::MarkDeleted => (before.0 + 1, before.1),
+            Effect::UnmarkAll => (0, before.1),
+            Effect::Update => (0, before.1 - before.0),
+        };
+        assert_eq!(after, expected, "{line}: (marked, in the store)");
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} commands checked");
 }

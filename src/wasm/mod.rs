@@ -310,12 +310,26 @@ export type CheckResult =
   | { ok: true; saslResponse: boolean; command: string; keyword: string | null; allowed: boolean;
       multiline: boolean; masked: boolean; explain: Explain }
   | { ok: false; reason: string; kind: Pop3Error["kind"]; explain: Explain | null };
+/** What an argument's value is: the one field a page fills it from. */
+export type ArgumentKind =
+  | "user-name" | "password" | "digest" | "mechanism" | "initial-response" | "language"
+  | "message" | "lines";
 /** One argument of a command (commands()). */
-export interface CommandArgument { name: string; required: boolean; secret: boolean; restOfLine: boolean }
-/** What the engine knows about a command (commands()). */
+export interface CommandArgument {
+  name: string; required: boolean; secret: boolean; restOfLine: boolean; kind: ArgumentKind;
+}
+/** What a command's +OK tells about the maildrop: which typed value (or raw `parsed`) it carries. */
+export type Reading =
+  | "none" | "capabilities" | "stat" | "sizes" | "unique-ids" | "message" | "head" | "languages";
+/** What a command's +OK changes in the maildrop. */
+export type Effect = "none" | "mark-deleted" | "unmark-all" | "update";
+/** What the engine knows about a command (commands()). `args` are the wire's; `call` the typed
+ * method's (client.apop(name, secret), client.auth(mechanism, user, secret)); `followedBy` the
+ * command that completes it (USER → PASS). */
 export interface CommandMeta {
   keyword: string; name: string; args: CommandArgument[]; states: SessionState[];
   multiline: "never" | "always" | "without-argument"; summary: Explain; barrier: boolean;
+  call: CommandArgument[]; followedBy: string | null; reading: Reading; effect: Effect;
 }
 /** A target a bridge started with --demo offers (demoTargets()). */
 export interface DemoTarget { name: string; tls: "none" | "implicit"; starttls: boolean }

@@ -113,26 +113,6 @@ mod tests {
         })
     }
 
-    #[test]
-    fn seeded_locked_and_stable_uids() {
-        let s = store(10);
-        let first = s.lock("alice").unwrap();
-        assert_eq!(first.len(), SAMPLES.len());
-        for (info, (_, bytes)) in first.iter().zip(SAMPLES.iter()) {
-            assert_eq!(info.size, bytes.len() as u64);
-            assert!((1..=70).contains(&info.uid.len()));
-            assert!(info.uid.bytes().all(|b| (0x21..=0x7e).contains(&b)));
-        }
-        assert_eq!(s.lock("alice"), Err(MailstoreError::InUse));
-        s.release("alice");
-        assert_eq!(s.lock("alice").unwrap(), first);
-        s.commit("alice", &[first[0].uid.clone()]).unwrap();
-        let after = s.lock("alice").unwrap();
-        assert_eq!(after, first[1..]);
-        assert_ne!(s.lock("bob").unwrap()[0].uid, first[0].uid);
-        assert_eq!(s.secret("anyone").as_deref(), Some("pop3"));
-    }
-
     /// The demo configuration's caps reach the engine's store (whose own tests cover eviction
     /// and delivery rules in full: `popwire::server::memory`).
     #[test]
