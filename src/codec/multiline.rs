@@ -110,16 +110,17 @@ impl BodyDecoder {
             }
             self.at_line_start = false;
         }
-        // The hot loop: only a line's first octet can be a dot, so only `LF .` needs a look;
-        // memmem finds those pairs a SIMD block at a time, and the runs between them are
-        // copied whole. Bare LFs are counted over the consumed octets in one vectorised pass.
+        // The hot loop: only an LF that is followed by a dot (a line start that needs a look)
+        // or not preceded by CR (a bare LF, counted) needs any work. `next_mark` finds those a
+        // vectorised block at a time, and the runs between dotted lines are copied whole.
         let mut search = scan;
-        while let Some(found) = memchr::memmem::find(tail(input, search), b"\n.") {
-            let start = search + found + 1;
+        while let Some(lf) = next_mark(input, search, self.prev_cr) {
+            self.bare_lf += u64::from(!after_cr(input, lf, self.prev_cr));
+            let start = lf + 1;
             match self.line_start(input, start, &mut run, out) {
-                LineStart::Plain | LineStart::Stuffed => search = start + 1,
+                LineStart::Plain => search = start,
+                LineStart::Stuffed => search = start + 1,
                 LineStart::Undecided => {
-                    self.count_bare_lf(span(input, 0, start));
                     self.emit(span(input, run, start), out);
                     self.at_line_start = true;
                     self.prev_cr = false;
@@ -129,13 +130,9 @@ impl BodyDecoder {
                         finished: false,
                     };
                 }
-                LineStart::Terminator(end) => {
-                    self.count_bare_lf(span(input, 0, start));
-                    return self.finish(end);
-                }
+                LineStart::Terminator(end) => return self.finish(end),
             }
         }
-        self.count_bare_lf(input);
         self.emit(tail(input, run), out);
         if let Some(&last) = input.last() {
             self.prev_cr = last == b'\r';
@@ -146,15 +143,6 @@ impl BodyDecoder {
             consumed: len,
             finished: false,
         }
-    }
-
-    /// Counts the LFs of `consumed` (the front of this call's input) not preceded by CR, the
-    /// octet before the first being the last one of the previous call.
-    #[inline]
-    fn count_bare_lf(&mut self, consumed: &[u8]) {
-        let first = u64::from(consumed.first() == Some(&b'\n') && !self.prev_cr);
-        let later = lfs_without_cr(consumed);
-        self.bare_lf += first + later;
     }
 
     /// Looks at a line that starts at `start`: a stuffed or stray dot is dropped (RFC 1939 §3:
@@ -218,35 +206,79 @@ impl BodyDecoder {
     }
 }
 
-/// How many LFs of `bytes` after its first octet do not follow a CR. Counted 32 octet pairs at
-/// a time into per-lane u8 counters (emptied every 255 rounds), a shape that vectorises.
+/// Octets per block of [`next_mark`]'s vectorised scan.
+const BLOCK: usize = 64;
+
+/// Whether the octet before `bytes[i]` is a CR (for `i == 0`: `prev_cr`, the last octet of the
+/// previous call's input).
 #[inline]
-fn lfs_without_cr(bytes: &[u8]) -> u64 {
-    const LANES: usize = 32;
-    let after = tail(bytes, 1);
-    let mut total = 0u64;
-    let mut lanes = [0u8; LANES];
-    let mut rounds = 0u32;
-    let mut done = 0usize;
-    for (before, next) in bytes.chunks_exact(LANES).zip(after.chunks_exact(LANES)) {
-        for ((lane, &b), &a) in lanes.iter_mut().zip(before).zip(next) {
-            *lane = lane.wrapping_add(u8::from((a == b'\n') & (b != b'\r')));
-        }
-        done += LANES;
-        rounds += 1;
-        if rounds == 255 {
-            total += lanes.iter().map(|&n| u64::from(n)).sum::<u64>();
-            lanes = [0; LANES];
-            rounds = 0;
-        }
+fn after_cr(bytes: &[u8], i: usize, prev_cr: bool) -> bool {
+    match i.checked_sub(1) {
+        Some(before) => bytes.get(before) == Some(&b'\r'),
+        None => prev_cr,
     }
-    total += lanes.iter().map(|&n| u64::from(n)).sum::<u64>();
-    let rest = tail(bytes, done)
+}
+
+/// Whether `bytes[i]` is an LF that needs a look: followed by a dot, or not preceded by CR.
+#[inline]
+fn is_mark(bytes: &[u8], i: usize, prev_cr: bool) -> bool {
+    bytes.get(i) == Some(&b'\n')
+        && (!after_cr(bytes, i, prev_cr) || bytes.get(i + 1) == Some(&b'.'))
+}
+
+/// The first `i >= from` where [`is_mark`] holds. Whole blocks are tested with branch-free
+/// compares of the block against its neighbours one octet either side (a shape that
+/// vectorises); the block that holds a mark is searched in eight-octet words, and only the
+/// short tail octet by octet.
+#[inline]
+fn next_mark(bytes: &[u8], from: usize, prev_cr: bool) -> Option<usize> {
+    let mut i = from;
+    if i == 0 {
+        if is_mark(bytes, 0, prev_cr) {
+            return Some(0);
+        }
+        i = 1;
+    }
+    // From here on `i >= 1`: the window starts one octet before the block.
+    while let Some(window) = block_window(bytes, i) {
+        if let Some(at) = first_mark_in_block(window) {
+            return Some(i + at);
+        }
+        i += BLOCK;
+    }
+    (i..bytes.len()).find(|&at| is_mark(bytes, at, prev_cr))
+}
+
+/// The block at `i` with one octet either side, `bytes[i - 1..i + BLOCK + 1]`, if it is there.
+#[inline]
+fn block_window(bytes: &[u8], i: usize) -> Option<&[u8; BLOCK + 2]> {
+    tail(bytes, i.checked_sub(1)?).first_chunk::<{ BLOCK + 2 }>()
+}
+
+/// The offset of the first mark in the block of `window` (its octets after the first), if any.
+#[inline]
+fn first_mark_in_block(window: &[u8; BLOCK + 2]) -> Option<usize> {
+    let prev = window.first_chunk::<BLOCK>()?;
+    let cur = tail(window, 1).first_chunk::<BLOCK>()?;
+    let next = tail(window, 2).first_chunk::<BLOCK>()?;
+    let hit = |((&p, &c), &n): ((&u8, &u8), &u8)| (c == b'\n') & ((n == b'.') | (p != b'\r'));
+    // The common case, no mark in the block: one OR over the whole block.
+    let any = prev
         .iter()
-        .zip(tail(after, done))
-        .filter(|&(&b, &a)| a == b'\n' && b != b'\r')
-        .count();
-    total + rest as u64
+        .zip(cur)
+        .zip(next)
+        .fold(false, |acc, octets| acc | hit(octets));
+    if !any {
+        return None;
+    }
+    let mut flags = [0u8; BLOCK];
+    for (flag, octets) in flags.iter_mut().zip(prev.iter().zip(cur).zip(next)) {
+        *flag = u8::from(hit(octets));
+    }
+    flags.chunks_exact(8).enumerate().find_map(|(k, word)| {
+        let word = u64::from_le_bytes(word.try_into().ok()?);
+        (word != 0).then(|| k * 8 + word.trailing_zeros() as usize / 8)
+    })
 }
 
 /// `bytes` from `from` on (empty past the end): slicing that cannot panic.
@@ -499,13 +531,7 @@ mod tests {
 
     #[test]
     fn agrees_with_a_line_by_line_reading_at_random_splits() {
-        let mut seed = 0x2545_f491_u32;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed
-        };
+        let mut next = rng(0x2545_f491);
         for _ in 0..20_000 {
             let len = next() as usize % 40;
             let mut wire: Vec<u8> = (0..len)
@@ -522,6 +548,94 @@ mod tests {
             assert_eq!(used, consumed, "{wire:?} cut at {cuts:?}");
             assert_eq!(d.bare_lf_count(), bare, "{wire:?} cut at {cuts:?}");
             assert_eq!(d.decoded_len(), body.len() as u64);
+            assert_eq!(d.wire_len(), consumed as u64);
+        }
+    }
+
+    /// A xorshift32 generator for the randomised tests.
+    fn rng(mut seed: u32) -> impl FnMut() -> u32 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        }
+    }
+
+    #[test]
+    fn next_mark_agrees_with_an_octet_by_octet_search() {
+        // Buffers longer than a few blocks, mostly CRLF text with a few dotted lines and bare
+        // LFs, so marks fall at every offset of a block and next to its edges.
+        let mut next = rng(0x9e37_79b9);
+        for _ in 0..3_000 {
+            let len = next() as usize % (4 * BLOCK + 10);
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| match next() % 40 {
+                    0 => b'.',
+                    1 => b'\n',
+                    2..=6 => b'\r',
+                    _ => b'x',
+                })
+                .collect();
+            // Make most LFs part of CRLF, so blocks without a mark are common.
+            let bytes: Vec<u8> = bytes
+                .windows(2)
+                .map(|w| {
+                    if w[1] == b'\r' && next() % 2 == 0 {
+                        b'\n'
+                    } else {
+                        w[0]
+                    }
+                })
+                .chain(bytes.last().copied())
+                .collect();
+            for prev_cr in [false, true] {
+                for from in 0..=bytes.len() + 1 {
+                    let expected = (from..bytes.len()).find(|&i| {
+                        bytes[i] == b'\n'
+                            && (bytes.get(i + 1) == Some(&b'.')
+                                || if i == 0 {
+                                    !prev_cr
+                                } else {
+                                    bytes[i - 1] != b'\r'
+                                })
+                    });
+                    assert_eq!(
+                        next_mark(&bytes, from, prev_cr),
+                        expected,
+                        "{bytes:?} from {from} prev_cr {prev_cr}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_a_line_by_line_reading_on_long_bodies() {
+        // Bodies of many blocks, with dotted lines, bare LFs and lone CRs at every alignment,
+        // cut anywhere (inside a block, at its edges, between an LF and its dot).
+        let mut next = rng(0x0bad_cafe);
+        for _ in 0..3_000 {
+            let mut wire = Vec::new();
+            for _ in 0..next() % 12 {
+                if next() % 4 == 0 {
+                    wire.push(b'.');
+                }
+                let len = next() as usize % 90;
+                wire.extend((0..len).map(|_| b"abc.\r"[next() as usize % 5]));
+                wire.extend_from_slice(if next() % 5 == 0 { b"\n" } else { b"\r\n" });
+            }
+            wire.extend_from_slice(if next() % 3 == 0 { b".\n" } else { b".\r\n" });
+            wire.extend_from_slice(b"+OK next");
+            let (body, consumed, bare) = reference(&wire);
+            let mut cuts: Vec<usize> = (0..next() % 5)
+                .map(|_| next() as usize % wire.len())
+                .collect();
+            cuts.sort_unstable();
+            let (out, used, d) = decode_in_chunks(&wire, &cuts);
+            assert_eq!(out, body, "{wire:?} cut at {cuts:?}");
+            assert_eq!(used, consumed, "{wire:?} cut at {cuts:?}");
+            assert_eq!(d.bare_lf_count(), bare, "{wire:?} cut at {cuts:?}");
             assert_eq!(d.wire_len(), consumed as u64);
         }
     }
