@@ -4,7 +4,7 @@
 # With no bridge answering GET targets beside the page, the page uses the in-browser server
 # (simulated, in a Web Worker); ?bridge=wss://… brings a real bridge's targets back.
 #
-# dist/ holds: www/*.html, *.js, *.css, i18n/*.json; pkg/'s three wasm modules with their JS
+# dist/ holds: www/*.html, *.js, *.css, i18n/*.json, lessons/*.json; pkg/'s three wasm modules with their JS
 # glue (popwire, popwire_mail, popwire_server) and the wasm-bindgen snippets they import. Not
 # the .gz copies (a static host compresses itself) nor the .d.ts files. Every URL is relative.
 # A static host sends no CSP header, so dist/index.html gets the bridge's policy
@@ -19,9 +19,10 @@ if [ ! -f www/pkg/popwire.js ] || [ ! -f www/pkg/popwire_mail_bg.wasm ] || [ ! -
 fi
 
 rm -rf "$out"
-mkdir -p "$out/i18n" "$out/pkg"
+mkdir -p "$out/i18n" "$out/lessons" "$out/pkg"
 cp www/*.html www/*.js www/*.css "$out/"
 cp www/i18n/*.json "$out/i18n/"
+cp www/lessons/*.json "$out/lessons/"
 for name in popwire popwire_mail popwire_server; do
   cp "www/pkg/${name}.js" "www/pkg/${name}_bg.wasm" "$out/pkg/"
 done

@@ -39,7 +39,7 @@ mkdir -p target/e2e-screenshots
 rm -f target/e2e-figures.json
 export POPWIRE_E2E_HTTP="$http"
 status=0
-node --test --test-concurrency=1 tests/e2e/ || status=$?
+node --test --test-concurrency=1 ${POPWIRE_E2E_ONLY:-tests/e2e/} || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- bridge log (last 40 lines) ---" >&2
   tail -n 40 "$work/bridge.log" >&2 || true

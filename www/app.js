@@ -5,6 +5,8 @@ import { Session, loadEngine } from "./session.js";
 import { initNotice } from "./notice.js";
 import { ConnectBar } from "./connect.js";
 import { Stepper } from "./stepper.js";
+import { Guide } from "./guide.js";
+import { loadLessons } from "./lesson.js";
 import { Transcript } from "./transcript.js";
 import { CommandLine } from "./cmdline.js";
 import { Maildrop } from "./maildrop.js";
@@ -15,7 +17,9 @@ applySavedDisplay();
 
 async function main() {
   // The engine first: the modules render from its command metadata (commandTable()).
-  await Promise.all([setLanguage(initialLanguage(), { remember: false }), loadEngine()]);
+  const [, , lessons] = await Promise.all([
+    setLanguage(initialLanguage(), { remember: false }), loadEngine(), loadLessons(),
+  ]);
   initNotice();
 
   const session = new Session();
@@ -31,15 +35,23 @@ async function main() {
     selectedMessage: () => maildrop.selectedMessage(),
     topLines: () => maildrop.topLines(),
   });
+  const guide = new Guide({
+    session, stepper, connectBar, maildrop, lessons,
+    lessonId: new URLSearchParams(location.search).get("lesson"),
+  });
   const cmdline = new CommandLine({ session, connectBar });
-  document.addEventListener("popwire:selection", () => stepper.render());
-  document.addEventListener("popwire:connect-bar", () => stepper.render());
+  const rerender = () => {
+    stepper.render();
+    guide.render();
+  };
+  document.addEventListener("popwire:selection", rerender);
+  document.addEventListener("popwire:connect-bar", rerender);
   for (const id of ["user", "auth-method"]) {
-    document.getElementById(id).addEventListener("input", () => stepper.render());
+    document.getElementById(id).addEventListener("input", rerender);
   }
 
   initClassroom({
-    next: () => stepper.doNext(),
+    next: () => guide.doNext(),
     focusCommandLine: () => cmdline.focus(),
     focusTranscript: () => transcript.focus(),
     focusMaildrop: () => maildrop.focus(),

@@ -85,6 +85,12 @@ export function t(key, vars) {
   return text;
 }
 
+/** Protocol text (a command, +OK, a unique-id) isolated left-to-right inside a translated string
+ * (U+2066 LEFT-TO-RIGHT ISOLATE … U+2069 POP DIRECTIONAL ISOLATE: what <bdi dir="ltr"> does). */
+export function ltr(text) {
+  return `\u2066${text}\u2069`;
+}
+
 /** `{short, long}` of an engine explanation key in the current language, or null. */
 export function explain(key) {
   if (!key) return null;

@@ -17,7 +17,7 @@
 // - The server's side of the maildrop: locked or not, the marks, what the last UPDATE removed.
 // - When the simulated server closes the session (autologout, a fault), the page says why.
 
-import { t, formatBytes, formatNumber, onLanguageChange } from "./i18n.js";
+import { t, ltr, formatBytes, formatNumber, onLanguageChange } from "./i18n.js";
 import { showNotice } from "./notice.js";
 import { loadEngine } from "./session.js";
 import { Pop3Client, inBrowserServer } from "./pkg/popwire.js";
@@ -352,12 +352,6 @@ export class SimulatedPanel {
     if (this.lastSecond) this.#secondResult(this.lastSecond);
     if (this.lastFaults) this.#faultsNote(this.lastFaults);
   }
-}
-
-/** Protocol text (a user name, unique-ids) isolated left-to-right inside a translated string
- * (U+2066 LEFT-TO-RIGHT ISOLATE … U+2069 POP DIRECTIONAL ISOLATE: what <bdi dir="ltr"> does). */
-function ltr(text) {
-  return `\u2066${text}\u2069`;
 }
 
 /** The connection id in an in-browser transport note ("… (connection 3) …"), if any. */

@@ -1,7 +1,8 @@
 // Step by step: the state diagram (AUTHORIZATION → TRANSACTION → UPDATE, current state lit,
-// transitions animated), the "next step" guide through the canonical session, and a button
-// for each command valid now (from the engine's allowedCommands()) with its one-line
-// explanation (engine key cmd.X).
+// transitions animated) and a button for each command valid now (from the engine's
+// allowedCommands()) with its one-line explanation (engine key cmd.X); how a command is run
+// with the page's values (runButton, login, perform), which the lesson guide (guide.js) and
+// the maildrop's buttons use too.
 
 import { t, explain, onLanguageChange } from "./i18n.js";
 import { showCommandError } from "./errors.js";
@@ -10,26 +11,9 @@ import { commandTable } from "./session.js";
 
 const STATES = ["AUTHORIZATION", "TRANSACTION", "UPDATE"];
 
-/**
- * The canonical session; a step is done when the engine's transcript shows its key. A step
- * connects, logs in with the connect bar's method, or runs its command as its button does.
- */
-const STEPS = [
-  { id: "connect", key: "greeting", action: "connect" },
-  { id: "capa", key: "reply.CAPA.ok", command: "CAPA" },
-  { id: "login", key: "state.TRANSACTION", action: "login" },
-  { id: "stat", key: "reply.STAT.ok", command: "STAT" },
-  { id: "list", key: "reply.LIST.ok", command: "LIST" },
-  { id: "uidl", key: "reply.UIDL.ok", command: "UIDL" },
-  { id: "top", key: "reply.TOP.ok", command: "TOP" },
-  { id: "retr", key: "reply.RETR.ok", command: "RETR" },
-  { id: "dele", key: "reply.DELE.ok", command: "DELE" },
-  { id: "quit", key: "reply.QUIT.ok", command: "QUIT" },
-];
-
 /** A login command: one that carries the user's name or a secret (the engine's metadata). */
 function isLogin(command) {
-  return commandTable().get(command)?.args.some((a) => a.secret || a.name === "name") ?? false;
+  return commandTable().get(command)?.args.some((a) => a.secret || a.kind === "user-name") ?? false;
 }
 
 /** A login method's mechanism ("AUTH CRAM-MD5" → "CRAM-MD5"); PLAIN when it names none. */
@@ -38,7 +22,7 @@ function mechanismOf(method) {
 }
 
 /** A login method as the guide names it: its command and the one completing it ("USER + PASS"). */
-function loginLabel(method) {
+export function loginLabel(method) {
   const meta = commandTable().get(method.split(" ")[0]);
   return meta?.followedBy ? `${meta.name} + ${meta.followedBy}` : method;
 }
@@ -50,46 +34,21 @@ export class Stepper {
   constructor(ctx) {
     this.ctx = ctx;
     this.session = ctx.session;
-    this.seen = new Set();
-    this.finished = false; // QUIT completed: the whole session was walked through
     this.previousState = "CLOSED";
     this.visited = new Set();
-    this.stepsEl = document.getElementById("guide-steps");
-    this.doBtn = document.getElementById("guide-do");
     this.buttonsEl = document.getElementById("command-buttons");
     this.statesEl = document.getElementById("states");
 
     const s = this.session;
-    s.addEventListener("connecting", () => {
-      this.seen.clear();
-      this.finished = false;
-      this.visited.clear();
-    });
-    s.addEventListener("connected", () => {
-      this.seen.add("greeting");
-      this.render();
-    });
+    s.addEventListener("connecting", () => this.visited.clear());
+    s.addEventListener("connected", () => this.render());
     s.addEventListener("transcript", (e) => {
-      const key = e.detail.explain?.key;
-      if (key) this.seen.add(key);
-      if (key === "reply.QUIT.ok" && this.seen.has("state.TRANSACTION")) this.finished = true;
       if (e.detail.dir !== "client") this.renderSoon();
     });
     s.addEventListener("state", (e) => this.#onState(e.detail));
     s.addEventListener("result", () => this.renderSoon());
-    this.doBtn.addEventListener("click", () => this.doNext());
     onLanguageChange(() => this.render());
-    this.#buildSteps();
     this.render();
-  }
-
-  #buildSteps() {
-    this.stepsEl.replaceChildren();
-    for (const step of STEPS) {
-      const li = document.createElement("li");
-      li.dataset.step = step.id;
-      this.stepsEl.append(li);
-    }
   }
 
   renderSoon() {
@@ -119,16 +78,8 @@ export class Stepper {
     this.render();
   }
 
-  /** The first step not done yet (null when the session is complete). */
-  nextStep() {
-    if (this.finished) return null;
-    if (!this.session.connected) return STEPS[0];
-    return STEPS.find((s) => !this.seen.has(s.key)) ?? null;
-  }
-
   render() {
     this.#renderStates();
-    this.#renderGuide();
     this.#renderButtons();
   }
 
@@ -147,40 +98,6 @@ export class Stepper {
     document.getElementById("state-explain").textContent = ex ? ex.short : "";
   }
 
-  #renderGuide() {
-    const next = this.nextStep();
-    const n = this.ctx.selectedMessage();
-    const lines = this.ctx.topLines();
-    const { method } = this.ctx.connectBar.credentials();
-    const vars = { n, lines, method: loginLabel(method) };
-    for (const li of this.stepsEl.children) {
-      const step = STEPS.find((s) => s.id === li.dataset.step);
-      const done = this.finished || (this.session.connected && this.seen.has(step.key));
-      li.textContent = t(`guide.${step.id}.title`, vars);
-      li.classList.toggle("done", done);
-      li.classList.toggle("current", next === step);
-      if (next === step) li.setAttribute("aria-current", "step");
-      else li.removeAttribute("aria-current");
-    }
-    const box = document.getElementById("guide-current");
-    const title = box.querySelector(".guide-step-title");
-    const what = box.querySelector(".guide-what");
-    const look = box.querySelector(".guide-look span");
-    box.dataset.step = next ? next.id : "done";
-    if (!next) {
-      title.textContent = t("guide.done.title");
-      what.textContent = t("guide.done.what");
-      look.textContent = t("guide.done.look");
-      this.doBtn.textContent = t("guide.done.do");
-    } else {
-      title.textContent = t(`guide.${next.id}.title`, vars);
-      what.textContent = t(`guide.${next.id}.what`, vars);
-      look.textContent = t(`guide.${next.id}.look`, vars);
-      this.doBtn.textContent = t(`guide.${next.id}.do`, vars);
-    }
-    this.doBtn.disabled = this.ctx.connectBar.busy || (!this.session.connected && !this.ctx.connectBar.ready);
-  }
-
   #renderButtons() {
     const allowed = this.session.allowedCommands();
     document.getElementById("commands-empty").hidden = allowed.length > 0;
@@ -188,7 +105,7 @@ export class Stepper {
     const frag = document.createDocumentFragment();
     for (const command of allowed) {
       const btn = existing.get(command) ?? this.#makeButton(command);
-      btn.querySelector(".cmd").textContent = this.#preview(command);
+      btn.querySelector(".cmd").textContent = this.preview(command);
       const ex = explain(`cmd.${command}`);
       btn.querySelector(".short").textContent = ex ? ex.short : "";
       btn.title = ex ? ex.long : "";
@@ -232,7 +149,7 @@ export class Stepper {
   }
 
   /** The command line a button sends, e.g. "RETR 1", "PASS ••••": its required wire arguments. */
-  #preview(command) {
+  preview(command) {
     const args = commandTable().get(command)?.args ?? [];
     return [command, ...args.filter((a) => a.required).map((a) => this.#valueOf(a, true))].join(" ");
   }
@@ -275,19 +192,5 @@ export class Stepper {
       if ((await this.runButton(meta.name)) == null) return;
       meta = meta.followedBy ? commandTable().get(meta.followedBy) : null;
     }
-  }
-
-  /** The guide's button (and the N key). */
-  async doNext() {
-    const next = this.nextStep();
-    if (!next) {
-      // Complete: start a new session to see the update.
-      await this.ctx.connectBar.connect();
-      return;
-    }
-    if (next.action === "connect") await this.ctx.connectBar.connect();
-    else if (next.action === "login") await this.login();
-    else await this.runButton(next.command);
-    this.render();
   }
 }

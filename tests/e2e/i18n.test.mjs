@@ -27,7 +27,37 @@ const DYNAMIC = {
   "viewer.removed-": ["scripts", "handlers", "remote", "styles", "forms", "links"],
   "error.bridge.": bridgeRefusals(), // connect.js: every refusal code the engine knows
   "error.": ["state.title", "input.title", "limit.title", "protocol.title"],
+  ...lessonKeys(),
 };
+
+/** The keys guide.js builds from each lesson's data (www/lessons/): its title, its steps' texts,
+ * its questions, the hint of each kind of value read, each kind of prediction and step action. */
+function lessonKeys() {
+  const dir = path.join(www, "lessons");
+  const { lessons } = JSON.parse(readFileSync(path.join(dir, "index.json"), "utf8"));
+  const keys = { "lesson.": [] };
+  const add = (k) => keys["lesson."].push(k.replace(/^lesson\./, ""));
+  for (const id of lessons) {
+    const lesson = JSON.parse(readFileSync(path.join(dir, `${id}.json`), "utf8"));
+    const prefix = lesson.text ?? `lesson.${id}`;
+    add(`lesson.${id}.title`);
+    if (!lesson.text) add(`lesson.${id}.done`);
+    for (const step of lesson.steps) {
+      for (const f of ["title", "what", "look", "do"]) {
+        const key = `${prefix}.${step.id}.${f}`;
+        if (key.startsWith("lesson.")) add(key);
+        else (keys[""] ??= []).push(key);
+      }
+      if (step.predict) add(`lesson.predict.${step.predict}`);
+      if (step.do) add(`lesson.how-${step.do}`);
+    }
+    for (const q of lesson.questions ?? []) {
+      add(`lesson.${id}.q.${q.id}`);
+      add(`lesson.answer-unknown-${q.answer.read}`);
+    }
+  }
+  return keys;
+}
 
 function usedKeys() {
   const used = new Set();

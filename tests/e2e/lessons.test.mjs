@@ -1,0 +1,204 @@
+// Lessons (www/lessons/, issue 11): a student completes each lesson alone through the page's
+// own controls — predicting before each reply, typing commands in the command line or clicking
+// their buttons, answering questions whose answers come from their own session — on the
+// in-browser server the lesson link selects. Lesson 1 in English and Arabic, lesson 2 in
+// English and Persian (answered with Persian digits). Progress is remembered per browser.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { launch, openPage, freshUser, setUser, waitState, screenshot, ui, SCREENSHOTS } from "./helpers.mjs";
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function send(page, line) {
+  await page.fill("#cmdline", line);
+  await page.press("#cmdline", "Enter");
+}
+
+/** Picks a prediction for the current step (which must be `step`). */
+async function predict(page, step, value) {
+  await page.waitForSelector(`#guide-current[data-step="${step}"]`, { timeout: 15000 });
+  await page.check(`#guide-predict input[value="${value}"]`);
+}
+
+/** Waits until `step` is done and its prediction judged `outcome`. */
+async function judged(page, step, outcome) {
+  await page.waitForSelector(`#guide-last[data-step="${step}"][data-outcome="${outcome}"]`, { timeout: 15000 });
+}
+
+async function current(page, step) {
+  await page.waitForSelector(`#guide-current[data-step="${step}"]`, { timeout: 15000 });
+}
+
+/** Answers a question; returns the result shown. */
+async function answer(page, id, text) {
+  await page.fill(`#question-${id}`, text);
+  await page.click(`li[data-question="${id}"] button`);
+  return page.getAttribute(`li[data-question="${id}"]`, "data-result");
+}
+
+/** What the maildrop table shows of message `id`: its size in octets and its unique-id. */
+async function row(page, id) {
+  return page.evaluate((n) => {
+    const tr = document.querySelector(`#maildrop tbody tr[data-id="${n}"]`);
+    const size = tr?.querySelector(".size")?.title?.match(/[\d,٬٫.۰-۹٠-٩]+/)?.[0] ?? null;
+    return { size, uid: tr?.querySelector(".uid")?.title || null };
+  }, id);
+}
+
+/** Arabic-Indic / Persian digits → ASCII, separators dropped. */
+function ascii(text) {
+  return text.replace(/[\u0660-\u0669\u06f0-\u06f9]/g, (d) => String(d.charCodeAt(0) & 0xf)).replace(/[^\d]/g, "");
+}
+
+/** The whole page (checked by axe), and the lesson's own panel as the student sees it. */
+async function shoot(page, name) {
+  await screenshot(page, `${name}.png`);
+  const guide = page.locator("section.guide");
+  await guide.scrollIntoViewIfNeeded();
+  await guide.screenshot({ path: path.join(SCREENSHOTS, `${name}-panel.png`) });
+}
+
+async function lessonPage(lang, lesson) {
+  const page = await browser.page();
+  browser.watch.reset();
+  await openPage(page, `?lesson=${lesson}&lang=${lang}&target=in-browser`);
+  assert.equal(await page.inputValue("#target"), "in-browser", "the lesson link picks its server");
+  const user = freshUser(`lesson-${lesson}-${lang}`);
+  await setUser(page, user);
+  return { page, user };
+}
+
+/** Lesson 1, the whole session: every command typed or clicked, every prediction made. */
+async function wholeSession(lang) {
+  const { page, user } = await lessonPage(lang, "session");
+  const strings = ui(lang);
+  assert.equal(await page.textContent("#lesson-title"), strings["lesson.session.title"]);
+  assert.equal(await page.isVisible("#guide-do"), true, "the guide still offers to do a step");
+
+  await predict(page, "connect", "+OK");
+  await page.click("#connect-btn");
+  await judged(page, "connect", "right");
+  // Predicted wrong on purpose: the guide says what the answer was.
+  await predict(page, "capa", "one");
+  await send(page, "CAPA");
+  await judged(page, "capa", "wrong");
+  const feedback = await page.textContent("#guide-last .guide-feedback");
+  assert.ok(feedback.includes(strings["lesson.predict.lines-many"]), feedback);
+  await predict(page, "login", "TRANSACTION");
+  await send(page, `USER ${user}`);
+  await send(page, "PASS pop3");
+  await judged(page, "login", "right");
+  if (lang !== "en") {
+    // Protocol text inside right-to-left prose is isolated, so it reads as sent.
+    const text = await page.textContent("#guide-last .guide-feedback");
+    assert.ok(text.includes("\u2066TRANSACTION\u2069"), text);
+    assert.equal(await page.getAttribute("html", "dir"), "rtl");
+  }
+  await predict(page, "stat", "one");
+  await page.click('.command-button[data-command="STAT"]');
+  await judged(page, "stat", "right");
+  await predict(page, "list", "many");
+  await send(page, "LIST");
+  await judged(page, "list", "right");
+  await current(page, "uidl");
+  await page.click('.command-button[data-command="UIDL"]');
+  await predict(page, "top", "many");
+  await page.click('.command-button[data-command="TOP"]');
+  await judged(page, "top", "right");
+  await current(page, "retr");
+  await send(page, "RETR 1");
+  await predict(page, "dele", "one");
+  await send(page, "DELE 1");
+  await judged(page, "dele", "right");
+  // The questions, read off the session before QUIT ends it.
+  const second = await row(page, 2);
+  const first = await row(page, 1);
+  const count = await page.locator("#maildrop tbody tr").count();
+  await predict(page, "quit", "UPDATE");
+  await send(page, "QUIT");
+  await judged(page, "quit", "right");
+  await waitState(page, "CLOSED");
+  await current(page, "done");
+  assert.equal(await page.getAttribute("#lesson-status", "data-complete"), "false", "questions are left");
+
+  assert.equal(await answer(page, "count", String(count + 1)), "wrong");
+  assert.equal(await answer(page, "count", String(count)), "right");
+  assert.equal(await answer(page, "size", ascii(second.size)), "right");
+  assert.equal(await answer(page, "uid", first.uid), "right");
+  await page.waitForSelector('#lesson-status[data-complete="true"]');
+  assert.equal(await page.textContent("#lesson-status"), strings["lesson.complete"]);
+  await page.click("#lesson-index summary");
+  await page.waitForSelector('#lesson-list li[data-lesson="session"][data-progress="complete"]');
+  await shoot(page, `lesson-session-${lang}`);
+  browser.watch.assertClean();
+  await page.close();
+}
+
+/** Lesson 2, hanging up before QUIT: the marked message is found again after reconnecting. */
+async function hangUp(lang) {
+  const { page } = await lessonPage(lang, "hang-up");
+  const strings = ui(lang);
+  assert.equal(await page.textContent("#lesson-title"), strings["lesson.hang-up.title"]);
+  await current(page, "connect");
+  await page.click("#connect-btn");
+  await current(page, "login");
+  await page.click("#guide-do"); // the guide logs in for the student: no prediction asked here
+  await predict(page, "uidl", "many");
+  await send(page, "UIDL");
+  await judged(page, "uidl", "right");
+  const before = await row(page, 1);
+  assert.ok(before.uid, "UIDL filled the table");
+  await predict(page, "dele", "+OK");
+  await page.click('#maildrop tr[data-id="1"] button[data-action="DELE"]');
+  await judged(page, "dele", "right");
+  await current(page, "hangup");
+  await page.click("#disconnect-btn");
+  await waitState(page, "CLOSED");
+  await current(page, "reconnect");
+  await page.click("#connect-btn");
+  await current(page, "login2");
+  await page.click("#guide-do");
+  await predict(page, "uidl2", "many");
+  await page.click('.command-button[data-command="UIDL"]');
+  await judged(page, "uidl2", "right");
+  const after = await row(page, 1);
+  assert.equal(after.uid, before.uid, "message 1 survived the hang-up");
+  const count = await page.locator("#maildrop tbody tr").count();
+  // Answered in the page's own digits where it has them (Persian digits in Persian).
+  const digits = lang === "fa" ? String(count).replace(/\d/g, (d) => "۰۱۲۳۴۵۶۷۸۹"[d]) : String(count);
+  assert.equal(await answer(page, "count", digits), "right");
+  assert.equal(await answer(page, "uid", before.uid), "right");
+  await page.waitForSelector('#lesson-status[data-complete="true"]');
+  await shoot(page, `lesson-hang-up-${lang}`);
+  // Progress is remembered in this browser: the index says so after a reload.
+  await openPage(page, `?lesson=session&lang=${lang}`);
+  await page.click("#lesson-index summary");
+  await page.waitForSelector('#lesson-list li[data-lesson="hang-up"][data-progress="complete"]');
+  const link = await page.getAttribute('#lesson-list li[data-lesson="hang-up"] a', "href");
+  assert.equal(link, `?lesson=hang-up&lang=${lang}&target=in-browser`);
+  browser.watch.assertClean();
+  await page.close();
+}
+
+test("lesson 1, the whole session, in English: predicted, typed and clicked, answered", () => wholeSession("en"));
+test("lesson 1 in Arabic", () => wholeSession("ar"));
+test("lesson 2, hanging up before QUIT, in English", () => hangUp("en"));
+test("lesson 2 in Persian, answered in Persian digits", () => hangUp("fa"));
+
+test("pressing N through lesson 1 does every step but does not complete the lesson", async () => {
+  const { page } = await lessonPage("en", "session");
+  for (const step of ["connect", "capa", "login", "stat", "list", "uidl", "top", "retr", "dele", "quit"]) {
+    await current(page, step);
+    await page.evaluate(() => document.activeElement?.blur());
+    await page.keyboard.press("n");
+  }
+  await current(page, "done");
+  await waitState(page, "CLOSED");
+  assert.equal(await page.getAttribute("#lesson-status", "data-complete"), "false");
+  assert.equal(await page.getAttribute("#guide-last", "data-outcome"), "none", "no prediction was made");
+  await page.close();
+});

@@ -1,0 +1,310 @@
+// The lesson guide: the lesson index (each lesson a link ?lesson=ID&lang=LANG&target=…, with
+// its progress in this browser), the current lesson's steps, the step to do now — what to do,
+// how (type it, click its button), the prediction asked before the reply — then, once the
+// reply came, what it showed and whether the prediction held; the questions answered from the
+// student's own session. The guide may still do a step ("Do it for me", the N key), but a
+// lesson is complete only with every prediction made and every question answered.
+// Lessons are data (www/lessons/, lesson.js); this module renders them.
+
+import { t, ltr, formatNumber, language, onLanguageChange } from "./i18n.js";
+import { el } from "./dom.js";
+import { LessonRun, loadProgress } from "./lesson.js";
+import { loginLabel } from "./stepper.js";
+
+/** The choices of each kind of prediction; `label` is a ui key, or protocol text shown as is. */
+const PREDICTIONS = {
+  status: [{ value: "+OK" }, { value: "-ERR" }],
+  lines: [{ value: "one", label: "lesson.predict.lines-one" }, { value: "many", label: "lesson.predict.lines-many" }],
+  state: [{ value: "AUTHORIZATION" }, { value: "TRANSACTION" }, { value: "UPDATE" }],
+};
+
+/** A prediction's choice as shown: translated, or protocol text isolated left-to-right. */
+function choiceText(kind, value) {
+  const choice = PREDICTIONS[kind]?.find((c) => c.value === value);
+  return choice?.label ? t(choice.label) : ltr(value);
+}
+
+export class Guide {
+  /**
+   * @param {object} ctx { session, stepper, connectBar, maildrop, lessons, lessonId }
+   */
+  constructor(ctx) {
+    this.ctx = ctx;
+    this.session = ctx.session;
+    this.lessons = ctx.lessons;
+    this.lesson = this.lessons.find((l) => l.id === ctx.lessonId) ?? this.lessons[0];
+    this.titleEl = document.getElementById("lesson-title");
+    this.listEl = document.getElementById("lesson-list");
+    this.stepsEl = document.getElementById("guide-steps");
+    this.currentEl = document.getElementById("guide-current");
+    this.lastEl = document.getElementById("guide-last");
+    this.predictEl = document.getElementById("guide-predict");
+    this.doBtn = document.getElementById("guide-do");
+    this.questionsEl = document.getElementById("guide-questions");
+    this.statusEl = document.getElementById("lesson-status");
+    this.run = this.#newRun();
+
+    const s = this.session;
+    s.addEventListener("connecting", () => {
+      if (!this.run.current) this.run = this.#newRun(); // walked through: a new walk begins
+      this.run.connecting();
+    });
+    s.addEventListener("transcript", (e) => this.run.entry(e.detail, s.state));
+    s.addEventListener("result", (e) => this.run.result(e.detail.command, s.state));
+    s.addEventListener("closed", () => this.run.closedNow());
+    this.doBtn.addEventListener("click", () => this.doNext());
+    onLanguageChange(() => this.render());
+    this.#buildSteps();
+    this.#buildQuestions();
+    this.render();
+  }
+
+  #newRun() {
+    return new LessonRun(this.lesson, {
+      read: (spec) => this.#read(spec),
+      onChange: () => this.renderSoon(),
+    });
+  }
+
+  /** The text key prefix of the lesson's steps (lesson 1 keeps the guide's keys). */
+  get #prefix() {
+    return this.lesson.text ?? `lesson.${this.lesson.id}`;
+  }
+
+  /** A question's value as the student's session read it (the maildrop), or null. */
+  #read(spec) {
+    const m = this.ctx.maildrop;
+    const message = m.messages.get(spec.message);
+    switch (spec.read) {
+      case "count": return m.stat?.count ?? null;
+      case "size": return message?.size ?? null;
+      case "uid": return message?.uid ?? null;
+      case "listed": {
+        const listed = [...m.messages.values()].filter((x) => x.uid != null && !x.removed).length;
+        return listed || null;
+      }
+      default: return null;
+    }
+  }
+
+  #vars() {
+    const { method } = this.ctx.connectBar.credentials();
+    return {
+      n: this.ctx.maildrop.selectedMessage(),
+      lines: this.ctx.maildrop.topLines(),
+      method: loginLabel(method),
+    };
+  }
+
+  #buildSteps() {
+    this.stepsEl.replaceChildren();
+    for (const step of this.lesson.steps) {
+      const li = el("li");
+      li.dataset.step = step.id;
+      this.stepsEl.append(li);
+    }
+  }
+
+  #buildQuestions() {
+    const list = this.questionsEl.querySelector("ol");
+    list.replaceChildren();
+    const questions = this.lesson.questions ?? [];
+    this.questionsEl.hidden = questions.length === 0;
+    for (const q of questions) {
+      const li = el("li", "question");
+      li.dataset.question = q.id;
+      const label = el("label", "question-text");
+      const input = el("input");
+      input.id = `question-${q.id}`;
+      input.type = "text";
+      input.dir = "auto";
+      input.autocomplete = "off";
+      input.spellcheck = false;
+      label.htmlFor = input.id;
+      const check = el("button", "small");
+      check.type = "button";
+      const result = el("span", "question-result");
+      result.setAttribute("role", "status");
+      const submit = () => {
+        const outcome = this.run.answer(q, input.value);
+        li.dataset.result = outcome;
+        this.render();
+      };
+      check.addEventListener("click", submit);
+      input.addEventListener("keydown", (e) => {
+        if (e.key === "Enter") submit();
+      });
+      li.append(label, input, check, result);
+      list.append(li);
+    }
+  }
+
+  renderSoon() {
+    if (this.pending) return;
+    this.pending = true;
+    queueMicrotask(() => {
+      this.pending = false;
+      this.render();
+    });
+  }
+
+  render() {
+    const run = this.run;
+    const vars = this.#vars();
+    const prefix = this.#prefix;
+    this.titleEl.textContent = t(`lesson.${this.lesson.id}.title`);
+    this.#renderIndex();
+    for (const li of this.stepsEl.children) {
+      const step = this.lesson.steps.find((s) => s.id === li.dataset.step);
+      li.textContent = t(`${prefix}.${step.id}.title`, vars);
+      li.classList.toggle("done", run.isDone(step));
+      li.classList.toggle("current", run.current === step);
+      if (run.current === step) li.setAttribute("aria-current", "step");
+      else li.removeAttribute("aria-current");
+    }
+    this.#renderLast(vars);
+    this.#renderCurrent(vars);
+    this.#renderQuestions(vars);
+    this.#renderStatus();
+    this.doBtn.disabled = this.ctx.connectBar.busy || (!this.session.connected && !this.ctx.connectBar.ready);
+  }
+
+  #renderIndex() {
+    const progress = loadProgress();
+    const frag = document.createDocumentFragment();
+    for (const lesson of this.lessons) {
+      const li = el("li");
+      const a = el("a", null, t(`lesson.${lesson.id}.title`));
+      const params = new URLSearchParams({ lesson: lesson.id, lang: language() });
+      if (lesson.server) params.set("target", lesson.server);
+      a.href = `?${params}`;
+      if (lesson === this.lesson) a.setAttribute("aria-current", "page");
+      const p = progress[lesson.id];
+      const done = p?.done?.length ?? 0;
+      const status = p?.complete
+        ? t("lesson.index-complete")
+        : done ? t("lesson.index-progress", { done: formatNumber(done), total: formatNumber(lesson.steps.length) })
+        : t("lesson.index-new");
+      li.dataset.lesson = lesson.id;
+      li.dataset.progress = p?.complete ? "complete" : done ? "started" : "new";
+      li.append(a, " ", el("span", "lesson-progress", `(${status})`));
+      frag.append(li);
+    }
+    this.listEl.replaceChildren(frag);
+  }
+
+  /** The step just done: what its reply showed, and how the prediction fared. */
+  #renderLast(vars) {
+    const step = this.run.previous;
+    this.lastEl.hidden = !step;
+    if (!step) return;
+    const prefix = this.#prefix;
+    this.lastEl.dataset.step = step.id;
+    this.lastEl.querySelector(".guide-last-title").textContent = t("lesson.last", { step: t(`${prefix}.${step.id}.title`, vars) });
+    const feedback = this.lastEl.querySelector(".guide-feedback");
+    const outcome = this.run.outcome(step);
+    this.lastEl.dataset.outcome = outcome ?? "";
+    const predicted = this.run.results.get(step.id)?.predicted;
+    const actual = this.run.actual(step);
+    feedback.hidden = outcome == null;
+    if (outcome === "right") feedback.textContent = t("lesson.predict.right", { choice: choiceText(step.predict, predicted) });
+    else if (outcome === "wrong") {
+      feedback.textContent = t("lesson.predict.wrong", {
+        choice: choiceText(step.predict, predicted), actual: choiceText(step.predict, actual),
+      });
+    } else if (outcome === "none") feedback.textContent = t("lesson.predict.none", { actual: choiceText(step.predict, actual ?? "") });
+    if (outcome === "right" || outcome === "wrong") this.run.save();
+    this.lastEl.querySelector(".guide-look span").textContent = t(`${prefix}.${step.id}.look`, vars);
+  }
+
+  #renderCurrent(vars) {
+    const step = this.run.current;
+    const box = this.currentEl;
+    const title = box.querySelector(".guide-step-title");
+    const what = box.querySelector(".guide-what");
+    const how = box.querySelector(".guide-how");
+    box.dataset.step = step ? step.id : "done";
+    if (!step) {
+      title.textContent = t("guide.done.title");
+      what.textContent = this.lesson.text ? t("guide.done.what") : t(`lesson.${this.lesson.id}.done`);
+      how.textContent = this.lesson.text ? t("guide.done.look") : "";
+      this.predictEl.hidden = true;
+      this.doBtn.textContent = t("guide.done.do");
+      return;
+    }
+    const prefix = this.#prefix;
+    title.textContent = t(`${prefix}.${step.id}.title`, vars);
+    what.textContent = t(`${prefix}.${step.id}.what`, vars);
+    how.textContent = step.command
+      ? t("lesson.how-command", { command: ltr(this.ctx.stepper.preview(step.command)) })
+      : t(`lesson.how-${step.do}`, { method: ltr(vars.method) });
+    this.doBtn.textContent = t("lesson.do-for-me", { action: t(`${prefix}.${step.id}.do`, vars) });
+    this.#renderPredict(step);
+  }
+
+  #renderPredict(step) {
+    const fs = this.predictEl;
+    fs.hidden = !step.predict;
+    if (!step.predict) return;
+    fs.querySelector("legend").textContent = t(`lesson.predict.${step.predict}`);
+    const choices = fs.querySelector(".choices");
+    const chosen = this.run.predictions.get(step.id) ?? null;
+    if (choices.dataset.step !== step.id || choices.dataset.lang !== language()) {
+      choices.dataset.step = step.id;
+      choices.dataset.lang = language();
+      choices.replaceChildren();
+      for (const c of PREDICTIONS[step.predict]) {
+        const label = el("label", "choice");
+        const input = el("input");
+        input.type = "radio";
+        input.name = "prediction";
+        input.value = c.value;
+        input.addEventListener("change", () => this.run.predict(c.value));
+        const text = el("span", null, c.label ? t(c.label) : c.value);
+        if (!c.label) text.dir = "ltr";
+        label.append(input, text);
+        choices.append(label);
+      }
+    }
+    for (const input of choices.querySelectorAll("input")) input.checked = input.value === chosen;
+  }
+
+  #renderQuestions(vars) {
+    for (const li of this.questionsEl.querySelectorAll("li.question")) {
+      const q = this.lesson.questions.find((x) => x.id === li.dataset.question);
+      li.querySelector("label").textContent = t(`lesson.${this.lesson.id}.q.${q.id}`, vars);
+      li.querySelector("button").textContent = t("lesson.check");
+      const a = this.run.answers.get(q.id);
+      const result = li.querySelector(".question-result");
+      const outcome = li.dataset.result;
+      result.textContent = outcome === "right" && a?.right ? t("lesson.answer-right")
+        : outcome === "wrong" ? t("lesson.answer-wrong")
+        : outcome === "unknown" ? t(`lesson.answer-unknown-${q.answer.read}`)
+        : "";
+    }
+  }
+
+  #renderStatus() {
+    const run = this.run;
+    let text = "";
+    if (run.complete) text = t("lesson.complete");
+    else if (!run.current) {
+      const unpredicted = this.lesson.steps.some((s) => s.predict && run.results.get(s.id)?.predicted == null);
+      const unanswered = (this.lesson.questions ?? []).filter((q) => !run.answers.get(q.id)?.right).length;
+      if (unanswered) text = t("lesson.questions-left", { count: formatNumber(unanswered) });
+      else if (unpredicted) text = t("lesson.predictions-left");
+    }
+    this.statusEl.textContent = text;
+    this.statusEl.dataset.complete = String(run.complete);
+  }
+
+  /** The guide's button (and the N key): does the current step for the student. */
+  async doNext() {
+    const step = this.run.current;
+    if (!step || step.do === "connect") await this.ctx.connectBar.connect();
+    else if (step.do === "login") await this.ctx.stepper.login();
+    else if (step.do === "disconnect") this.session.close();
+    else await this.ctx.stepper.runButton(step.command);
+    this.render();
+  }
+}
