@@ -54,12 +54,17 @@ function ascii(text) {
   return text.replace(/[\u0660-\u0669\u06f0-\u06f9]/g, (d) => String(d.charCodeAt(0) & 0xf)).replace(/[^\d]/g, "");
 }
 
-/** The whole page (checked by axe), and the lesson's own panel as the student sees it. */
+/** The whole page (checked by axe), and again with the lesson guide in view. */
 async function shoot(page, name) {
   await screenshot(page, `${name}.png`);
-  const guide = page.locator("section.guide");
-  await guide.scrollIntoViewIfNeeded();
-  await guide.screenshot({ path: path.join(SCREENSHOTS, `${name}-panel.png`) });
+  // The guide sits in a column that scrolls on its own: bring it into view.
+  await page.evaluate(() => {
+    const panel = document.getElementById("session-panel");
+    const guide = document.querySelector("section.guide");
+    window.scrollTo(0, panel.getBoundingClientRect().top + window.scrollY - 8);
+    panel.scrollTop += guide.getBoundingClientRect().top - panel.getBoundingClientRect().top - 8;
+  });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-guide.png`) });
 }
 
 async function lessonPage(lang, lesson) {
