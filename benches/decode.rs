@@ -4,7 +4,9 @@
 //! (what handing over a new buffer per message costs: its pages are faulted in), [`BodyDecoder`]
 //! alone, and the whole [`Client`] path for a `RETR` with LIST's size known, without it, and
 //! streamed (`retr_stream` / `take_body`, no message-sized buffer). A memchr LF count is printed
-//! for reference: it writes nothing, so it is no ceiling.
+//! for reference: it writes nothing, so it is no ceiling. Decoding in the receive buffer
+//! ([`BodyDecoder::decode_in_place`], each chunk's body handed on from there) is printed beside
+//! its own ceiling, the same receive loop handing on each chunk undecoded.
 //!
 //! Run with `cargo bench --bench decode`. Each figure is the median of several timed runs after
 //! a warm-up; MB/s are 10^6 octets of wire body (the byte-stuffed body with its `.CRLF`) per
@@ -88,6 +90,37 @@ fn decode_body(wire: &[u8], out: &mut Vec<u8>) -> bool {
     for chunk in wire.chunks(CHUNK) {
         buf.extend_from_slice(black_box(chunk));
         let progress = decoder.decode(&buf, out);
+        buf.drain(..progress.consumed);
+        if progress.finished {
+            return true;
+        }
+    }
+    false
+}
+
+/// (r) The ceiling of (i): the receive loop alone. Each chunk is appended to the receive
+/// buffer and handed on from there undecoded (here: its length summed).
+fn receive_only(wire: &[u8]) -> usize {
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 2);
+    let mut total = 0;
+    for chunk in wire.chunks(CHUNK) {
+        buf.extend_from_slice(black_box(chunk));
+        total += black_box(&buf[..]).len();
+        buf.clear();
+    }
+    total
+}
+
+/// (i) `BodyDecoder::decode_in_place` in that receive loop: each chunk is appended to the
+/// buffer that keeps the unconsumed octets, decoded within it, its body (the front of the
+/// buffer) handed to `sink`, and the consumed octets drained. Returns whether the end was found.
+fn decode_body_in_place(wire: &[u8], mut sink: impl FnMut(&[u8])) -> bool {
+    let mut decoder = BodyDecoder::new(u64::MAX);
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 2);
+    for chunk in wire.chunks(CHUNK) {
+        buf.extend_from_slice(black_box(chunk));
+        let progress = decoder.decode_in_place(&mut buf);
+        sink(buf.get(..progress.body).unwrap_or_default());
         buf.drain(..progress.consumed);
         if progress.finished {
             return true;
@@ -195,7 +228,11 @@ fn main() {
     let client_len = client_retr(&stream, None);
     let listed_len = client_retr(&stream, Some(body.len()));
     let streamed_len = client_retr_streamed(&stream);
+    let mut in_place = Vec::with_capacity(wire.len());
+    let in_place_finished = decode_body_in_place(&wire, |piece| in_place.extend_from_slice(piece));
     if !finished
+        || !in_place_finished
+        || in_place != body
         || out != body
         || client_len != Some(body.len())
         || listed_len != client_len
@@ -239,6 +276,16 @@ fn main() {
         black_box(decode_body(black_box(&wire), &mut fresh));
         black_box(&fresh);
     });
+    let t_receive = median_time(|| {
+        black_box(receive_only(black_box(&wire)));
+    });
+    let t_in_place = median_time(|| {
+        let mut total = 0;
+        black_box(decode_body_in_place(black_box(&wire), |piece| {
+            total += black_box(piece).len();
+        }));
+        black_box(total);
+    });
     let t_client_listed = median_time(|| {
         black_box(client_retr(black_box(&stream), Some(body.len())));
     });
@@ -254,6 +301,7 @@ fn main() {
     let (a, m, m2) = (mb(t_scan), mb(t_copy), mb(t_copy_fresh));
     let (b, b2) = (mb(t_decode), mb(t_decode_grow));
     let (c, c2, c3) = (mb(t_client), mb(t_client_listed), mb(t_streamed));
+    let (r, i) = (mb(t_receive), mb(t_in_place));
     println!("median of {RUNS} runs after a warm-up, MB/s = 10^6 wire-body octets per second");
     println!("row                                              MB/s   against its baseline");
     println!("(a)  memchr LF scan (no output)              {a:9.0}");
@@ -269,6 +317,12 @@ fn main() {
     println!(
         "(b') BodyDecoder, fresh output Vec grows      {b2:9.0}   (b')/(m') = {:.2}",
         b2 / m2
+    );
+    println!("(r)  receive loop, chunks handed on undecoded {r:9.0}   the ceiling of (i)");
+    println!(
+        "(i)  BodyDecoder::decode_in_place, no output  {i:9.0}   (i)/(r)  = {:.2}, (i)/(b) = {:.2}",
+        i / r,
+        i / b
     );
     println!(
         "(c') Client LIST 1 then RETR (size known)     {c2:9.0}   (c')/(m') = {:.2}",

@@ -18,7 +18,9 @@ pub use command::{check_line, check_sasl_response, Command, CommandLine, Keyword
 pub use error::{CommandError, LimitError, ProtocolError};
 pub use line::{LineFramer, LineItem};
 pub use meta::{commands, Argument, ArgumentKind, CommandMeta, Effect, Multiline, Reading};
-pub use multiline::{stuff_body, stuff_lines, wire_marks, BodyDecoder, BodyProgress, WireMarks};
+pub use multiline::{
+    stuff_body, stuff_lines, wire_marks, BodyDecoder, BodyProgress, InPlaceProgress, WireMarks,
+};
 pub use reply::{
     encode_capa_line, encode_list_line, encode_listing, encode_stat, encode_uidl_line,
     find_apop_timestamp, parse_capa_line, parse_list_line, parse_stat, parse_uidl_line, Capability,

@@ -85,21 +85,44 @@ impl BodyDecoder {
 
     /// Decodes from the front of `input`, appending body octets to `out`.
     pub fn decode(&mut self, input: &[u8], out: &mut Vec<u8>) -> BodyProgress {
+        self.decode_into(&mut Append { input, out })
+    }
+
+    /// Decodes from the front of `buf` within `buf` itself (the receive buffer): the body
+    /// octets are moved to its front, `buf[..body]`, and no other buffer is written. Gives the
+    /// same body, counts and end as [`decode`](Self::decode) at any split; as there, the octets
+    /// from `consumed` on (at most an undecided `.` or `.\r`) must be offered again, at the
+    /// front of the next call's buffer, while `buf[body..consumed]` is left over.
+    pub fn decode_in_place(&mut self, buf: &mut [u8]) -> InPlaceProgress {
+        let mut sink = InPlace { buf, body: 0 };
+        let progress = self.decode_into(&mut sink);
+        InPlaceProgress {
+            consumed: progress.consumed,
+            body: sink.body,
+            finished: progress.finished,
+        }
+    }
+
+    /// The decoder proper, over the input that `sink` holds and keeps body runs of.
+    #[inline]
+    fn decode_into(&mut self, sink: &mut impl Sink) -> BodyProgress {
         if self.finished {
             return BodyProgress {
                 consumed: 0,
                 finished: true,
             };
         }
-        let len = input.len();
-        // Start of the run of octets not yet copied to `out`.
+        // Start of the run of octets not yet kept as body.
         let mut run = 0;
         // Where to look for the next LF.
-        let mut scan = 0;
+        let mut search = 0;
         if self.at_line_start {
-            match self.line_start(input, 0, &mut run, out) {
+            match self.line_start(sink.input(), 0) {
                 LineStart::Plain => {}
-                LineStart::Stuffed => scan = 1,
+                LineStart::Stuffed => {
+                    run = 1;
+                    search = 1;
+                }
                 LineStart::Undecided => {
                     return BodyProgress {
                         consumed: 0,
@@ -112,16 +135,22 @@ impl BodyDecoder {
         }
         // The hot loop: only an LF that is followed by a dot (a line start that needs a look)
         // or not preceded by CR (a bare LF, counted) needs any work. `next_mark` finds those a
-        // vectorised block at a time, and the runs between dotted lines are copied whole.
-        let mut search = scan;
-        while let Some(lf) = next_mark(input, search, self.prev_cr) {
-            self.bare_lf += u64::from(!after_cr(input, lf, self.prev_cr));
+        // vectorised block at a time, and the runs between dotted lines are kept whole. Runs
+        // are kept only from octets before the line start being looked at, and everything
+        // read afterwards is at or after it, so an in-place sink never overwrites what is
+        // still to be read.
+        while let Some(lf) = next_mark(sink.input(), search, self.prev_cr) {
+            self.bare_lf += u64::from(!after_cr(sink.input(), lf, self.prev_cr));
             let start = lf + 1;
-            match self.line_start(input, start, &mut run, out) {
+            match self.line_start(sink.input(), start) {
                 LineStart::Plain => search = start,
-                LineStart::Stuffed => search = start + 1,
+                LineStart::Stuffed => {
+                    self.keep(sink, run, start);
+                    run = start + 1;
+                    search = start + 1;
+                }
                 LineStart::Undecided => {
-                    self.emit(span(input, run, start), out);
+                    self.keep(sink, run, start);
                     self.at_line_start = true;
                     self.prev_cr = false;
                     self.wire += start as u64;
@@ -130,14 +159,18 @@ impl BodyDecoder {
                         finished: false,
                     };
                 }
-                LineStart::Terminator(end) => return self.finish(end),
+                LineStart::Terminator(end) => {
+                    self.keep(sink, run, start);
+                    return self.finish(end);
+                }
             }
         }
-        self.emit(tail(input, run), out);
-        if let Some(&last) = input.last() {
+        let len = sink.input().len();
+        if let Some(&last) = sink.input().last() {
             self.prev_cr = last == b'\r';
             self.at_line_start = last == b'\n';
         }
+        self.keep(sink, run, len);
         self.wire += len as u64;
         BodyProgress {
             consumed: len,
@@ -147,15 +180,10 @@ impl BodyDecoder {
 
     /// Looks at a line that starts at `start`: a stuffed or stray dot is dropped (RFC 1939 §3:
     /// the first octet of a line that begins with the termination octet is stripped), `.CRLF`
-    /// (or `.LF`) ends the body, and `.` or `.CR` at the end of the input cannot be decided yet.
+    /// (or `.LF`, a bare LF counted) ends the body, and `.` or `.CR` at the end of the input
+    /// cannot be decided yet.
     #[inline]
-    fn line_start(
-        &mut self,
-        input: &[u8],
-        start: usize,
-        run: &mut usize,
-        out: &mut Vec<u8>,
-    ) -> LineStart {
+    fn line_start(&mut self, input: &[u8], start: usize) -> LineStart {
         if input.get(start) != Some(&b'.') {
             return if start < input.len() {
                 LineStart::Plain
@@ -167,18 +195,10 @@ impl BodyDecoder {
             (None, _) | (Some(b'\r'), None) => LineStart::Undecided,
             (Some(b'\n'), _) => {
                 self.bare_lf += 1;
-                self.emit(span(input, *run, start), out);
                 LineStart::Terminator(start + 2)
             }
-            (Some(b'\r'), Some(b'\n')) => {
-                self.emit(span(input, *run, start), out);
-                LineStart::Terminator(start + 3)
-            }
-            _ => {
-                self.emit(span(input, *run, start), out);
-                *run = start + 1;
-                LineStart::Stuffed
-            }
+            (Some(b'\r'), Some(b'\n')) => LineStart::Terminator(start + 3),
+            _ => LineStart::Stuffed,
         }
     }
 
@@ -191,19 +211,85 @@ impl BodyDecoder {
         }
     }
 
+    /// Keeps the input octets `from..to` as body, counted against the cap; past the cap they
+    /// are counted and dropped.
     #[inline]
-    fn emit(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
-        if bytes.is_empty() {
+    fn keep(&mut self, sink: &mut impl Sink, from: usize, to: usize) {
+        let len = to.saturating_sub(from);
+        if len == 0 {
             return;
         }
-        self.decoded += bytes.len() as u64;
+        self.decoded += len as u64;
         if self.decoded > self.max_body {
             self.over_limit = true;
         }
         if !self.over_limit {
-            out.extend_from_slice(bytes);
+            sink.keep(from, to);
         }
     }
+}
+
+/// What [`BodyDecoder::decode_into`] reads and where the body runs it keeps go.
+trait Sink {
+    /// The input being decoded.
+    fn input(&self) -> &[u8];
+    /// Keeps `input()[from..to]` as body (`from < to`, both within the input).
+    fn keep(&mut self, from: usize, to: usize);
+}
+
+/// [`BodyDecoder::decode`]: body runs appended to a separate buffer.
+struct Append<'a> {
+    input: &'a [u8],
+    out: &'a mut Vec<u8>,
+}
+
+impl Sink for Append<'_> {
+    #[inline]
+    fn input(&self) -> &[u8] {
+        self.input
+    }
+
+    #[inline]
+    fn keep(&mut self, from: usize, to: usize) {
+        self.out.extend_from_slice(span(self.input, from, to));
+    }
+}
+
+/// [`BodyDecoder::decode_in_place`]: body runs moved to the front of the buffer, `buf[..body]`.
+/// Runs come in order and decoding only drops octets, so a run never lands after where it was.
+struct InPlace<'a> {
+    buf: &'a mut [u8],
+    body: usize,
+}
+
+impl Sink for InPlace<'_> {
+    #[inline]
+    fn input(&self) -> &[u8] {
+        self.buf
+    }
+
+    #[inline]
+    fn keep(&mut self, from: usize, to: usize) {
+        if self.body == from {
+            // Nothing dropped yet: the run is already where it belongs.
+            self.body = to;
+        } else if self.body < from && from < to && to <= self.buf.len() {
+            self.buf.copy_within(from..to, self.body);
+            self.body += to - from;
+        }
+    }
+}
+
+/// What one call to [`BodyDecoder::decode_in_place`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InPlaceProgress {
+    /// Octets of the buffer consumed; the rest must be offered again with more data.
+    pub consumed: usize,
+    /// Body octets this call decoded, now at the front of the buffer (never more than
+    /// `consumed`).
+    pub body: usize,
+    /// The terminating `.CRLF` was consumed: the body is complete.
+    pub finished: bool,
 }
 
 /// Octets per block of [`next_mark`]'s vectorised scan.
@@ -567,7 +653,7 @@ mod tests {
         // Buffers longer than a few blocks, mostly CRLF text with a few dotted lines and bare
         // LFs, so marks fall at every offset of a block and next to its edges.
         let mut next = rng(0x9e37_79b9);
-        for _ in 0..3_000 {
+        for _ in 0..1_000 {
             let len = next() as usize % (4 * BLOCK + 10);
             let bytes: Vec<u8> = (0..len)
                 .map(|_| match next() % 40 {
@@ -590,16 +676,19 @@ mod tests {
                 .chain(bytes.last().copied())
                 .collect();
             for prev_cr in [false, true] {
-                for from in 0..=bytes.len() + 1 {
-                    let expected = (from..bytes.len()).find(|&i| {
-                        bytes[i] == b'\n'
-                            && (bytes.get(i + 1) == Some(&b'.')
-                                || if i == 0 {
-                                    !prev_cr
-                                } else {
-                                    bytes[i - 1] != b'\r'
-                                })
-                    });
+                // The first mark at or after each offset, octet by octet from the back.
+                let mut expected = vec![None; bytes.len() + 2];
+                for i in (0..bytes.len()).rev() {
+                    let mark = bytes[i] == b'\n'
+                        && (bytes.get(i + 1) == Some(&b'.')
+                            || if i == 0 {
+                                !prev_cr
+                            } else {
+                                bytes[i - 1] != b'\r'
+                            });
+                    expected[i] = if mark { Some(i) } else { expected[i + 1] };
+                }
+                for (from, &expected) in expected.iter().enumerate() {
                     assert_eq!(
                         next_mark(&bytes, from, prev_cr),
                         expected,
@@ -638,6 +727,119 @@ mod tests {
             assert_eq!(d.bare_lf_count(), bare, "{wire:?} cut at {cuts:?}");
             assert_eq!(d.wire_len(), consumed as u64);
         }
+    }
+
+    /// Everything a decode over `wire` in chunks gives: (body, wire octets consumed, finished,
+    /// decoded length, wire length, bare LFs, over the cap).
+    type Outcome = (Vec<u8>, usize, bool, u64, u64, u64, bool);
+
+    /// Feeds `wire` split at `cuts` like a caller that keeps the unconsumed octets at the front
+    /// of its receive buffer, with the copying decoder or decoding in that buffer.
+    fn chunked(wire: &[u8], cuts: &[usize], max_body: u64, in_place: bool) -> Outcome {
+        let mut d = BodyDecoder::new(max_body);
+        let mut out = Vec::new();
+        let mut buf: Vec<u8> = Vec::new();
+        let (mut fed, mut consumed, mut finished) = (0, 0, false);
+        for &end in cuts.iter().chain([wire.len()].iter()) {
+            buf.extend_from_slice(&wire[fed..end]);
+            fed = end;
+            let (used, done) = if in_place {
+                let p = d.decode_in_place(&mut buf);
+                assert!(p.body <= p.consumed && p.consumed <= buf.len());
+                out.extend_from_slice(&buf[..p.body]);
+                (p.consumed, p.finished)
+            } else {
+                let p = d.decode(&buf, &mut out);
+                (p.consumed, p.finished)
+            };
+            consumed += used;
+            buf.drain(..used);
+            if done {
+                finished = true;
+                break;
+            }
+        }
+        let counts = (d.decoded_len(), d.wire_len(), d.bare_lf_count());
+        (
+            out,
+            consumed,
+            finished,
+            counts.0,
+            counts.1,
+            counts.2,
+            d.is_over_limit(),
+        )
+    }
+
+    #[test]
+    fn in_place_gives_what_the_copying_decoder_gives_at_every_split() {
+        let mut next = rng(0x5eed_1234);
+        let mut wires: Vec<Vec<u8>> = [
+            &b"a\r\n..b\r\n.\r\n"[..],
+            b"..\r\n...\r\nplain\r\n..x\r\n.\r\n+OK",
+            b".\rx\r\n.\r\n",
+            b"a\nb\r\n..c\n.\n",
+            b"no terminator\r\n..yet\r\n.",
+            b".\r\n",
+        ]
+        .iter()
+        .map(|w| w.to_vec())
+        .collect();
+        for _ in 0..30 {
+            // Long enough for the block scan, with dotted lines and bare LFs.
+            let mut wire = Vec::new();
+            for _ in 0..next() % 8 {
+                if next() % 3 == 0 {
+                    wire.push(b'.');
+                }
+                let len = next() as usize % 80;
+                wire.extend((0..len).map(|_| b"ab.\r"[next() as usize % 4]));
+                wire.extend_from_slice(if next() % 4 == 0 { b"\n" } else { b"\r\n" });
+            }
+            wire.extend_from_slice(b".\r\nNEXT");
+            wires.push(wire);
+        }
+        for wire in &wires {
+            for max_body in [u64::MAX, 0, 5, 40] {
+                for cut in 0..=wire.len() {
+                    let cuts = [cut];
+                    let copied = chunked(wire, &cuts, max_body, false);
+                    let in_place = chunked(wire, &cuts, max_body, true);
+                    assert_eq!(in_place, copied, "{wire:?} cut at {cut}, cap {max_body}");
+                }
+                for _ in 0..20 {
+                    let mut cuts: Vec<usize> = (0..1 + next() % 6)
+                        .map(|_| next() as usize % (wire.len() + 1))
+                        .collect();
+                    cuts.sort_unstable();
+                    let copied = chunked(wire, &cuts, max_body, false);
+                    let in_place = chunked(wire, &cuts, max_body, true);
+                    assert_eq!(in_place, copied, "{wire:?} cut at {cuts:?}, cap {max_body}");
+                }
+            }
+        }
+        // And the copying decoder is the line-by-line reading.
+        let wire = &wires[1];
+        let (body, consumed, _) = reference(wire);
+        let (out, used, finished, ..) = chunked(wire, &[], u64::MAX, true);
+        assert_eq!((out, used, finished), (body, consumed, true));
+    }
+
+    #[test]
+    fn in_place_leaves_the_undecided_octets_and_stops_after_the_end() {
+        let mut d = BodyDecoder::new(u64::MAX);
+        let mut buf = b"a\r\n..b\r\n.".to_vec();
+        let p = d.decode_in_place(&mut buf);
+        assert_eq!((p.consumed, p.body, p.finished), (8, 7, false));
+        assert_eq!(&buf[..p.body], b"a\r\n.b\r\n");
+        assert_eq!(&buf[p.consumed..], b".");
+        let mut buf = b".\r\n+OK".to_vec();
+        let p = d.decode_in_place(&mut buf);
+        assert_eq!((p.consumed, p.body, p.finished), (3, 0, true));
+        assert_eq!(&buf[p.consumed..], b"+OK");
+        let p = d.decode_in_place(&mut buf[3..]);
+        assert_eq!((p.consumed, p.body, p.finished), (0, 0, true));
+        assert_eq!(d.wire_len(), 11);
     }
 
     #[test]
