@@ -24,6 +24,20 @@ function choiceText(kind, value) {
   return choice?.label ? t(choice.label) : ltr(value);
 }
 
+/** The largest message LIST told of, or null. */
+function largest(maildrop) {
+  let best = null;
+  for (const m of maildrop.messages.values()) if (m.size != null && (!best || m.size > best.size)) best = m;
+  return best;
+}
+
+/** Presses a control of the page a step names (a button, or a checkbox not yet ticked). */
+function press(id) {
+  const control = id && document.getElementById(id);
+  if (!control || (control.type === "checkbox" && control.checked)) return;
+  control.click();
+}
+
 export class Guide {
   /**
    * @param {object} ctx { session, stepper, connectBar, maildrop, lessons, lessonId }
@@ -52,6 +66,7 @@ export class Guide {
     s.addEventListener("transcript", (e) => this.run.entry(e.detail, s.state));
     s.addEventListener("result", (e) => this.run.result(e.detail.command, s.state));
     s.addEventListener("closed", () => this.run.closedNow());
+    s.addEventListener("connect-failed", (e) => this.run.connectFailed(e.detail.error));
     this.doBtn.addEventListener("click", () => this.doNext());
     onLanguageChange(() => this.render());
     this.#buildSteps();
@@ -79,6 +94,8 @@ export class Guide {
       case "count": return m.stat?.count ?? null;
       case "size": return message?.size ?? null;
       case "uid": return message?.uid ?? null;
+      case "largest": return largest(m)?.id ?? null;
+      case "largest-size": return largest(m)?.size ?? null;
       case "listed": {
         const listed = [...m.messages.values()].filter((x) => x.uid != null && !x.removed).length;
         return listed || null;
@@ -301,9 +318,11 @@ export class Guide {
   /** The guide's button (and the N key): does the current step for the student. */
   async doNext() {
     const step = this.run.current;
+    press(step?.press);
     if (!step || step.do === "connect") await this.ctx.connectBar.connect();
     else if (step.do === "login") await this.ctx.stepper.login();
     else if (step.do === "disconnect") this.session.close();
+    else if (step.do === "press") { /* pressed above */ }
     else await this.ctx.stepper.runButton(step.command);
     this.render();
   }

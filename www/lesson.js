@@ -90,6 +90,21 @@ export class LessonRun {
     this.#advance();
   }
 
+  /**
+   * connect() failed: a connection was tried and closed at once. A "server" error there is the
+   * greeting's -ERR (the only reply before a session has a transcript): seen as greeting.err.
+   */
+  connectFailed(error) {
+    this.closed = true;
+    const key = error?.explain?.key;
+    if (key) this.seen.add(key);
+    if (error?.kind === "server") {
+      this.seen.add("greeting").add("greeting.err");
+      this.replies.set("greeting", { status: "-ERR", body: false, complete: true });
+    }
+    this.#advance();
+  }
+
   closedNow() {
     this.closed = true;
     this.#advance();
@@ -146,7 +161,8 @@ export class LessonRun {
   #holds(step) {
     const c = step.check;
     if (c.new && this.connection <= this.stepStarted) return false;
-    if (c.seen && !this.seen.has(c.seen)) return false;
+    // `seen`: one key, or a list of which any will do.
+    if (c.seen && ![c.seen].flat().some((k) => this.seen.has(k))) return false;
     if (c.notSeen && this.seen.has(c.notSeen)) return false;
     if (c.closed && !this.closed) return false;
     return true;

@@ -12,6 +12,8 @@
 //    CustomEvent whose `detail` is:
 //      connecting  { bridge, target, timeoutMs }   before Pop3Client.connect()
 //      connected   { greeting, tls, target }       after the greeting
+//      connect-failed { error }                    connect() rejected (an -ERR greeting: a
+//                                                  "server" error, before any transcript)
 //      transcript  TranscriptEntry                 every engine entry, in order (the entries
 //                                                  made before connect() resolved come first)
 //      state       SessionState                    every state change (and once on connect)
@@ -19,7 +21,8 @@
 //      progress    Progress                        a multi-line reply streams
 //      command     { command, args, raw }          a typed (run) or raw (send) command starts
 //      result      { command, args, raw, ok, value | error }   ... and its outcome
-//    Listeners: transcript.js (connecting, transcript, progress, result, closed), maildrop.js
+//    Listeners: guide.js (connecting, connect-failed, transcript, result, closed),
+//    transcript.js (connecting, transcript, progress, result, closed), maildrop.js
 //    (connecting, transcript, state, result, closed), stepper.js (connecting, connected,
 //    transcript, state, result), cmdline.js (state, result), connect.js (state); `command` has
 //    none today. Events of an older connection are dropped (`generation`).
@@ -128,6 +131,7 @@ export class Session extends EventTarget {
       client = await Pop3Client.connect({ bridge, target, timeoutMs, maxBodyBytes: FETCH_MAX });
     } catch (error) {
       error.elapsedMs = performance.now() - started;
+      if (generation === this.generation) this.emit("connect-failed", { error });
       throw error;
     }
     this.client = client;

@@ -1,8 +1,9 @@
 // Lessons (www/lessons/, issue 11): a student completes each lesson alone through the page's
 // own controls — predicting before each reply, typing commands in the command line or clicking
-// their buttons, answering questions whose answers come from their own session — on the
-// in-browser server the lesson link selects. Lesson 1 in English and Arabic, lesson 2 in
-// English and Persian (answered with Persian digits). Progress is remembered per browser.
+// their buttons and the Simulated server's controls, answering questions whose answers come
+// from their own session — on the in-browser server the lesson link selects. Every lesson in
+// English; three each in Arabic (1, 4, 10) and Persian (2, answered in Persian digits, 4, 10).
+// Progress is remembered per browser.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -47,6 +48,27 @@ async function row(page, id) {
     const size = tr?.querySelector(".size")?.title?.match(/[\d,٬٫.۰-۹٠-٩]+/)?.[0] ?? null;
     return { size, uid: tr?.querySelector(".uid")?.title || null };
   }, id);
+}
+
+/**
+ * Asserts that `token` (protocol text such as "+OK") is displayed as sent inside the element's
+ * text: each character laid out to the right of the one before, whatever the page's direction.
+ */
+async function displayedAsSent(page, selector, token) {
+  const xs = await page.evaluate(([sel, tok]) => {
+    const el = document.querySelector(sel);
+    const node = [...el.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.data.includes(tok));
+    if (!node) return null;
+    const at = node.data.indexOf(tok);
+    return [...tok].map((_, i) => {
+      const range = document.createRange();
+      range.setStart(node, at + i);
+      range.setEnd(node, at + i + 1);
+      return range.getBoundingClientRect().left;
+    });
+  }, [selector, token]);
+  assert.ok(xs, `${token} is not in ${selector}`);
+  for (let i = 1; i < xs.length; i++) assert.ok(xs[i] > xs[i - 1], `${token} is displayed out of order in ${selector}: ${xs}`);
 }
 
 /** Arabic-Indic / Persian digits → ASCII, separators dropped. */
@@ -153,6 +175,8 @@ async function hangUp(lang) {
   await current(page, "login");
   await page.click("#guide-do"); // the guide logs in for the student: no prediction asked here
   await predict(page, "uidl", "many");
+  // The login's explanation: "+OK: …", in a right-to-left language too.
+  await displayedAsSent(page, "#guide-last .guide-look span", "+OK");
   await send(page, "UIDL");
   await judged(page, "uidl", "right");
   const before = await row(page, 1);
@@ -189,10 +213,79 @@ async function hangUp(lang) {
   await page.close();
 }
 
+/** The largest message in the maildrop table: its number and size in octets. */
+async function largestRow(page) {
+  const rows = await page.evaluate(() => [...document.querySelectorAll("#maildrop tbody tr")].map((tr) => ({
+    id: tr.dataset.id, size: tr.querySelector(".size")?.title ?? "",
+  })));
+  return rows.map((r) => ({ id: r.id, size: Number(ascii(r.size)) })).sort((a, b) => b.size - a.size)[0];
+}
+
+/** Lesson 4, TOP to peek: the largest message is judged from its headers, never downloaded. */
+async function peek(lang) {
+  const { page } = await lessonPage(lang, "peek");
+  await current(page, "connect");
+  await page.click("#connect-btn");
+  await current(page, "login");
+  await page.click("#guide-do");
+  await predict(page, "list", "many");
+  await send(page, "LIST");
+  await judged(page, "list", "right");
+  const big = await largestRow(page);
+  assert.ok(big.size > 500_000, `the largest is ${big.size} octets`);
+  await predict(page, "top", "many");
+  await send(page, `TOP ${big.id} 0`);
+  await judged(page, "top", "right");
+  await current(page, "decide");
+  await send(page, `DELE ${big.id}`);
+  await current(page, "done");
+  const retrs = await page.locator('#transcript .row[data-key="reply.RETR.ok"]').count();
+  assert.equal(retrs, 0, "the large message was never downloaded");
+  assert.equal(await answer(page, "largest", String(Number(big.id) + 1)), "wrong");
+  assert.equal(await answer(page, "largest", big.id), "right");
+  assert.equal(await answer(page, "size", String(big.size)), "right");
+  await page.waitForSelector('#lesson-status[data-complete="true"]');
+  await shoot(page, `lesson-peek-${lang}`);
+  browser.watch.assertClean();
+  await page.close();
+}
+
+/** Lesson 10, when servers break the rules: bare LF, autologout, an -ERR greeting. */
+async function broken(lang) {
+  const { page } = await lessonPage(lang, "broken");
+  await current(page, "connect");
+  await page.click("#connect-btn");
+  await current(page, "login");
+  await page.click("#guide-do");
+  await predict(page, "barelf", "+OK");
+  await page.check("#sim-bare-lf");
+  await send(page, "LIST");
+  await judged(page, "barelf", "right");
+  await current(page, "autologout");
+  await page.click("#sim-advance-10");
+  await waitState(page, "CLOSED");
+  await predict(page, "greeting", "-ERR");
+  await page.click("#sim-err-greeting");
+  await page.click("#connect-btn");
+  await judged(page, "greeting", "right");
+  await displayedAsSent(page, "#guide-last .guide-look span", "-ERR");
+  await displayedAsSent(page, "#guide-last .guide-feedback", "-ERR");
+  await current(page, "done");
+  await page.waitForSelector('#lesson-status[data-complete="true"]');
+  await shoot(page, `lesson-broken-${lang}`);
+  await page.close();
+}
+
 test("lesson 1, the whole session, in English: predicted, typed and clicked, answered", () => wholeSession("en"));
 test("lesson 1 in Arabic", () => wholeSession("ar"));
 test("lesson 2, hanging up before QUIT, in English", () => hangUp("en"));
 test("lesson 2 in Persian, answered in Persian digits", () => hangUp("fa"));
+test("lesson 4, TOP to peek, in English", () => peek("en"));
+test("lesson 4 in Arabic", () => peek("ar"));
+test("lesson 4 in Persian", () => peek("fa"));
+test("lesson 10, when servers break the rules, in English", () => broken("en"));
+test("lesson 10 in Arabic", () => broken("ar"));
+test("lesson 10 in Persian", () => broken("fa"));
 
 test("pressing N through lesson 1 does every step but does not complete the lesson", async () => {
   const { page } = await lessonPage("en", "session");
