@@ -35,11 +35,11 @@ async function main() {
     selectedMessage: () => maildrop.selectedMessage(),
     topLines: () => maildrop.topLines(),
   });
+  const cmdline = new CommandLine({ session, connectBar });
   const guide = new Guide({
-    session, stepper, connectBar, maildrop, lessons,
+    session, stepper, connectBar, maildrop, cmdline, lessons,
     lessonId: new URLSearchParams(location.search).get("lesson"),
   });
-  const cmdline = new CommandLine({ session, connectBar });
   const rerender = () => {
     stepper.render();
     guide.render();

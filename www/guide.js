@@ -10,6 +10,7 @@ import { t, ltr, formatNumber, language, onLanguageChange } from "./i18n.js";
 import { el } from "./dom.js";
 import { LessonRun, loadProgress } from "./lesson.js";
 import { loginLabel } from "./stepper.js";
+import { saslResponse } from "./session.js";
 
 /** The choices of each kind of prediction; `label` is a ui key, or protocol text shown as is. */
 const PREDICTIONS = {
@@ -31,11 +32,13 @@ function largest(maildrop) {
   return best;
 }
 
-/** Presses a control of the page a step names (a button, or a checkbox not yet ticked). */
-function press(id) {
-  const control = id && document.getElementById(id);
-  if (!control || (control.type === "checkbox" && control.checked)) return;
-  control.click();
+/** Presses the controls of the page a step names (buttons shown, checkboxes not yet ticked). */
+function press(ids) {
+  for (const id of [ids ?? []].flat()) {
+    const control = document.getElementById(id);
+    if (!control || control.hidden || (control.type === "checkbox" && control.checked)) continue;
+    control.click();
+  }
 }
 
 export class Guide {
@@ -67,6 +70,7 @@ export class Guide {
     s.addEventListener("result", (e) => this.run.result(e.detail.command, s.state));
     s.addEventListener("closed", () => this.run.closedNow());
     s.addEventListener("connect-failed", (e) => this.run.connectFailed(e.detail.error));
+    document.addEventListener("popwire:second-client", (e) => this.run.secondClient(e.detail));
     this.doBtn.addEventListener("click", () => this.doNext());
     onLanguageChange(() => this.render());
     this.#buildSteps();
@@ -94,6 +98,7 @@ export class Guide {
       case "count": return m.stat?.count ?? null;
       case "size": return message?.size ?? null;
       case "uid": return message?.uid ?? null;
+      case "second-code": return this.run.secondCode ?? null;
       case "largest": return largest(m)?.id ?? null;
       case "largest-size": return largest(m)?.size ?? null;
       case "listed": {
@@ -315,6 +320,16 @@ export class Guide {
     this.statusEl.dataset.complete = String(run.complete);
   }
 
+  /** Answers the pending SASL challenge as the command line's fill button would (the engine's
+   * SASL client, with the connect bar's credentials). */
+  async #saslResponse() {
+    if (!this.session.saslPending) return;
+    const { user, password, method } = this.ctx.connectBar.credentials();
+    const mechanism = this.ctx.cmdline?.mechanism ?? method.split(" ")[1] ?? "PLAIN";
+    const line = saslResponse(mechanism, user, password, this.session.challengeStep, this.session.challenge?.bytes);
+    await this.ctx.stepper.perform("RAW", line);
+  }
+
   /** The guide's button (and the N key): does the current step for the student. */
   async doNext() {
     const step = this.run.current;
@@ -323,6 +338,7 @@ export class Guide {
     else if (step.do === "login") await this.ctx.stepper.login();
     else if (step.do === "disconnect") this.session.close();
     else if (step.do === "press") { /* pressed above */ }
+    else if (step.do === "sasl") await this.#saslResponse();
     else await this.ctx.stepper.runButton(step.command);
     this.render();
   }

@@ -105,6 +105,15 @@ export class LessonRun {
     this.#advance();
   }
 
+  /** The Simulated server's second client logged in (`ok`) or was refused with `code`:
+   * seen as `second.ok` or `second.<code>` (e.g. second.IN-USE); its reply is "second". */
+  secondClient({ ok, code }) {
+    this.seen.add(ok ? "second.ok" : `second.${code ?? "err"}`);
+    if (!ok && code) this.secondCode = code;
+    this.replies.set("second", { status: ok ? "+OK" : "-ERR", body: false, complete: true });
+    this.#advance();
+  }
+
   closedNow() {
     this.closed = true;
     this.#advance();
@@ -190,7 +199,7 @@ export class LessonRun {
     const p = step.predict;
     if (!p) return null;
     if (p === "state") return this.results.get(step.id)?.state ?? null;
-    const r = this.replies.get(step.command ?? "greeting");
+    const r = this.replies.get(step.command ?? step.reply ?? "greeting");
     if (!r || !r.complete) return null;
     return p === "status" ? r.status : r.body ? "many" : "one";
   }

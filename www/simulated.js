@@ -23,6 +23,11 @@ import { loadEngine } from "./session.js";
 import { Pop3Client, inBrowserServer } from "./pkg/popwire.js";
 import { el } from "./dom.js";
 
+/** Tells the page how the second client's login went (popwire:second-client; lessons listen). */
+function secondLogin(detail) {
+  document.dispatchEvent(new CustomEvent("popwire:second-client", { detail }));
+}
+
 /** The target name of the in-browser server in the connect bar and the API. */
 export const IN_BROWSER = "in-browser";
 
@@ -246,7 +251,9 @@ export class SimulatedPanel {
       await client.user(user || "student");
       await client.pass(password);
       this.#secondResult(["sim.second-in", { line: ltr("+OK") }]);
+      secondLogin({ ok: true, code: null });
     } catch (error) {
+      secondLogin({ ok: false, code: error?.code ?? null });
       this.#secondResult(error?.code === "IN-USE"
         ? ["sim.second-in-use", { line: ltr("-ERR [IN-USE]") }]
         : ["sim.second-refused", { error: ltr(error?.message || "") }]);

@@ -2,7 +2,7 @@
 // own controls — predicting before each reply, typing commands in the command line or clicking
 // their buttons and the Simulated server's controls, answering questions whose answers come
 // from their own session — on the in-browser server the lesson link selects. Every lesson in
-// English; three each in Arabic (1, 4, 10) and Persian (2, answered in Persian digits, 4, 10).
+// English; in Arabic lessons 1, 4, 5 and 10, in Persian 2 (answered in Persian digits), 4, 8, 10.
 // Progress is remembered per browser.
 
 import { test, before, after } from "node:test";
@@ -276,6 +276,55 @@ async function broken(lang) {
   await page.close();
 }
 
+/** Lesson 5, one client at a time: the second client gets [IN-USE], then gets in after QUIT. */
+async function lock(lang) {
+  const { page } = await lessonPage(lang, "lock");
+  await current(page, "connect");
+  await page.click("#connect-btn");
+  await current(page, "login");
+  await page.click("#guide-do");
+  await predict(page, "second", "-ERR");
+  await page.click("#sim-second");
+  await judged(page, "second", "right");
+  await predict(page, "quit", "UPDATE");
+  await page.click('.command-button[data-command="QUIT"]');
+  await judged(page, "quit", "right");
+  await predict(page, "again", "+OK");
+  await page.click("#sim-second-close");
+  await page.click("#sim-second");
+  await judged(page, "again", "right");
+  await current(page, "done");
+  assert.equal(await answer(page, "code", "AUTH"), "wrong");
+  assert.equal(await answer(page, "code", "in-use"), "right", "answered in any case");
+  await page.waitForSelector('#lesson-status[data-complete="true"]');
+  await shoot(page, `lesson-lock-${lang}`);
+  await page.click("#sim-second-close");
+  browser.watch.assertClean();
+  await page.close();
+}
+
+/** Lesson 8, SASL by hand: AUTH PLAIN, the "+" challenge, the base64 response typed. */
+async function sasl(lang) {
+  const { page, user } = await lessonPage(lang, "sasl");
+  await current(page, "connect");
+  await page.click("#connect-btn");
+  await predict(page, "capa", "many");
+  await send(page, "CAPA");
+  await judged(page, "capa", "right");
+  await current(page, "auth");
+  await send(page, "AUTH PLAIN");
+  await predict(page, "response", "TRANSACTION");
+  // Computed here, independently of the page: base64 of NUL user NUL password (RFC 4616).
+  await send(page, Buffer.from(`\0${user}\0pop3`).toString("base64"));
+  await judged(page, "response", "right");
+  await waitState(page, "TRANSACTION");
+  await current(page, "done");
+  await page.waitForSelector('#lesson-status[data-complete="true"]');
+  await shoot(page, `lesson-sasl-${lang}`);
+  browser.watch.assertClean();
+  await page.close();
+}
+
 test("lesson 1, the whole session, in English: predicted, typed and clicked, answered", () => wholeSession("en"));
 test("lesson 1 in Arabic", () => wholeSession("ar"));
 test("lesson 2, hanging up before QUIT, in English", () => hangUp("en"));
@@ -283,6 +332,10 @@ test("lesson 2 in Persian, answered in Persian digits", () => hangUp("fa"));
 test("lesson 4, TOP to peek, in English", () => peek("en"));
 test("lesson 4 in Arabic", () => peek("ar"));
 test("lesson 4 in Persian", () => peek("fa"));
+test("lesson 5, one client at a time, in English", () => lock("en"));
+test("lesson 5 in Arabic", () => lock("ar"));
+test("lesson 8, SASL by hand, in English", () => sasl("en"));
+test("lesson 8 in Persian", () => sasl("fa"));
 test("lesson 10, when servers break the rules, in English", () => broken("en"));
 test("lesson 10 in Arabic", () => broken("ar"));
 test("lesson 10 in Persian", () => broken("fa"));
