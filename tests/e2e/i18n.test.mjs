@@ -100,6 +100,33 @@ test("ar and fa have exactly the English keys, the same placeholders, and no Eng
   }
 });
 
+/** Every string of a language file, explanations and ui alike, with its key path. */
+function strings(lang) {
+  const out = [];
+  const walk = (v, at) => {
+    if (typeof v === "string") out.push([at, v]);
+    else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, at ? `${at}.${k}` : k);
+  };
+  walk(JSON.parse(readFileSync(path.join(www, "i18n", `${lang}.json`), "utf8")), "");
+  return out;
+}
+
+test("protocol text inside Arabic and Persian is isolated left-to-right (U+2066 … U+2069)", () => {
+  // The runs that reorder in right-to-left text: +OK / -ERR with a response code, an APOP
+  // timestamp, a response code alone (scripts/isolate-rtl.py isolates them).
+  const run = /[+-](?:OK|ERR)(?: \[[A-Z][A-Z/-]*\])?|<[^<>\s]+>|\[[A-Z][A-Z/-]*\]/g;
+  for (const lang of ["ar", "fa"]) {
+    const bare = [];
+    for (const [key, text] of strings(lang)) {
+      if (!/[\u0600-\u06FF]/.test(text)) continue;
+      const outside = text.replace(/\u2066[^\u2069]*\u2069/g, "");
+      const found = outside.match(run);
+      if (found) bare.push(`${key}: ${found.join(" ")}`);
+    }
+    assert.deepEqual(bare, [], `${lang}: protocol text not isolated (run scripts/isolate-rtl.py)`);
+  }
+});
+
 test("no unused ui keys", () => {
   const used = usedKeys();
   const unused = Object.keys(en).filter((k) => !used.has(k));

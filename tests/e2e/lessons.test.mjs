@@ -109,6 +109,12 @@ async function wholeSession(lang) {
   await predict(page, "connect", "+OK");
   await page.click("#connect-btn");
   await judged(page, "connect", "right");
+  if (lang !== "en") {
+    // The greeting's explanation: its example timestamp displays as sent in right-to-left prose.
+    await page.click('#transcript .row[data-key="greeting.apop"]');
+    await page.waitForSelector('#explain-panel .explain-body[data-key="greeting.apop"]');
+    await displayedAsSent(page, "#explain-panel .explain-long", "<1896.697170952@host>");
+  }
   // Predicted wrong on purpose: the guide says what the answer was.
   await predict(page, "capa", "one");
   await send(page, "CAPA");
