@@ -180,7 +180,7 @@ const TABLE: &[(&str, &str)] = &[
     // Capabilities (CAPA tags).
     ("capa.TOP", "RFC 2449 §6.1"),
     ("capa.USER", "RFC 2449 §6.2"),
-    ("capa.SASL", "RFC 5034 §6"),
+    ("capa.SASL", "RFC 5034 §3"),
     ("capa.RESP-CODES", "RFC 2449 §6.4"),
     ("capa.LOGIN-DELAY", "RFC 2449 §6.5"),
     ("capa.PIPELINING", "RFC 2449 §6.6"),
@@ -200,7 +200,7 @@ const TABLE: &[(&str, &str)] = &[
     ("warn.bad-listing", "RFC 1939 §5"),
     // Events.
     ("info.tls", "RFC 2595 §4"),
-    ("info.tls-implicit", "RFC 8314 §3.3"),
+    ("info.tls-implicit", "RFC 8314 §3.1"),
     ("info.capa-reset", "RFC 2595 §4"),
     ("info.pipelining", "RFC 2449 §6.6"),
     ("info.utf8", "RFC 6856 §2"),
