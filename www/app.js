@@ -8,6 +8,7 @@ import { Stepper } from "./stepper.js";
 import { Guide } from "./guide.js";
 import { loadLessons } from "./lesson.js";
 import { Transcript } from "./transcript.js";
+import { SequenceView } from "./sequence-view.js";
 import { CommandLine } from "./cmdline.js";
 import { Maildrop } from "./maildrop.js";
 import { Viewer } from "./viewer.js";
@@ -29,6 +30,7 @@ async function main() {
   const perform = (command, ...args) => stepper.perform(command, ...args);
   const maildrop = new Maildrop({ session, perform, onMessage: (msg) => viewer.show(msg) });
   const transcript = new Transcript({ session, sizeOf: (id) => maildrop.sizeOf(id) });
+  new SequenceView(transcript);
   stepper = new Stepper({
     session,
     connectBar,
