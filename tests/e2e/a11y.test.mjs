@@ -1,7 +1,9 @@
 // WCAG 2.1 AA with axe-core on every screen of a session, in English, Arabic and Persian and in
 // both themes: the page before connecting, a logged-in session with the maildrop listed, a
 // message in the viewer (text and HTML tabs), the explanation panel, the help dialog, an error
-// notice, a message marked and then removed in UPDATE, and the end of the session. (Every screenshot of the other tests is checked too:
+// notice, a message marked and then removed in UPDATE, the end of the session, the lesson
+// guide (index, a prediction asked and judged, a question answered) and the sequence diagram.
+// (Every screenshot of the other tests is checked too:
 // helpers.mjs's screenshot() runs assertAccessible.)
 
 import { test, before, after } from "node:test";
@@ -40,7 +42,14 @@ for (const lang of ["en", "ar", "fa"]) {
 
       await setUser(page, freshUser(`a11y-${lang}-${theme}`));
       await page.click("#connect-btn");
+      // The lesson guide: its index open, a prediction asked before CAPA.
+      await page.waitForSelector('#guide-current[data-step="capa"]');
+      await page.click("#lesson-index summary");
+      await page.check('#guide-predict input[value="many"]');
+      await assertAccessible(page, "the lesson index and a prediction");
       await guide(page, "capa");
+      await page.waitForSelector('#guide-last[data-step="capa"][data-outcome="right"]');
+      await assertAccessible(page, "a prediction judged");
       await guide(page, "login");
       await waitState(page, "TRANSACTION");
       for (const command of ["LIST", "UIDL"]) {
@@ -75,6 +84,14 @@ for (const lang of ["en", "ar", "fa"]) {
       await waitState(page, "CLOSED");
       await page.waitForSelector("#maildrop tr.removed");
       await assertAccessible(page, "the closed session, a message removed in UPDATE");
+      await page.fill("#question-count", "999");
+      await page.click('li[data-question="count"] button');
+      await page.waitForSelector('li[data-question="count"][data-result="unknown"]'); // no STAT was sent
+      await assertAccessible(page, "a lesson question answered");
+      await page.click("#sequence-btn");
+      await page.waitForSelector("#sequence-dialog[open] #sequence-figure svg");
+      await assertAccessible(page, "the sequence diagram");
+      await page.keyboard.press("Escape");
       if (theme === "dark") await page.click("#theme-toggle");
       await page.click('.lang-switch [data-lang="en"]');
       await page.close();
