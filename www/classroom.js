@@ -1,11 +1,12 @@
 // For the classroom: the language switcher, dark / light theme, projector mode (large font,
-// high contrast), the help dialog and the keyboard shortcuts it documents. Choices are
-// remembered in localStorage.
+// high contrast), presenter mode (explanations hidden until revealed), the help dialog and the
+// keyboard shortcuts it documents. Choices are remembered in localStorage.
 
 import { LANGUAGES, language, setLanguage, onLanguageChange } from "./i18n.js";
 
 const THEME_KEY = "popwire.theme";
 const PROJECTOR_KEY = "popwire.projector";
+const PRESENTER_KEY = "popwire.presenter";
 
 function load(key) {
   try { return localStorage.getItem(key); } catch { return null; }
@@ -21,6 +22,7 @@ export function applySavedDisplay() {
     || (window.matchMedia?.("(prefers-color-scheme: dark)").matches ? "dark" : "light");
   html.dataset.theme = theme;
   html.dataset.projector = load(PROJECTOR_KEY) === "on" ? "on" : "off";
+  html.dataset.presenter = load(PRESENTER_KEY) === "on" ? "on" : "off";
 }
 
 /** Flips (or sets, with `force`) an on/off setting kept on <html data-…> and remembered. */
@@ -39,10 +41,17 @@ export function toggleProjector(force) {
   toggleSetting("projector", PROJECTOR_KEY, ["on", "off"], force);
 }
 
+/** Presenter mode: every explanation (the transcript's, the panel's, the lesson's "look for")
+ * stays hidden until the instructor reveals it, so the class predicts first. */
+export function togglePresenter(force) {
+  toggleSetting("presenter", PRESENTER_KEY, ["on", "off"], force);
+}
+
 function syncToggles() {
   const html = document.documentElement;
   document.getElementById("theme-toggle").setAttribute("aria-pressed", String(html.dataset.theme === "dark"));
   document.getElementById("projector-toggle").setAttribute("aria-pressed", String(html.dataset.projector === "on"));
+  document.getElementById("presenter-toggle").setAttribute("aria-pressed", String(html.dataset.presenter === "on"));
   for (const b of document.querySelectorAll(".lang-switch [data-lang]")) {
     b.setAttribute("aria-pressed", String(b.dataset.lang === language()));
   }
@@ -65,6 +74,12 @@ export function initClassroom(actions) {
   const dialog = document.getElementById("help-dialog");
   document.getElementById("theme-toggle").addEventListener("click", () => toggleTheme());
   document.getElementById("projector-toggle").addEventListener("click", () => toggleProjector());
+  document.getElementById("presenter-toggle").addEventListener("click", () => togglePresenter());
+  // A Reveal button shows what presenter mode hides in its own box (data-reveals: the box's id).
+  document.addEventListener("click", (e) => {
+    const button = e.target instanceof Element ? e.target.closest(".reveal-btn") : null;
+    if (button) document.getElementById(button.dataset.reveals)?.classList.add("revealed");
+  });
   document.getElementById("help-btn").addEventListener("click", () => openHelp());
   for (const b of document.querySelectorAll(".lang-switch [data-lang]")) {
     b.addEventListener("click", () => setLanguage(b.dataset.lang));

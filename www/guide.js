@@ -221,6 +221,8 @@ export class Guide {
     this.lastEl.hidden = !step;
     if (!step) return;
     const prefix = this.#prefix;
+    // A new step done: in presenter mode its explanation waits to be revealed.
+    if (this.lastEl.dataset.step !== step.id) this.lastEl.classList.remove("revealed");
     this.lastEl.dataset.step = step.id;
     this.lastEl.querySelector(".guide-last-title").textContent = t("lesson.last", { step: t(`${prefix}.${step.id}.title`, vars) });
     const feedback = this.lastEl.querySelector(".guide-feedback");

@@ -22,7 +22,10 @@ export class ExplainPanel {
     panel.querySelector(".explain-empty").hidden = true;
     const body = panel.querySelector(".explain-body");
     body.hidden = false;
+    // Another line: in presenter mode its explanation waits to be revealed again.
+    if (body.dataset.key !== (key || "") || body.dataset.seq !== String(e.seq)) panel.classList.remove("revealed");
     body.dataset.key = key || "";
+    body.dataset.seq = String(e.seq);
     let line = shownText(rec);
     if (isBody(e)) {
       const lines = line.split("\n");

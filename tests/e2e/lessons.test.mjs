@@ -359,3 +359,38 @@ test("pressing N through lesson 1 does every step but does not complete the less
   assert.equal(await page.getAttribute("#guide-last", "data-outcome"), "none", "no prediction was made");
   await page.close();
 });
+
+test("presenter mode hides each explanation until revealed, and is remembered", async () => {
+  const { page, user } = await lessonPage("en", "session");
+  await page.click("#presenter-toggle");
+  assert.equal(await page.getAttribute("#presenter-toggle", "aria-pressed"), "true");
+  await page.click("#connect-btn");
+  await current(page, "capa");
+  await send(page, "CAPA");
+  await page.waitForSelector('#guide-last[data-step="capa"]');
+  // The lesson's "look for": hidden, with a Reveal button, until pressed.
+  assert.equal(await page.isVisible("#guide-last .guide-look"), false);
+  await page.click("#guide-last .reveal-btn");
+  assert.equal(await page.isVisible("#guide-last .guide-look"), true);
+  assert.equal(await page.isVisible("#guide-last .reveal-btn"), false);
+  // The explanation panel: hidden for each new line until revealed.
+  await page.locator('#transcript .row[data-key="reply.CAPA.ok"]').click();
+  await page.waitForSelector('#explain-panel .explain-body[data-key="reply.CAPA.ok"]');
+  assert.equal(await page.isVisible("#explain-panel .explain-long"), false);
+  await page.click("#explain-panel .reveal-btn");
+  assert.equal(await page.isVisible("#explain-panel .explain-long"), true);
+  await page.locator('#transcript .row[data-key="greeting.apop"]').click();
+  await page.waitForSelector('#explain-panel .explain-body[data-key="greeting.apop"]');
+  assert.equal(await page.isVisible("#explain-panel .explain-long"), false, "another line hides again");
+  // The next step done hides its own explanation again.
+  await send(page, `USER ${user}`);
+  await send(page, "PASS pop3");
+  await page.waitForSelector('#guide-last[data-step="login"]');
+  assert.equal(await page.isVisible("#guide-last .guide-look"), false);
+  await screenshot(page, "presenter-mode.png");
+  await openPage(page, "?lesson=session&lang=en");
+  assert.equal(await page.getAttribute("html", "data-presenter"), "on", "remembered");
+  await page.click("#presenter-toggle");
+  assert.equal(await page.getAttribute("html", "data-presenter"), "off");
+  await page.close();
+});
