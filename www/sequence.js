@@ -78,6 +78,9 @@ export function sequenceSvg(data) {
     "line.rep { stroke: #1a7f37; stroke-width: 1.5; }",
     "line.err { stroke: #cf222e; }",
     "line.body { stroke: #1a7f37; stroke-dasharray: 6 3; }",
+    "g.later { opacity: 0.2; }",
+    "g.current text { font-weight: 700; }",
+    "rect.current-mark { fill: #fff3bf; }",
   ].join("\n")));
   const defs = node("defs");
   for (const [id, color] of [["arrow-req", "#0a58ca"], ["arrow-rep", "#1a7f37"], ["arrow-err", "#cf222e"]]) {
@@ -94,7 +97,7 @@ export function sequenceSvg(data) {
 
   drawn.forEach((e, i) => {
     const y = TOP + i * ROW;
-    const g = node("g");
+    const g = node("g", { "data-index": i });
     if (e.session) {
       g.setAttribute("class", "session");
       g.append(label({ x: (CLIENT_X + SERVER_X) / 2, y: y + 4, "text-anchor": "middle", class: "note" },
@@ -144,7 +147,23 @@ export function sequenceSvg(data) {
     svg.append(label({ x: (CLIENT_X + SERVER_X) / 2, y: height - 8, "text-anchor": "middle", class: "note" },
       t("sequence.more", { count: formatNumber(counts.skipped) })));
   }
-  return { svg, counts };
+  return { svg, counts, entries: drawn };
+}
+
+/**
+ * Marks entry `at` of a drawn diagram as the current one of a replay: a band behind it, the
+ * entries after it faded (not yet happened).
+ */
+export function markCurrent(svg, at) {
+  svg.querySelector("rect.current-mark")?.remove();
+  for (const g of svg.querySelectorAll("g[data-index]")) {
+    const i = Number(g.dataset.index);
+    g.classList.toggle("current", i === at);
+    g.classList.toggle("later", i > at);
+  }
+  const y = TOP + at * ROW - 16;
+  const mark = node("rect", { x: 0, y, width: WIDTH, height: ROW, class: "current-mark" });
+  svg.querySelector("text.lane")?.before(mark);
 }
 
 /** The SVG as a standalone file's text. */

@@ -1,6 +1,6 @@
 // The sequence diagram (issue 11 §3, for the instructor): the live session drawn as client and
 // server lanes, saved as SVG, and an exported session (the transcript's JSON) opened from its
-// file and drawn alike; a file that is not a transcript is refused with a clear message.
+// file, drawn alike and replayed step by step with its explanations; a file that is not a transcript is refused with a clear message.
 // The SVG of the English run is kept as target/e2e-screenshots/sequence.svg.
 
 import { test, before, after } from "node:test";
@@ -68,6 +68,21 @@ for (const lang of ["en", "ar"]) {
     await page.waitForSelector(`${figure}[data-source="imported"]`);
     assert.equal(await page.locator(`${figure} g.request`).count(), commands.length);
     assert.equal(await page.locator(`${figure} g.reply`).count(), replies);
+
+    // Replayed step by step, forward and back, each entry with its explanation.
+    assert.equal(await page.isVisible("#sequence-explain"), false);
+    // The session's heading, popwire's note that the server is simulated, then the greeting.
+    for (let i = 0; i < 3; i++) await page.click("#sequence-forward");
+    await page.waitForSelector('#sequence-explain[data-index="2"]');
+    assert.equal(await page.getAttribute("#sequence-explain", "data-key"), "greeting.apop");
+    assert.ok((await page.textContent("#sequence-explain code")).startsWith("+OK"));
+    assert.ok((await page.textContent("#sequence-explain .sequence-long")).length > 20, "its explanation is shown");
+    assert.ok(await page.locator(`${figure} g.later`).count() > 0, "what has not happened yet is faded");
+    await page.click("#sequence-forward");
+    await page.waitForSelector('#sequence-explain[data-key="state.AUTHORIZATION"]');
+    await page.click("#sequence-back");
+    await page.waitForSelector('#sequence-explain[data-index="2"]');
+    await screenshot(page, `sequence-replay-${lang}.png`, { top: false });
 
     // Not a transcript: refused, said so, nothing drawn over the last diagram.
     const bogus = path.join(SCREENSHOTS, "not-a-transcript.json");
