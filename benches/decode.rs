@@ -320,7 +320,7 @@ fn main() {
     );
     println!("(r)  receive loop, chunks handed on undecoded {r:9.0}   the ceiling of (i)");
     println!(
-        "(i)  BodyDecoder::decode_in_place, no output  {i:9.0}   (i)/(r)  = {:.2}, (i)/(b) = {:.2}",
+        "(i)  BodyDecoder in place, in receive buffer  {i:9.0}   (i)/(r)  = {:.2}, (i)/(b) = {:.2}",
         i / r,
         i / b
     );

@@ -4,7 +4,8 @@
 use memchr::memchr;
 
 /// Streams one multi-line body: feed it whatever bytes arrived, it appends the unstuffed body to
-/// your buffer and says when the terminating `.CRLF` was consumed.
+/// your buffer (or, with [`decode_in_place`](Self::decode_in_place), leaves it at the front of
+/// the receive buffer) and says when the terminating `.CRLF` was consumed.
 ///
 /// It keeps at most the two octets of an undecided line start (`.` or `.\r`) unconsumed: the
 /// caller keeps them at the front of its buffer and feeds them again with the next chunk. Lines
@@ -134,22 +135,25 @@ impl BodyDecoder {
             self.at_line_start = false;
         }
         // The hot loop: only an LF that is followed by a dot (a line start that needs a look)
-        // or not preceded by CR (a bare LF, counted) needs any work. `next_mark` finds those a
-        // vectorised block at a time, and the runs between dotted lines are kept whole. Runs
-        // are kept only from octets before the line start being looked at, and everything
-        // read afterwards is at or after it, so an in-place sink never overwrites what is
-        // still to be read.
-        while let Some(lf) = next_mark(sink.input(), search, self.prev_cr) {
-            self.bare_lf += u64::from(!after_cr(sink.input(), lf, self.prev_cr));
+        // needs any work, and bare LFs are counted. `Marks` finds both a vectorised block at a
+        // time, hands out the LF-dots in order and counts the bare LFs a block at a time; the
+        // runs between dotted lines are kept whole.
+        //
+        // In place, keeping a run moves octets only to before the line start being looked at
+        // (right after the last LF handed out), and the scan reads nothing before it but, when
+        // the next block starts right at that line start, the octet before the block, which
+        // then does not matter (the block's first octet is the dot).
+        let mut marks = Marks::new(search, self.prev_cr);
+        while let Some(lf) = marks.next(sink.input()) {
             let start = lf + 1;
             match self.line_start(sink.input(), start) {
-                LineStart::Plain => search = start,
+                LineStart::Plain => {}
                 LineStart::Stuffed => {
                     self.keep(sink, run, start);
                     run = start + 1;
-                    search = start + 1;
                 }
                 LineStart::Undecided => {
+                    self.bare_lf += marks.bare_lfs_before(start);
                     self.keep(sink, run, start);
                     self.at_line_start = true;
                     self.prev_cr = false;
@@ -160,11 +164,13 @@ impl BodyDecoder {
                     };
                 }
                 LineStart::Terminator(end) => {
+                    self.bare_lf += marks.bare_lfs_before(start);
                     self.keep(sink, run, start);
                     return self.finish(end);
                 }
             }
         }
+        self.bare_lf += marks.bare_lfs_before(usize::MAX);
         let len = sink.input().len();
         if let Some(&last) = sink.input().last() {
             self.prev_cr = last == b'\r';
@@ -292,47 +298,126 @@ pub struct InPlaceProgress {
     pub finished: bool,
 }
 
-/// Octets per block of [`next_mark`]'s vectorised scan.
+/// Octets per block of [`Marks`]' vectorised scan: one bit each in a `u64` mask.
 const BLOCK: usize = 64;
+const _: () = assert!(BLOCK == u64::BITS as usize);
 
-/// Whether the octet before `bytes[i]` is a CR (for `i == 0`: `prev_cr`, the last octet of the
-/// previous call's input).
+/// Whether `bytes[i]` is an LF followed by a dot: a line start that needs a look.
 #[inline]
-fn after_cr(bytes: &[u8], i: usize, prev_cr: bool) -> bool {
-    match i.checked_sub(1) {
+fn is_lf_dot(bytes: &[u8], i: usize) -> bool {
+    bytes.get(i) == Some(&b'\n') && bytes.get(i + 1) == Some(&b'.')
+}
+
+/// Whether `bytes[i]` is an LF not preceded by CR (the octet before `bytes[0]` is a CR if
+/// `prev_cr`).
+#[inline]
+fn is_bare_lf(bytes: &[u8], i: usize, prev_cr: bool) -> bool {
+    let after_cr = match i.checked_sub(1) {
         Some(before) => bytes.get(before) == Some(&b'\r'),
         None => prev_cr,
-    }
+    };
+    bytes.get(i) == Some(&b'\n') && !after_cr
 }
 
-/// Whether `bytes[i]` is an LF that needs a look: followed by a dot, or not preceded by CR.
-#[inline]
-fn is_mark(bytes: &[u8], i: usize, prev_cr: bool) -> bool {
-    bytes.get(i) == Some(&b'\n')
-        && (!after_cr(bytes, i, prev_cr) || bytes.get(i + 1) == Some(&b'.'))
+/// The LF-dots of an input from some offset on, handed out in order, and its bare LFs,
+/// counted. Whole blocks are tested with branch-free compares of the block against its
+/// neighbours one octet either side (a shape that vectorises); a block that holds either gets
+/// a bit mask of each, so an LF-dot costs a few instructions and bare LFs a popcount, and only
+/// the short tail is looked at octet by octet.
+struct Marks {
+    /// The offset that bit 0 of the masks stands for.
+    base: usize,
+    /// The LF-dots of the block at `base` not yet handed out, one bit per octet.
+    dots: u64,
+    /// The bare LFs of the block at `base`.
+    bare: u64,
+    /// The bare LFs before `base`.
+    bare_before: u64,
+    /// Where the next block starts.
+    next: usize,
+    /// Whether the octet before the input's first is a CR.
+    prev_cr: bool,
 }
 
-/// The first `i >= from` where [`is_mark`] holds. Whole blocks are tested with branch-free
-/// compares of the block against its neighbours one octet either side (a shape that
-/// vectorises); the block that holds a mark is searched in eight-octet words, and only the
-/// short tail octet by octet.
-#[inline]
-fn next_mark(bytes: &[u8], from: usize, prev_cr: bool) -> Option<usize> {
-    let mut i = from;
-    if i == 0 {
-        if is_mark(bytes, 0, prev_cr) {
-            return Some(0);
+impl Marks {
+    /// The marks of an input from offset `from` on.
+    fn new(from: usize, prev_cr: bool) -> Marks {
+        Marks {
+            base: from,
+            dots: 0,
+            bare: 0,
+            bare_before: 0,
+            next: from,
+            prev_cr,
         }
-        i = 1;
     }
-    // From here on `i >= 1`: the window starts one octet before the block.
-    while let Some(window) = block_window(bytes, i) {
-        if let Some(at) = first_mark_in_block(window) {
-            return Some(i + at);
+
+    /// The next LF-dot in `bytes` (the same input on every call).
+    #[inline(always)]
+    fn next(&mut self, bytes: &[u8]) -> Option<usize> {
+        loop {
+            if self.dots != 0 {
+                let at = self.base + self.dots.trailing_zeros() as usize;
+                self.dots &= self.dots - 1;
+                return Some(at);
+            }
+            if self.bare != 0 {
+                // (A branch: without a popcount instruction, counting is a dozen.)
+                self.bare_before += u64::from(self.bare.count_ones());
+                self.bare = 0;
+            }
+            let mut i = self.next;
+            if i >= bytes.len() {
+                return None;
+            }
+            if i == 0 {
+                // The first octet, whose predecessor is not in `bytes`, alone.
+                self.base = 0;
+                self.dots = u64::from(is_lf_dot(bytes, 0));
+                self.bare = u64::from(is_bare_lf(bytes, 0, self.prev_cr));
+                self.next = 1;
+                continue;
+            }
+            // The blocks with neither, the common case, skipped in a tight loop.
+            loop {
+                match block_window(bytes, i) {
+                    Some(window) if !block_any(window, is_mark) => i += BLOCK,
+                    Some(window) => {
+                        (self.dots, self.bare) = block_marks(window);
+                        self.next = i + BLOCK;
+                        break;
+                    }
+                    None => {
+                        // The tail: fewer than `BLOCK + 1` octets from `i` on.
+                        (self.dots, self.bare) = (0, 0);
+                        for at in i..bytes.len() {
+                            let bit = 1u64.checked_shl((at - i) as u32).unwrap_or(0);
+                            if is_lf_dot(bytes, at) {
+                                self.dots |= bit;
+                            }
+                            if is_bare_lf(bytes, at, self.prev_cr) {
+                                self.bare |= bit;
+                            }
+                        }
+                        self.next = bytes.len();
+                        break;
+                    }
+                }
+            }
+            self.base = i;
         }
-        i += BLOCK;
     }
-    (i..bytes.len()).find(|&at| is_mark(bytes, at, prev_cr))
+
+    /// The bare LFs before offset `end`, which is at most the end of the block of the last
+    /// LF-dot handed out (`usize::MAX` once [`next`](Self::next) gave `None`: all of them).
+    #[inline]
+    fn bare_lfs_before(&self, end: usize) -> u64 {
+        let below = match u32::try_from(end.saturating_sub(self.base)) {
+            Ok(bits) if bits < u64::BITS => (1u64 << bits) - 1,
+            _ => u64::MAX,
+        };
+        self.bare_before + u64::from((self.bare & below).count_ones())
+    }
 }
 
 /// The block at `i` with one octet either side, `bytes[i - 1..i + BLOCK + 1]`, if it is there.
@@ -341,30 +426,88 @@ fn block_window(bytes: &[u8], i: usize) -> Option<&[u8; BLOCK + 2]> {
     tail(bytes, i.checked_sub(1)?).first_chunk::<{ BLOCK + 2 }>()
 }
 
-/// The offset of the first mark in the block of `window` (its octets after the first), if any.
+/// The block of `window` (its octets after the first) as three views: each octet with the one
+/// before it and the one after it.
 #[inline]
-fn first_mark_in_block(window: &[u8; BLOCK + 2]) -> Option<usize> {
-    let prev = window.first_chunk::<BLOCK>()?;
-    let cur = tail(window, 1).first_chunk::<BLOCK>()?;
-    let next = tail(window, 2).first_chunk::<BLOCK>()?;
-    let hit = |((&p, &c), &n): ((&u8, &u8), &u8)| (c == b'\n') & ((n == b'.') | (p != b'\r'));
-    // The common case, no mark in the block: one OR over the whole block.
-    let any = prev
-        .iter()
+fn block_views(window: &[u8; BLOCK + 2]) -> Option<[&[u8; BLOCK]; 3]> {
+    Some([
+        window.first_chunk::<BLOCK>()?,
+        tail(window, 1).first_chunk::<BLOCK>()?,
+        tail(window, 2).first_chunk::<BLOCK>()?,
+    ])
+}
+
+/// Whether `is(before, octet, after)` holds for any octet of the block of `window`: one OR over
+/// the whole block.
+#[inline(always)]
+fn block_any(window: &[u8; BLOCK + 2], is: impl Fn(u8, u8, u8) -> bool) -> bool {
+    let Some([prev, cur, next]) = block_views(window) else {
+        return true;
+    };
+    prev.iter()
         .zip(cur)
         .zip(next)
-        .fold(false, |acc, octets| acc | hit(octets));
-    if !any {
-        return None;
-    }
+        .fold(false, |acc, ((&p, &c), &n)| acc | is(p, c, n))
+}
+
+/// The octets of the block of `window` for which `is(before, octet, after)` holds, bit `k` for
+/// the block's octet `k`.
+#[inline(always)]
+fn block_mask(window: &[u8; BLOCK + 2], is: impl Fn(u8, u8, u8) -> bool) -> u64 {
+    let Some([prev, cur, next]) = block_views(window) else {
+        return 0;
+    };
     let mut flags = [0u8; BLOCK];
-    for (flag, octets) in flags.iter_mut().zip(prev.iter().zip(cur).zip(next)) {
-        *flag = u8::from(hit(octets));
+    for (flag, ((&p, &c), &n)) in flags.iter_mut().zip(prev.iter().zip(cur).zip(next)) {
+        *flag = u8::from(is(p, c, n));
     }
-    flags.chunks_exact(8).enumerate().find_map(|(k, word)| {
-        let word = u64::from_le_bytes(word.try_into().ok()?);
-        (word != 0).then(|| k * 8 + word.trailing_zeros() as usize / 8)
-    })
+    bit_mask(&flags)
+}
+
+/// An LF followed by a dot or not preceded by CR: what `Marks` stops at.
+#[inline(always)]
+fn is_mark(p: u8, c: u8, n: u8) -> bool {
+    (c == b'\n') & ((n == b'.') | (p != b'\r'))
+}
+
+/// An LF followed by a dot.
+#[inline(always)]
+fn is_dot(_: u8, c: u8, n: u8) -> bool {
+    (c == b'\n') & (n == b'.')
+}
+
+/// An LF not preceded by CR.
+#[inline(always)]
+fn is_bare(p: u8, c: u8, _: u8) -> bool {
+    (c == b'\n') & (p != b'\r')
+}
+
+/// The LF-dots and the bare LFs in the block of `window`, as bit masks. Each is built only if
+/// the block has one of its kind (text with CRLF line ends has dots now and then, text with
+/// LF line ends bare LFs in every block).
+#[inline]
+fn block_marks(window: &[u8; BLOCK + 2]) -> (u64, u64) {
+    let mask = |is: fn(u8, u8, u8) -> bool| {
+        if block_any(window, is) {
+            block_mask(window, is)
+        } else {
+            0
+        }
+    };
+    (mask(is_dot), mask(is_bare))
+}
+
+/// Sixty-four 0/1 octets as a bit mask, octet `k` to bit `k`: per eight octets, the multiply
+/// gathers octet `j` into bit `56 + j`.
+#[inline]
+fn bit_mask(flags: &[u8; BLOCK]) -> u64 {
+    flags
+        .chunks_exact(8)
+        .map(|word| u64::from_le_bytes(word.try_into().unwrap_or_default()))
+        .enumerate()
+        .fold(0, |mask, (k, word)| {
+            mask | (word.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k)
+        })
 }
 
 /// `bytes` from `from` on (empty past the end): slicing that cannot panic.
@@ -649,50 +792,54 @@ mod tests {
     }
 
     #[test]
-    fn next_mark_agrees_with_an_octet_by_octet_search() {
-        // Buffers longer than a few blocks, mostly CRLF text with a few dotted lines and bare
-        // LFs, so marks fall at every offset of a block and next to its edges.
+    fn marks_agree_with_an_octet_by_octet_search() {
+        // Buffers of a few blocks, mostly CRLF text with a few dots, lone CRs and bare LFs, so
+        // marks fall at every offset of a block and next to its edges, and many blocks have
+        // none.
         let mut next = rng(0x9e37_79b9);
-        for _ in 0..1_000 {
-            let len = next() as usize % (4 * BLOCK + 10);
-            let bytes: Vec<u8> = (0..len)
-                .map(|_| match next() % 40 {
-                    0 => b'.',
-                    1 => b'\n',
-                    2..=6 => b'\r',
-                    _ => b'x',
-                })
-                .collect();
-            // Make most LFs part of CRLF, so blocks without a mark are common.
-            let bytes: Vec<u8> = bytes
-                .windows(2)
-                .map(|w| {
-                    if w[1] == b'\r' && next() % 2 == 0 {
-                        b'\n'
-                    } else {
-                        w[0]
-                    }
-                })
-                .chain(bytes.last().copied())
-                .collect();
+        for _ in 0..400 {
+            let (mut bytes, len) = (Vec::new(), next() as usize % (4 * BLOCK + 10));
+            while bytes.len() < len {
+                bytes.extend_from_slice(match next() % 40 {
+                    0 => b".",
+                    1 => b"\n",
+                    2 => b"\r",
+                    3..=8 => b"\r\n",
+                    _ => b"x",
+                });
+            }
             for prev_cr in [false, true] {
-                // The first mark at or after each offset, octet by octet from the back.
-                let mut expected = vec![None; bytes.len() + 2];
-                for i in (0..bytes.len()).rev() {
-                    let mark = bytes[i] == b'\n'
-                        && (bytes.get(i + 1) == Some(&b'.')
-                            || if i == 0 {
-                                !prev_cr
-                            } else {
-                                bytes[i - 1] != b'\r'
-                            });
-                    expected[i] = if mark { Some(i) } else { expected[i + 1] };
+                let bare = |i: usize| {
+                    bytes[i] == b'\n'
+                        && if i == 0 {
+                            !prev_cr
+                        } else {
+                            bytes[i - 1] != b'\r'
+                        }
+                };
+                // bare_until[i]: bare LFs before offset i.
+                let mut bare_until = vec![0u64];
+                for i in 0..bytes.len() {
+                    bare_until.push(bare_until[i] + u64::from(bare(i)));
                 }
-                for (from, &expected) in expected.iter().enumerate() {
+                for from in 0..=bytes.len() + 1 {
+                    let counted = |end: usize| {
+                        bare_until[end.min(bytes.len())] - bare_until[from.min(bytes.len())]
+                    };
+                    let dots = (from..bytes.len())
+                        .filter(|&i| bytes[i] == b'\n' && bytes.get(i + 1) == Some(&b'.'));
+                    let mut marks = Marks::new(from, prev_cr);
+                    let case = format!("{bytes:?} from {from} prev_cr {prev_cr}");
+                    for dot in dots {
+                        assert_eq!(marks.next(&bytes), Some(dot), "{case}");
+                        assert_eq!(marks.bare_lfs_before(dot + 1), counted(dot + 1), "{case}");
+                    }
+                    assert_eq!(marks.next(&bytes), None, "{case}");
+                    assert_eq!(marks.next(&bytes), None, "{case}");
                     assert_eq!(
-                        next_mark(&bytes, from, prev_cr),
-                        expected,
-                        "{bytes:?} from {from} prev_cr {prev_cr}"
+                        marks.bare_lfs_before(usize::MAX),
+                        counted(bytes.len()),
+                        "{case}"
                     );
                 }
             }
