@@ -7,3 +7,17 @@ export function el(tag, cls, text) {
   if (text != null) e.textContent = text;
   return e;
 }
+
+/** `fn` to run once at the end of the current task however often this is called before then
+ * (several events in one task cause one render). */
+export function coalesced(fn) {
+  let pending = false;
+  return () => {
+    if (pending) return;
+    pending = true;
+    queueMicrotask(() => {
+      pending = false;
+      fn();
+    });
+  };
+}

@@ -7,7 +7,7 @@
 // Lessons are data (www/lessons/, lesson.js); this module renders them.
 
 import { t, ltr, formatNumber, language, onLanguageChange } from "./i18n.js";
-import { el } from "./dom.js";
+import { el, coalesced } from "./dom.js";
 import { LessonRun, loadProgress } from "./lesson.js";
 import { loginLabel } from "./stepper.js";
 import { saslResponse } from "./session.js";
@@ -161,14 +161,8 @@ export class Guide {
     }
   }
 
-  renderSoon() {
-    if (this.pending) return;
-    this.pending = true;
-    queueMicrotask(() => {
-      this.pending = false;
-      this.render();
-    });
-  }
+  /** Renders once at the end of this task, however many events asked. */
+  renderSoon = coalesced(() => this.render());
 
   render() {
     const run = this.run;

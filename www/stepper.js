@@ -8,6 +8,7 @@ import { t, explain, onLanguageChange } from "./i18n.js";
 import { showCommandError } from "./errors.js";
 import { clearNotice, announce, showNotice } from "./notice.js";
 import { commandTable } from "./session.js";
+import { coalesced } from "./dom.js";
 
 const STATES = ["AUTHORIZATION", "TRANSACTION", "UPDATE"];
 
@@ -51,14 +52,8 @@ export class Stepper {
     this.render();
   }
 
-  renderSoon() {
-    if (this.pending) return;
-    this.pending = true;
-    queueMicrotask(() => {
-      this.pending = false;
-      this.render();
-    });
-  }
+  /** Renders once at the end of this task, however many events asked. */
+  renderSoon = coalesced(() => this.render());
 
   #onState(state) {
     const prev = this.previousState;

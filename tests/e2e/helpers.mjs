@@ -154,6 +154,12 @@ export async function setUser(page, user) {
   await page.fill("#user", user);
 }
 
+/** Types a line in the command line and presses Enter. */
+export async function send(page, line) {
+  await page.fill("#cmdline", line);
+  await page.press("#cmdline", "Enter");
+}
+
 /** Clicks the guide's button and waits for the step to be done. */
 export async function guide(page, expectStep) {
   if (expectStep) {

@@ -10,17 +10,12 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  launch, openPage, freshUser, setUser, guide, waitRow, waitState, screenshot, ui,
+  launch, openPage, freshUser, setUser, guide, waitRow, waitState, screenshot, ui, send,
 } from "./helpers.mjs";
 
 let browser;
 before(async () => { browser = await launch({ viewport: { width: 1440, height: 1200 } }); });
 after(async () => { await browser?.close(); });
-
-async function send(page, line) {
-  await page.fill("#cmdline", line);
-  await page.press("#cmdline", "Enter");
-}
 
 /** Opens the page on the in-browser target as a fresh user, connects and logs in. */
 async function loggedIn(page, { lang = "en", user = freshUser("inb") } = {}) {

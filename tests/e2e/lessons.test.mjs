@@ -8,16 +8,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { launch, openPage, freshUser, setUser, waitState, screenshot, ui, SCREENSHOTS } from "./helpers.mjs";
+import { launch, openPage, freshUser, setUser, waitState, screenshot, ui, SCREENSHOTS, send } from "./helpers.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-async function send(page, line) {
-  await page.fill("#cmdline", line);
-  await page.press("#cmdline", "Enter");
-}
 
 /** Picks a prediction for the current step (which must be `step`). */
 async function predict(page, step, value) {

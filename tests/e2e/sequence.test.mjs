@@ -7,16 +7,11 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { launch, openPage, freshUser, setUser, waitRow, waitState, screenshot, ui, SCREENSHOTS } from "./helpers.mjs";
+import { launch, openPage, freshUser, setUser, waitRow, waitState, screenshot, ui, SCREENSHOTS, send } from "./helpers.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-async function send(page, line) {
-  await page.fill("#cmdline", line);
-  await page.press("#cmdline", "Enter");
-}
 
 /** Clicks `selector` and returns the downloaded file's path and text. */
 async function downloaded(page, selector, name) {
