@@ -32,6 +32,13 @@ function largest(maildrop) {
   return best;
 }
 
+/** The message with the highest number LIST or UIDL told of, or null. */
+function last(maildrop) {
+  let best = null;
+  for (const m of maildrop.messages.values()) if (!best || m.id > best.id) best = m;
+  return best;
+}
+
 /** Presses the controls of the page a step names (buttons shown, checkboxes not yet ticked). */
 function press(ids) {
   for (const id of [ids ?? []].flat()) {
@@ -71,6 +78,7 @@ export class Guide {
     s.addEventListener("closed", () => this.run.closedNow());
     s.addEventListener("connect-failed", (e) => this.run.connectFailed(e.detail.error));
     document.addEventListener("popwire:second-client", (e) => this.run.secondClient(e.detail));
+    document.addEventListener("popwire:delivered", () => this.run.delivered());
     this.doBtn.addEventListener("click", () => this.doNext());
     onLanguageChange(() => this.render());
     this.#buildSteps();
@@ -99,6 +107,9 @@ export class Guide {
       case "size": return message?.size ?? null;
       case "uid": return message?.uid ?? null;
       case "second-code": return this.run.secondCode ?? null;
+      case "downloaded": return m.download && !m.download.running ? m.download.done : null;
+      case "last-id": return last(m)?.id ?? null;
+      case "last-uid": return last(m)?.uid ?? null;
       case "largest": return largest(m)?.id ?? null;
       case "largest-size": return largest(m)?.size ?? null;
       case "listed": {
@@ -243,7 +254,7 @@ export class Guide {
     const how = box.querySelector(".guide-how");
     box.dataset.step = step ? step.id : "done";
     if (!step) {
-      title.textContent = t("guide.done.title");
+      title.textContent = this.lesson.text ? t("guide.done.title") : t("lesson.done-title");
       what.textContent = this.lesson.text ? t("guide.done.what") : t(`lesson.${this.lesson.id}.done`);
       how.textContent = this.lesson.text ? t("guide.done.look") : "";
       this.predictEl.hidden = true;

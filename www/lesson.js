@@ -114,6 +114,12 @@ export class LessonRun {
     this.#advance();
   }
 
+  /** The Simulated server delivered a message: seen as `sim.delivered` (until the next connection). */
+  delivered() {
+    this.seen.add("sim.delivered");
+    this.#advance();
+  }
+
   closedNow() {
     this.closed = true;
     this.#advance();

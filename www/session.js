@@ -26,12 +26,13 @@
 //    (connecting, transcript, state, result, closed), stepper.js (connecting, connected,
 //    transcript, state, result), cmdline.js (state, result), connect.js (state); `command` has
 //    none today. Events of an older connection are dropped (`generation`).
-// 2. Four page events on `document`, for what is not a protocol event of the page's session:
+// 2. Five page events on `document`, for what is not a protocol event of the page's session:
 //      popwire:selection    maildrop.js: the selected message changed → the stepper re-renders
 //      popwire:connect-bar  connect.js: the connect form changed → the stepper re-renders
 //      popwire:oversize     maildrop.js: a RETR too large to show → viewer.js offers a download
 //                           ({ id, size, tooLarge, retrieve(onChunk) })
 //      popwire:second-client  simulated.js: the second client's login ({ ok, code }) → guide.js
+//      popwire:delivered    simulated.js: a message was delivered ({ user }) → guide.js
 // 3. Direct calls, all wired in app.js: the maildrop's buttons run commands through
 //    stepper.perform and open a message with viewer.show; the transcript asks maildrop.sizeOf
 //    (LIST's size, for the progress bar); the stepper reads the connect bar and the maildrop's

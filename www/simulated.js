@@ -162,6 +162,7 @@ export class SimulatedPanel {
     ].join("\r\n");
     const r = await this.#ask("deliver", { user, text });
     this.#status(["sim.delivered", { user: ltr(user), id: formatNumber(r.id), size: formatBytes(r.size) }]);
+    document.dispatchEvent(new CustomEvent("popwire:delivered", { detail: { user } }));
     this.#refresh();
   }
 
