@@ -144,6 +144,10 @@ export class Guide {
     const questions = this.lesson.questions ?? [];
     this.questionsEl.hidden = questions.length === 0;
     for (const q of questions) {
+      if (q.choices) {
+        list.append(this.#choiceQuestion(q));
+        continue;
+      }
       const li = el("li", "question");
       li.dataset.question = q.id;
       const label = el("label", "question-text");
@@ -174,6 +178,32 @@ export class Guide {
 
   /** Renders once at the end of this task, however many events asked. */
   renderSoon = coalesced(() => this.render());
+
+  /** A question answered by picking one of its choices (labels: lesson.<id>.q.<question>.<choice>). */
+  #choiceQuestion(q) {
+    const li = el("li", "question choice-question");
+    li.dataset.question = q.id;
+    const fs = el("fieldset");
+    const legend = el("legend", "question-text");
+    fs.append(legend);
+    for (const choice of q.choices) {
+      const label = el("label", "choice");
+      const input = el("input");
+      input.type = "radio";
+      input.name = `question-${q.id}`;
+      input.value = choice;
+      input.addEventListener("change", () => {
+        li.dataset.result = this.run.answer(q, choice);
+        this.render();
+      });
+      label.append(input, el("span"));
+      fs.append(label);
+    }
+    const result = el("span", "question-result");
+    result.setAttribute("role", "status");
+    li.append(fs, result);
+    return li;
+  }
 
   render() {
     const run = this.run;
@@ -301,8 +331,17 @@ export class Guide {
   #renderQuestions(vars) {
     for (const li of this.questionsEl.querySelectorAll("li.question")) {
       const q = this.lesson.questions.find((x) => x.id === li.dataset.question);
-      li.querySelector("label").textContent = t(`lesson.${this.lesson.id}.q.${q.id}`, vars);
-      li.querySelector("button").textContent = t("lesson.check");
+      const text = t(`lesson.${this.lesson.id}.q.${q.id}`, vars);
+      if (q.choices) {
+        li.querySelector("legend").textContent = text;
+        for (const label of li.querySelectorAll("label.choice")) {
+          const value = label.querySelector("input").value;
+          label.querySelector("span").textContent = t(`lesson.${this.lesson.id}.q.${q.id}.${value}`);
+        }
+      } else {
+        li.querySelector("label").textContent = text;
+        li.querySelector("button").textContent = t("lesson.check");
+      }
       const a = this.run.answers.get(q.id);
       const result = li.querySelector(".question-result");
       const outcome = li.dataset.result;

@@ -161,7 +161,8 @@ export class LessonRun {
 
   /** Checks a question's answer against the session; returns "right", "wrong" or "unknown". */
   answer(question, given) {
-    const value = this.read(question.answer);
+    // A choice question's answer is in the lesson (what the RFCs say); a read one's in the session.
+    const value = question.answer.choice ?? this.read(question.answer);
     if (value == null) return "unknown";
     const right = asciiDigits(given).trim().toLowerCase() === String(value).trim().toLowerCase();
     this.answers.set(question.id, { given, right });

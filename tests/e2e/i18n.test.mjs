@@ -53,7 +53,8 @@ function lessonKeys() {
     }
     for (const q of lesson.questions ?? []) {
       add(`lesson.${id}.q.${q.id}`);
-      add(`lesson.answer-unknown-${q.answer.read}`);
+      if (q.choices) for (const c of q.choices) add(`lesson.${id}.q.${q.id}.${c}`);
+      else add(`lesson.answer-unknown-${q.answer.read}`);
     }
   }
   return keys;

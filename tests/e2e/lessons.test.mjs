@@ -2,8 +2,8 @@
 // own controls — predicting before each reply, typing commands in the command line or clicking
 // their buttons and the Simulated server's controls, answering questions whose answers come
 // from their own session — on the in-browser server the lesson link selects. Every lesson in
-// English; in Arabic lessons 1, 4, 5 and 10, in Persian 2, 4, 6 (answered in Persian digits),
-// 8 and 10 (the issue's numbering).
+// English; in Arabic lessons 1, 4, 5, 10 and 11, in Persian 2, 4, 6 (answered in Persian
+// digits), 8 and 10 (the issue's numbering).
 // Progress is remembered per browser.
 
 import { test, before, after } from "node:test";
@@ -372,6 +372,37 @@ async function leaveCopy(lang) {
   await page.close();
 }
 
+/** Lesson 11, POP3 and IMAP, SMTP's place: pull with RETR, a push by delivery, choice questions. */
+async function popImap(lang) {
+  const { page } = await lessonPage(lang, "pop-imap");
+  await current(page, "connect");
+  await page.click("#connect-btn");
+  await current(page, "login");
+  await page.click("#guide-do");
+  await predict(page, "retr", "many");
+  await send(page, "RETR 1");
+  await judged(page, "retr", "right");
+  await current(page, "deliver");
+  await page.click("#sim-deliver");
+  await predict(page, "quit", "UPDATE");
+  await send(page, "QUIT");
+  await judged(page, "quit", "right");
+  await current(page, "done");
+  const choose = async (id, value) => {
+    await page.check(`li[data-question="${id}"] input[value="${value}"]`);
+    return page.getAttribute(`li[data-question="${id}"]`, "data-result");
+  };
+  assert.equal(await choose("where", "device"), "wrong", "RETR does not remove the message");
+  assert.equal(await choose("where", "both"), "right");
+  assert.equal(await choose("pull", "client"), "right");
+  assert.equal(await choose("push", "smtp"), "right");
+  assert.equal(await choose("devices", "imap"), "right");
+  await page.waitForSelector('#lesson-status[data-complete="true"]');
+  await shoot(page, `lesson-pop-imap-${lang}`);
+  browser.watch.assertClean();
+  await page.close();
+}
+
 test("lesson 1, the whole session, in English: predicted, typed and clicked, answered", () => wholeSession("en"));
 test("lesson 1 in Arabic", () => wholeSession("ar"));
 test("lesson 6, hanging up before QUIT, in English", () => hangUp("en"));
@@ -388,6 +419,9 @@ test("lesson 8 in Persian", () => sasl("fa"));
 test("lesson 10, when servers break the rules, in English", () => broken("en"));
 test("lesson 10 in Arabic", () => broken("ar"));
 test("lesson 10 in Persian", () => broken("fa"));
+
+test("lesson 11, POP3 and IMAP, in English", () => popImap("en"));
+test("lesson 11 in Arabic", () => popImap("ar"));
 
 test("pressing N through lesson 1 does every step but does not complete the lesson", async () => {
   const { page } = await lessonPage("en", "session");
