@@ -9,7 +9,7 @@
 import { t, ltr, formatNumber, language, onLanguageChange } from "./i18n.js";
 import { el, coalesced } from "./dom.js";
 import { LessonRun, loadProgress } from "./lesson.js";
-import { loginLabel } from "./stepper.js";
+import { loginLabel, mechanismOf } from "./stepper.js";
 import { saslResponse } from "./session.js";
 
 /** The choices of each kind of prediction; `label` is a ui key, or protocol text shown as is. */
@@ -25,17 +25,10 @@ function choiceText(kind, value) {
   return choice?.label ? t(choice.label) : ltr(value);
 }
 
-/** The largest message LIST told of, or null. */
-function largest(maildrop) {
+/** The maildrop's message with the greatest `key` (its size, its number), or null. */
+function greatest(maildrop, key) {
   let best = null;
-  for (const m of maildrop.messages.values()) if (m.size != null && (!best || m.size > best.size)) best = m;
-  return best;
-}
-
-/** The message with the highest number LIST or UIDL told of, or null. */
-function last(maildrop) {
-  let best = null;
-  for (const m of maildrop.messages.values()) if (!best || m.id > best.id) best = m;
+  for (const m of maildrop.messages.values()) if (key(m) != null && (!best || key(m) > key(best))) best = m;
   return best;
 }
 
@@ -108,10 +101,10 @@ export class Guide {
       case "uid": return message?.uid ?? null;
       case "second-code": return this.run.secondCode ?? null;
       case "downloaded": return m.download && !m.download.running ? m.download.done : null;
-      case "last-id": return last(m)?.id ?? null;
-      case "last-uid": return last(m)?.uid ?? null;
-      case "largest": return largest(m)?.id ?? null;
-      case "largest-size": return largest(m)?.size ?? null;
+      case "last-id": return greatest(m, (x) => x.id)?.id ?? null;
+      case "last-uid": return greatest(m, (x) => x.id)?.uid ?? null;
+      case "largest": return greatest(m, (x) => x.size)?.id ?? null;
+      case "largest-size": return greatest(m, (x) => x.size)?.size ?? null;
       case "listed": {
         const listed = [...m.messages.values()].filter((x) => x.uid != null && !x.removed).length;
         return listed || null;
@@ -272,7 +265,6 @@ export class Guide {
         choice: choiceText(step.predict, predicted), actual: choiceText(step.predict, actual),
       });
     } else if (outcome === "none") feedback.textContent = t("lesson.predict.none", { actual: choiceText(step.predict, actual ?? "") });
-    if (outcome === "right" || outcome === "wrong") this.run.save();
     this.lastEl.querySelector(".guide-look span").textContent = t(`${prefix}.${step.id}.look`, vars);
   }
 
@@ -371,7 +363,7 @@ export class Guide {
   async #saslResponse() {
     if (!this.session.saslPending) return;
     const { user, password, method } = this.ctx.connectBar.credentials();
-    const mechanism = this.ctx.cmdline?.mechanism ?? method.split(" ")[1] ?? "PLAIN";
+    const mechanism = this.ctx.cmdline?.mechanism ?? mechanismOf(method);
     const line = saslResponse(mechanism, user, password, this.session.challengeStep, this.session.challenge?.bytes);
     await this.ctx.stepper.perform("RAW", line);
   }

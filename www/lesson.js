@@ -149,6 +149,7 @@ export class LessonRun {
     const r = this.replies.get(command);
     if (r) r.complete = true;
     this.#advance(state);
+    if (r) this.#save(); // a done step's prediction is judged once its reply is complete
   }
 
   /** The prediction for the current step (before its reply). */
@@ -247,10 +248,5 @@ export class LessonRun {
       complete,
     };
     saveProgress(all);
-  }
-
-  /** Saves again (a prediction's outcome is known only once its reply is complete). */
-  save() {
-    this.#save();
   }
 }

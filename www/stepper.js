@@ -18,7 +18,7 @@ function isLogin(command) {
 }
 
 /** A login method's mechanism ("AUTH CRAM-MD5" → "CRAM-MD5"); PLAIN when it names none. */
-function mechanismOf(method) {
+export function mechanismOf(method) {
   return method.split(" ")[1] ?? "PLAIN";
 }
 

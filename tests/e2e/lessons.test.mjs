@@ -30,6 +30,15 @@ async function current(page, step) {
   await page.waitForSelector(`#guide-current[data-step="${step}"]`, { timeout: 15000 });
 }
 
+/** Connects with the top bar's button, then lets the guide log in ("Do it for me"): the steps
+ * of lessons that ask no prediction there. */
+async function connectAndLetTheGuideLogIn(page) {
+  await current(page, "connect");
+  await page.click("#connect-btn");
+  await current(page, "login");
+  await page.click("#guide-do");
+}
+
 /** Answers a question; returns the result shown. */
 async function answer(page, id, text) {
   await page.fill(`#question-${id}`, text);
@@ -172,10 +181,7 @@ async function hangUp(lang) {
   const { page } = await lessonPage(lang, "hang-up");
   const strings = ui(lang);
   assert.equal(await page.textContent("#lesson-title"), strings["lesson.hang-up.title"]);
-  await current(page, "connect");
-  await page.click("#connect-btn");
-  await current(page, "login");
-  await page.click("#guide-do"); // the guide logs in for the student: no prediction asked here
+  await connectAndLetTheGuideLogIn(page);
   await predict(page, "uidl", "many");
   // The login's explanation: "+OK: …", in a right-to-left language too.
   await displayedAsSent(page, "#guide-last .guide-look span", "+OK");
@@ -226,10 +232,7 @@ async function largestRow(page) {
 /** Lesson 4, TOP to peek: the largest message is judged from its headers, never downloaded. */
 async function peek(lang) {
   const { page } = await lessonPage(lang, "peek");
-  await current(page, "connect");
-  await page.click("#connect-btn");
-  await current(page, "login");
-  await page.click("#guide-do");
+  await connectAndLetTheGuideLogIn(page);
   await predict(page, "list", "many");
   await send(page, "LIST");
   await judged(page, "list", "right");
@@ -255,10 +258,7 @@ async function peek(lang) {
 /** Lesson 10, when servers break the rules: bare LF, autologout, an -ERR greeting. */
 async function broken(lang) {
   const { page } = await lessonPage(lang, "broken");
-  await current(page, "connect");
-  await page.click("#connect-btn");
-  await current(page, "login");
-  await page.click("#guide-do");
+  await connectAndLetTheGuideLogIn(page);
   await predict(page, "barelf", "+OK");
   await page.check("#sim-bare-lf");
   await send(page, "LIST");
@@ -281,10 +281,7 @@ async function broken(lang) {
 /** Lesson 5, one client at a time: the second client gets [IN-USE], then gets in after QUIT. */
 async function lock(lang) {
   const { page } = await lessonPage(lang, "lock");
-  await current(page, "connect");
-  await page.click("#connect-btn");
-  await current(page, "login");
-  await page.click("#guide-do");
+  await connectAndLetTheGuideLogIn(page);
   await predict(page, "second", "-ERR");
   await page.click("#sim-second");
   await judged(page, "second", "right");
@@ -375,10 +372,7 @@ async function leaveCopy(lang) {
 /** Lesson 11, POP3 and IMAP, SMTP's place: pull with RETR, a push by delivery, choice questions. */
 async function popImap(lang) {
   const { page } = await lessonPage(lang, "pop-imap");
-  await current(page, "connect");
-  await page.click("#connect-btn");
-  await current(page, "login");
-  await page.click("#guide-do");
+  await connectAndLetTheGuideLogIn(page);
   await predict(page, "retr", "many");
   await send(page, "RETR 1");
   await judged(page, "retr", "right");
