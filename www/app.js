@@ -1,6 +1,6 @@
 // Wires the modules together; nothing else lives here.
 
-import { initialLanguage, setLanguage } from "./i18n.js";
+import { initialLanguage, setLanguage, language } from "./i18n.js";
 import { Session, loadEngine } from "./session.js";
 import { initNotice } from "./notice.js";
 import { ConnectBar } from "./connect.js";
@@ -11,6 +11,7 @@ import { Transcript } from "./transcript.js";
 import { SequenceView } from "./sequence-view.js";
 import { CommandLine } from "./cmdline.js";
 import { Maildrop } from "./maildrop.js";
+import { IN_BROWSER, clock } from "./simulated.js";
 import { Viewer } from "./viewer.js";
 import { applySavedDisplay, initClassroom } from "./classroom.js";
 
@@ -28,7 +29,14 @@ async function main() {
   const viewer = new Viewer();
   let stepper = null;
   const perform = (command, ...args) => stepper.perform(command, ...args);
-  const maildrop = new Maildrop({ session, perform, onMessage: (msg) => viewer.show(msg) });
+  // The server's clock, for when a mail program first saw a message: the in-browser server's
+  // virtual one (lessons move it by days), else this computer's.
+  const simulatedClock = () => session.target === IN_BROWSER;
+  const maildrop = new Maildrop({
+    session, perform, onMessage: (msg) => viewer.show(msg),
+    clock: async () => (simulatedClock() ? connectBar.simulated.time() : Date.now()),
+    formatTime: (ms) => (simulatedClock() ? clock(ms) : new Date(ms).toLocaleString(language())),
+  });
   const transcript = new Transcript({ session, sizeOf: (id) => maildrop.sizeOf(id) });
   new SequenceView(transcript);
   stepper = new Stepper({

@@ -11,6 +11,8 @@ import { el, coalesced } from "./dom.js";
 import { LessonRun, loadProgress } from "./lesson.js";
 import { loginLabel, mechanismOf } from "./stepper.js";
 import { saslResponse } from "./session.js";
+import { ApopWidget } from "./apop-widget.js";
+import { Timeline } from "./timeline.js";
 
 /** The choices of each kind of prediction; `label` is a ui key, or protocol text shown as is. */
 const PREDICTIONS = {
@@ -72,7 +74,19 @@ export class Guide {
     s.addEventListener("connect-failed", (e) => this.run.connectFailed(e.detail.error));
     document.addEventListener("popwire:second-client", (e) => this.run.secondClient(e.detail));
     document.addEventListener("popwire:delivered", () => this.run.delivered());
+    document.addEventListener("popwire:clock", () => this.run.clockAdvanced());
+    document.addEventListener("popwire:program", (e) => this.run.programChanged(e.detail));
+    document.addEventListener("popwire:downloaded", (e) => this.run.downloaded(e.detail));
     this.doBtn.addEventListener("click", () => this.doNext());
+    // The lesson's widget (APOP's digest by hand) and timeline, if it has them.
+    if (this.lesson.steps.some((step) => step.widget === "apop")) {
+      this.apop = new ApopWidget({ session: s, onSeen: (key) => this.run.saw(key) });
+      this.currentEl.after(this.apop.root);
+    }
+    if (this.lesson.timeline) {
+      this.timeline = new Timeline(this.lesson, s);
+      (this.apop?.root ?? this.currentEl).after(this.timeline.root);
+    }
     onLanguageChange(() => this.render());
     this.#buildSteps();
     this.#buildQuestions();
@@ -82,6 +96,7 @@ export class Guide {
   #newRun() {
     return new LessonRun(this.lesson, {
       read: (spec) => this.#read(spec),
+      program: () => this.ctx.maildrop.programs.current(),
       onChange: () => this.renderSoon(),
     });
   }
@@ -100,7 +115,10 @@ export class Guide {
       case "size": return message?.size ?? null;
       case "uid": return message?.uid ?? null;
       case "second-code": return this.run.secondCode ?? null;
+      case "apop-digest": return this.apop?.sent?.slice(0, 4) ?? null;
       case "downloaded": return m.download && !m.download.running ? m.download.done : null;
+      case "download-listed": return m.download && !m.download.running ? m.download.listed : null;
+      case "download-deleted": return m.download && !m.download.running ? m.download.deleted : null;
       case "last-id": return greatest(m, (x) => x.id)?.id ?? null;
       case "last-uid": return greatest(m, (x) => x.id)?.uid ?? null;
       case "largest": return greatest(m, (x) => x.size)?.id ?? null;
@@ -216,7 +234,18 @@ export class Guide {
     this.#renderCurrent(vars);
     this.#renderQuestions(vars);
     this.#renderStatus();
+    this.#renderWidgets();
     this.doBtn.disabled = this.ctx.connectBar.busy || (!this.session.connected && !this.ctx.connectBar.ready);
+  }
+
+  /** The APOP widget from its first step on; the timeline. */
+  #renderWidgets() {
+    if (this.apop) {
+      const first = this.lesson.steps.findIndex((step) => step.widget === "apop");
+      this.apop.root.hidden = this.run.current != null && this.lesson.steps.indexOf(this.run.current) < first;
+      this.apop.render();
+    }
+    this.timeline?.render();
   }
 
   #renderIndex() {
@@ -377,6 +406,8 @@ export class Guide {
     else if (step.do === "disconnect") this.session.close();
     else if (step.do === "press") { /* pressed above */ }
     else if (step.do === "sasl") await this.#saslResponse();
+    else if (step.do === "apop-compute") this.apop?.computeWith(this.ctx.connectBar.credentials().password);
+    else if (step.do === "apop-compare") this.apop?.compare();
     else await this.ctx.stepper.runButton(step.command);
     this.render();
   }

@@ -42,15 +42,21 @@ export function asciiDigits(text) {
 
 /**
  * One lesson run against the page's session. `read(spec)` answers a question's value from the
- * session (guide.js asks the maildrop); `onChange()` is called whenever something changed.
+ * session (guide.js asks the maildrop); `program()` is the page's mail program now
+ * ({ program, policy, days }); `onChange()` is called whenever something changed.
  */
 export class LessonRun {
-  constructor(lesson, { read, onChange }) {
+  constructor(lesson, { read, program, onChange }) {
     this.lesson = lesson;
     this.read = read;
+    this.program = program;
     this.onChange = onChange;
     this.connection = 0; // connections opened since the lesson began
     this.seen = new Set(); // explanation keys of this connection
+    this.tick = 0; // counts what the session says, so a check can ask for news since its step began
+    this.seenAt = new Map(); // explanation key → this.tick when last seen
+    this.stepTick = 0; // this.tick when the current step became current
+    this.captured = new Map(); // question id → the value read when its `at` step was done
     this.closed = false; // this connection has closed
     this.replies = new Map(); // command → { status, body, complete } of its latest reply
     this.stepAt = 0; // index of the current step
@@ -85,6 +91,7 @@ export class LessonRun {
   connecting() {
     this.connection += 1;
     this.seen.clear();
+    this.seenAt.clear();
     this.closed = false;
     this.replies.clear();
     this.#advance();
@@ -97,9 +104,10 @@ export class LessonRun {
   connectFailed(error) {
     this.closed = true;
     const key = error?.explain?.key;
-    if (key) this.seen.add(key);
+    if (key) this.#see(key);
     if (error?.kind === "server") {
-      this.seen.add("greeting").add("greeting.err");
+      this.#see("greeting");
+      this.#see("greeting.err");
       this.replies.set("greeting", { status: "-ERR", body: false, complete: true });
     }
     this.#advance();
@@ -108,7 +116,7 @@ export class LessonRun {
   /** The Simulated server's second client logged in (`ok`) or was refused with `code`:
    * seen as `second.ok` or `second.<code>` (e.g. second.IN-USE); its reply is "second". */
   secondClient({ ok, code }) {
-    this.seen.add(ok ? "second.ok" : `second.${code ?? "err"}`);
+    this.#see(ok ? "second.ok" : `second.${code ?? "err"}`);
     if (!ok && code) this.secondCode = code;
     this.replies.set("second", { status: ok ? "+OK" : "-ERR", body: false, complete: true });
     this.#advance();
@@ -116,7 +124,40 @@ export class LessonRun {
 
   /** The Simulated server delivered a message: seen as `sim.delivered` (until the next connection). */
   delivered() {
-    this.seen.add("sim.delivered");
+    this.#see("sim.delivered");
+    this.#advance();
+  }
+
+  /** The Simulated server's clock was moved on: seen as `sim.advanced`. */
+  clockAdvanced() {
+    this.#see("sim.advanced");
+    this.#advance();
+  }
+
+  /** The page's mail program or its policy changed (a step's `program` / `policy` check). */
+  programChanged({ forgotten } = {}) {
+    if (forgotten) this.#see("program.forgotten");
+    this.#advance();
+  }
+
+  /** "Download all new messages" ended: seen as `download.done`, and `download.deleted` when
+   * the program's policy marked messages. */
+  downloaded({ deleted, error }) {
+    if (!error) this.#see("download.done");
+    if (deleted) this.#see("download.deleted");
+    this.#advance();
+  }
+
+  #see(key) {
+    this.tick += 1;
+    this.seen.add(key);
+    this.seenAt.set(key, this.tick);
+  }
+
+  /** A widget of the lesson did something (the APOP widget: `apop.computed`, `apop.match`):
+   * seen as `key` (until the next connection). */
+  saw(key) {
+    this.#see(key);
     this.#advance();
   }
 
@@ -129,7 +170,7 @@ export class LessonRun {
   entry(entry, state) {
     const key = entry.explain?.key;
     if (!key) return;
-    this.seen.add(key);
+    this.#see(key);
     // A state entry names the state just entered (the session's own may follow it).
     const entered = /^state\.([A-Z]+)$/.exec(key);
     if (entered) state = entered[1];
@@ -138,7 +179,7 @@ export class LessonRun {
     const body = /^body\.([A-Z0-9]+)$/.exec(key);
     if (body && this.replies.has(body[1])) this.replies.get(body[1]).body = true;
     if (key.startsWith("greeting")) {
-      this.seen.add("greeting"); // whichever greeting (greeting.apop, greeting.err …)
+      this.#see("greeting"); // whichever greeting (greeting.apop, greeting.err …)
       this.replies.set("greeting", { status: entry.text?.startsWith("+OK") ? "+OK" : "-ERR", body: false, complete: true, state });
     }
     this.#advance(state);
@@ -163,7 +204,8 @@ export class LessonRun {
   /** Checks a question's answer against the session; returns "right", "wrong" or "unknown". */
   answer(question, given) {
     // A choice question's answer is in the lesson (what the RFCs say); a read one's in the session.
-    const value = question.answer.choice ?? this.read(question.answer);
+    const a = question.answer;
+    const value = a.choice ?? (a.at ? this.captured.get(question.id) : this.read(a));
     if (value == null) return "unknown";
     const right = asciiDigits(given).trim().toLowerCase() === String(value).trim().toLowerCase();
     this.answers.set(question.id, { given, right });
@@ -178,10 +220,17 @@ export class LessonRun {
   #holds(step) {
     const c = step.check;
     if (c.new && this.connection <= this.stepStarted) return false;
-    // `seen`: one key, or a list of which any will do.
-    if (c.seen && ![c.seen].flat().some((k) => this.seen.has(k))) return false;
+    // `seen`: one key, or a list of which any will do; with `fresh`, seen since the step began.
+    const seen = (k) => this.seen.has(k) && (!c.fresh || this.seenAt.get(k) > this.stepTick);
+    if (c.seen && ![c.seen].flat().some(seen)) return false;
     if (c.notSeen && this.seen.has(c.notSeen)) return false;
     if (c.closed && !this.closed) return false;
+    if (c.program || c.policy) {
+      const now = this.program?.() ?? {};
+      if (c.program && now.program !== c.program) return false;
+      if (c.policy && now.policy !== c.policy) return false;
+    }
+    if (c.days != null && this.program?.().days !== c.days) return false;
     return true;
   }
 
@@ -190,8 +239,13 @@ export class LessonRun {
     while (this.current && this.#holds(this.current)) {
       const step = this.current;
       this.results.set(step.id, { predicted: this.predictions.get(step.id) ?? null, state });
+      // A question `at` this step reads its value now (a later step may change it).
+      for (const q of this.lesson.questions ?? []) {
+        if (q.answer.at === step.id) this.captured.set(q.id, this.read(q.answer));
+      }
       this.stepAt += 1;
       this.stepStarted = this.connection;
+      this.stepTick = this.tick;
       moved = true;
     }
     if (moved) this.#save();

@@ -3,24 +3,26 @@
 // (what the server removed in the UPDATE state). It follows typed and raw commands alike.
 // RETR on a message LIST says is over what the page shows does not fetch it for the viewer:
 // the viewer offers to save it instead (event popwire:oversize), streaming the RETR.
-// "Download all new messages" syncs like a mail program that leaves mail on the server: LIST and
-// UIDL together, then the engine's batch (retrMany, pipelined within its window) for every
-// unique-id not downloaded yet in this browser (remembered per maildrop in localStorage); each
-// copy is kept as a Blob for this page and opened from its row without another RETR.
+// "Download all new messages" syncs as the mail program the page plays (mail-program.js: a
+// laptop or a phone, each with its own memory and policy): LIST and UIDL together, then the
+// engine's batch (retrMany, pipelined within its window) for every unique-id that program has
+// not downloaded yet; each copy is kept as a Blob for this page and opened from its row without
+// another RETR; then its policy marks with DELE what it deletes (download and delete, or N days
+// after it first saw a message). The end is told as the document event `popwire:downloaded`.
 
 import { t, formatBytes, formatNumber, onLanguageChange } from "./i18n.js";
 import { SHOW_MAX } from "./viewer.js";
 import { commandTable } from "./session.js";
 // The engine's own reading of "what is new" (session.js loads the module before any click).
 import { newSince } from "./pkg/popwire.js";
+import { MailPrograms, toDelete } from "./mail-program.js";
 
-/** localStorage key prefix of the unique-ids downloaded per maildrop (target and user). */
-const SEEN_PREFIX = "popwire.seen.v1:";
-/** Most unique-ids remembered per maildrop (the oldest are forgotten first). */
-const SEEN_MAX = 5000;
 
 export class Maildrop {
-  /** @param {object} ctx { session, perform: (command, ...args) => Promise, onMessage: (msg) => void } */
+  /**
+   * @param {object} ctx { session, perform: (command, ...args) => Promise, onMessage: (msg) => void,
+   *   clock: () => Promise<number> (the server's time, ms), formatTime: (ms) => string }
+   */
   constructor(ctx) {
     this.ctx = ctx;
     this.session = ctx.session;
@@ -30,6 +32,7 @@ export class Maildrop {
     this.updateNote = document.getElementById("maildrop-update");
     this.topLinesInput = document.getElementById("top-lines");
     this.#buildDownloadAll();
+    this.programs = new MailPrograms({ key: () => this.#memoryKey(), clock: ctx.clock, formatTime: ctx.formatTime });
     this.user = null; // who logged in (the maildrop's owner), from the login command's name
     this.#reset();
 
@@ -115,82 +118,88 @@ export class Maildrop {
     if (at >= 0 && args[at]) this.user = String(args[at]);
   }
 
-  /** The localStorage key of this maildrop's downloaded unique-ids. */
-  #seenKey() {
+  /** The maildrop a program's memory is about: the target and the user. */
+  #memoryKey() {
     const user = this.user ?? document.getElementById("user")?.value ?? "";
-    return `${SEEN_PREFIX}${this.session.target ?? ""}:${user}`;
-  }
-
-  #loadSeen(key) {
-    try {
-      const list = JSON.parse(localStorage.getItem(key) ?? "[]");
-      return new Set(Array.isArray(list) ? list.filter((u) => typeof u === "string") : []);
-    } catch {
-      return new Set();
-    }
-  }
-
-  #saveSeen(key, seen) {
-    try {
-      localStorage.setItem(key, JSON.stringify([...seen].slice(-SEEN_MAX)));
-    } catch { /* storage full or off: this page still has the copies */ }
+    return `${this.session.target ?? ""}:${user}`;
   }
 
   /**
-   * Fetches every message of the maildrop whose unique-id was not downloaded before in this
-   * browser: LIST and UIDL together (pipelined), newSince(), then retrMany(): each message is
-   * handed over once, kept as a Blob, and its unique-id remembered as it arrives.
+   * Syncs as the page's mail program: LIST and UIDL together (pipelined), newSince() its
+   * memory, then retrMany(): each message is handed over once, kept as a Blob, and its
+   * unique-id remembered as it arrives; then the program's policy marks with DELE what it
+   * deletes (the copies it has, or those it first saw N days ago or more).
    */
   async downloadAll() {
     const session = this.session;
     const client = session.client;
     if (!session.connected || session.state !== "TRANSACTION" || this.download?.running) return;
-    const key = this.#seenKey();
-    const seen = this.#loadSeen(key);
-    const d = { running: true, done: 0, total: 0, bytes: 0, size: 0, failed: 0, error: null };
+    const programs = this.programs;
+    const policy = programs.current();
+    const memory = programs.memory();
+    const d = { running: true, done: 0, total: 0, bytes: 0, size: 0, failed: 0, error: null, listed: 0, deleted: 0, program: policy.program };
     this.download = d;
     this.#renderDownload();
     const current = () => this.session.client === client && this.download === d;
     try {
       // The sizes (for the progress and the engine's window) and the unique-ids, in one round
-      // trip when the server pipelines.
-      const [list, uidl] = await Promise.all([this.ctx.perform(this.#commandReading("sizes")), this.ctx.perform(this.#commandReading("unique-ids"))]);
+      // trip when the server pipelines; the server's time, for when each was first seen.
+      const [list, uidl, now] = await Promise.all([
+        this.ctx.perform(this.#commandReading("sizes")), this.ctx.perform(this.#commandReading("unique-ids")), this.ctx.clock(),
+      ]);
       if (!current()) return;
       if (!Array.isArray(list) || !Array.isArray(uidl)) {
         d.error = t("maildrop.download-no-listing");
         return;
       }
+      d.listed = uidl.length;
       const sizes = new Map(list.map((x) => [x.id, x.size]));
       const uidOf = new Map(uidl.map((x) => [x.id, x.uid]));
-      const ids = newSince(uidl, seen);
+      const ids = newSince(uidl, [...memory.keys()]);
       d.total = ids.length;
       d.size = ids.reduce((sum, id) => sum + (sizes.get(id) ?? 0), 0);
       this.#renderDownload();
-      if (ids.length === 0) return;
       let saving = null;
-      const retr = this.#commandReading("message");
-      const result = await client.retrMany(ids, {
-        onMessage: ({ id, bytes }) => {
-          if (!current()) return;
-          const uid = uidOf.get(id);
-          this.downloaded.set(id, { blob: new Blob([bytes], { type: "message/rfc822" }), uid, size: bytes.length, command: retr });
-          if (uid != null) seen.add(uid);
-          d.done += 1;
-          d.bytes += bytes.length;
-          // Remembered as they come (a dropped connection keeps what arrived), written at most
-          // once per task.
-          saving ??= setTimeout(() => { saving = null; this.#saveSeen(key, seen); }, 0);
-          this.#renderDownload();
-        },
-      });
+      const arrived = [];
+      const save = () => programs.remember(memory, arrived.splice(0), now);
+      if (ids.length) {
+        const retr = this.#commandReading("message");
+        const result = await client.retrMany(ids, {
+          onMessage: ({ id, bytes }) => {
+            if (!current()) return;
+            const uid = uidOf.get(id);
+            this.downloaded.set(id, { blob: new Blob([bytes], { type: "message/rfc822" }), uid, size: bytes.length, command: retr });
+            arrived.push(uid);
+            d.done += 1;
+            d.bytes += bytes.length;
+            // Remembered as they come (a dropped connection keeps what arrived), written at most
+            // once per task.
+            saving ??= setTimeout(() => { saving = null; save(); }, 0);
+            this.#renderDownload();
+          },
+        });
+        d.failed = result.failed.length;
+      }
       if (saving !== null) clearTimeout(saving);
-      this.#saveSeen(key, seen);
-      d.failed = result.failed.length;
+      save();
+      if (!current()) return;
+      // The program's policy: DELE (the command whose effect marks) what it deletes, together.
+      const doomed = toDelete(uidl, memory, policy, now);
+      if (doomed.length) {
+        const mark = [...commandTable().values()].find((c) => c.effect === "mark-deleted")?.name;
+        const marked = await Promise.all(doomed.map((id) => this.ctx.perform(mark, id)));
+        d.deleted = marked.filter((r) => r != null).length;
+      }
     } catch (error) {
       d.error = String(error?.message || error);
     } finally {
       d.running = false;
-      if (this.download === d) this.render();
+      if (this.download === d) {
+        this.render();
+        document.dispatchEvent(new CustomEvent("popwire:downloaded", {
+          detail: { program: d.program, listed: d.listed, downloaded: d.done, deleted: d.deleted, failed: d.failed, error: d.error },
+        }));
+      }
     }
   }
 
@@ -226,10 +235,13 @@ export class Maildrop {
         bytes: formatBytes(d.bytes), size: formatBytes(d.size),
       }) : "";
     } else if (d && d.total === 0) {
-      text = t("maildrop.download-none");
+      text = t("maildrop.download-none", { program: t(`program.${d.program}`) });
     } else if (d) {
       text = t("maildrop.download-done", { count: formatNumber(d.done), size: formatBytes(d.bytes) });
       if (d.failed) text += ` ${t("maildrop.download-failed-some", { failed: formatNumber(d.failed) })}`;
+    }
+    if (d && !d.running && !d.error && d.deleted) {
+      text += `${text ? " " : ""}${t("maildrop.download-deleted", { program: t(`program.${d.program}`), count: formatNumber(d.deleted) })}`;
     }
     status.textContent = text;
     status.hidden = text === "";
@@ -433,8 +445,8 @@ export class Maildrop {
 
   render() {
     const inTransaction = this.session.connected && this.session.state === "TRANSACTION";
-    // The unique-ids downloaded before in this browser (for the rows' "downloaded" mark).
-    this.#seenNow = this.session.connected ? this.#loadSeen(this.#seenKey()) : null;
+    // The unique-ids the page's mail program downloaded before (for the rows' "downloaded" mark).
+    this.#seenNow = this.session.connected ? this.programs.memory() : null;
     const rows = this.#sorted();
     const selected = this.selectedMessage();
     const frag = document.createDocumentFragment();

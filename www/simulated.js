@@ -143,6 +143,16 @@ export class SimulatedPanel {
     this.now = now;
     this.#status([done]);
     this.#refresh();
+    // Lessons on the clock (delete after N days) follow it.
+    document.dispatchEvent(new CustomEvent("popwire:clock", { detail: { advanced: ms, now } }));
+  }
+
+  /** The simulated server's clock now (ms since it started), asked of its worker. */
+  async time() {
+    if (!this.worker) return this.now;
+    const { now } = await this.#ask("time");
+    this.now = now;
+    return now;
   }
 
   async #deliver() {
@@ -369,7 +379,7 @@ function connOf(entry) {
 }
 
 /** The virtual clock as "d days hh:mm:ss" (digits stay Latin: it is the server's time). */
-function clock(ms) {
+export function clock(ms) {
   const s = Math.floor((ms || 0) / 1000);
   const d = Math.floor(s / 86400);
   const pad = (n) => String(n).padStart(2, "0");

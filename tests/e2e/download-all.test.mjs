@@ -115,7 +115,8 @@ test("download all fetches each message once, pipelined; after a delivery only t
   assert.ok(retrs[0].includes(`RETR ${id}`), retrs[0]);
   assert.equal(await page.locator("#maildrop .downloaded-badge").count(), n + 1, "all downloaded now");
   assert.equal(await page.locator('#maildrop button[data-action="open"]').count(), 1, "this page holds the new copy");
-  const remembered = await page.evaluate((u) => JSON.parse(localStorage.getItem(`popwire.seen.v1:demo:${u}`)).length, user);
+  // The page's mail program (the laptop, by default) remembers each unique-id with when it saw it.
+  const remembered = await page.evaluate((u) => Object.keys(JSON.parse(localStorage.getItem(`popwire.program.v1:laptop:demo:${u}`))).length, user);
   assert.equal(remembered, n + 1);
   await page.click(`#maildrop tr[data-id="${id}"] button[data-action="open"]`);
   await page.waitForSelector(`#viewer-body[data-id="${id}"]:not([hidden])`);

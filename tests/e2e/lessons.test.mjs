@@ -2,7 +2,7 @@
 // own controls — predicting before each reply, typing commands in the command line or clicking
 // their buttons and the Simulated server's controls, answering questions whose answers come
 // from their own session — on the in-browser server the lesson link selects. Every lesson in
-// English; in Arabic lessons 1, 4, 5, 10 and 11, in Persian 2, 4, 6 (answered in Persian
+// English; in Arabic lessons 1, 3, 4, 5, 10 and 11, in Persian 2, 4, 6 (answered in Persian
 // digits), 8 and 10 (the issue's numbering).
 // Progress is remembered per browser.
 
@@ -324,47 +324,196 @@ async function sasl(lang) {
   await page.close();
 }
 
-/** Leave a copy on the server: download everything, QUIT, new mail, only the new one next time. */
+/** Persian digits for a Persian student's answers. */
+function inLanguage(lang, text) {
+  return lang === "fa" ? String(text).replace(/\d/g, (d) => "۰۱۲۳۴۵۶۷۸۹"[d]) : String(text);
+}
+
+/** Picks a choice question's answer; returns the result shown. */
+async function choose(page, id, value) {
+  await page.check(`li[data-question="${id}"] input[value="${value}"]`);
+  return page.getAttribute(`li[data-question="${id}"]`, "data-result");
+}
+
+/** Presses "Download all new messages" and waits until the sync (and its policy's DELEs) ended. */
+async function downloadAll(page) {
+  await page.click("#download-all-btn");
+  await page.waitForSelector('#download-all[data-state="done"]');
+}
+
+/**
+ * Lesson 2: two mail programs (a laptop and a phone) on one maildrop. Leaving copies, each
+ * fetches what it has not seen by unique-id, even after the phone's DELE shifted the numbers;
+ * then download-and-delete leaves the phone nothing.
+ */
 async function leaveCopy(lang) {
   const { page, user } = await lessonPage(lang, "leave-copy");
   const typed = [];
+  const pressed = [];
   const type = async (line) => { typed.push(line.startsWith("PASS ") ? "PASS ••••" : line); await send(page, line); };
-  await current(page, "connect");
-  await page.click("#connect-btn");
+  const press = async (selector) => {
+    pressed.push(((await page.textContent(`label:has(${selector}), ${selector}`)) ?? selector).trim());
+    if (await page.getAttribute(selector, "type") === "radio") await page.check(selector);
+    else await page.click(selector);
+  };
+  const rows = () => page.locator("#maildrop tbody tr").count();
+  const badges = () => page.locator("#maildrop .downloaded-badge").count();
+  const connect = async (step) => { await current(page, step); await page.click("#connect-btn"); };
+
+  // The laptop, leaving a copy.
+  await current(page, "laptop");
+  await press("#program-forget");
+  await press("#program-laptop");
+  await press("#policy-keep");
+  await connect("connect");
   await current(page, "login");
   await type(`USER ${user}`);
   await type("PASS pop3");
   await current(page, "download");
-  await page.click("#download-all-btn");
-  await page.waitForSelector('#download-all[data-state="done"]');
-  const first = await page.locator("#maildrop tbody tr").count();
-  assert.equal(await page.locator("#maildrop .downloaded-badge").count(), first, "every message downloaded once");
+  await downloadAll(page);
+  const first = await rows();
+  assert.ok(first > 1);
+  assert.equal(await badges(), first, "the laptop downloaded every message once");
+  assert.match(await page.textContent("#program-memory summary"), new RegExp(`${inLanguage(lang, first)}$`), "and remembers each unique-id");
   await predict(page, "quit", "UPDATE");
   await type("QUIT");
   await judged(page, "quit", "right");
   await current(page, "deliver");
-  await page.click("#sim-deliver");
-  await current(page, "reconnect");
-  await page.click("#connect-btn");
-  await current(page, "login2");
+  await press("#sim-deliver");
+
+  // The phone: it has seen nothing, so it gets everything; then it deletes message 1.
+  await current(page, "phone");
+  await press("#program-phone");
+  await connect("phone-connect");
+  await current(page, "phone-login");
   await page.click("#guide-do");
-  await current(page, "download2");
+  await current(page, "phone-download");
+  await downloadAll(page);
+  assert.equal(await badges(), first + 1, "the phone downloaded the old messages and the new one");
+  await predict(page, "phone-dele", "+OK");
+  await type("DELE 1");
+  await judged(page, "phone-dele", "right");
+  await current(page, "phone-quit");
+  await type("QUIT");
+
+  // The laptop again: only the new message, under a number one lower than the phone's.
+  await current(page, "back");
+  await press("#program-laptop");
+  await connect("back-connect");
+  await current(page, "back-login");
+  await page.click("#guide-do");
+  await current(page, "back-download");
+  await downloadAll(page);
+  assert.equal(await rows(), first, "one message fewer since the phone's DELE");
+  const newest = await row(page, first);
+  assert.ok(newest.uid);
+
+  // Download and delete: the laptop marks everything it has; the phone then finds nothing.
+  await current(page, "delete-policy");
+  await press("#policy-delete");
+  await current(page, "delete-download");
   await page.click("#download-all-btn");
-  await page.waitForSelector('#download-all[data-state="done"]');
+  await current(page, "delete-quit");
+  assert.equal(await page.locator("#maildrop tbody tr.marked").count(), first, "every message the laptop has is marked");
+  await predict(page, "delete-quit", "UPDATE");
+  await type("QUIT");
+  await judged(page, "delete-quit", "right");
+  await current(page, "last-phone");
+  await press("#program-phone");
+  await connect("last-connect");
+  await current(page, "last-login");
+  await page.click("#guide-do");
+  await current(page, "last-download");
+  await downloadAll(page);
   await current(page, "done");
-  const rows = await page.locator("#maildrop tbody tr").count();
-  assert.equal(rows, first + 1, "the new message is listed after the others");
-  const newest = await row(page, rows);
-  const answers = { downloaded: "1", number: String(rows), uid: newest.uid };
-  if (lang === "fa") answers.number = answers.number.replace(/\d/g, (d) => "۰۱۲۳۴۵۶۷۸۹"[d]);
-  assert.equal(await answer(page, "downloaded", String(first)), "wrong", "not everything again");
+  assert.equal(await rows(), 0, "nothing is left on the server for the phone");
+
+  const answers = {
+    "phone-downloaded": inLanguage(lang, first + 1), downloaded: inLanguage(lang, 1), number: inLanguage(lang, first),
+    uid: newest.uid, deleted: inLanguage(lang, first), left: inLanguage(lang, 0),
+  };
+  assert.equal(await answer(page, "number", inLanguage(lang, first + 1)), "wrong", "the phone's number for it is not the laptop's");
   for (const [id, text] of Object.entries(answers)) assert.equal(await answer(page, id, text), "right", id);
+  assert.equal(await choose(page, "why", "secret"), "wrong");
+  assert.equal(await choose(page, "why", "shift"), "right");
   await page.waitForSelector('#lesson-status[data-complete="true"]');
   await shoot(page, `lesson-leave-copy-${lang}`);
   if (lang === "en") {
-    figure("lesson-leave-copy", { typed, predicted: { quit: "UPDATE" }, answered: answers, pressed: ["Download all new messages", "Deliver a new message", "Download all new messages"] },
-      "what the student typed, predicted and answered in the leave-a-copy lesson");
+    figure("lesson-leave-copy", {
+      typed, pressed,
+      predicted: { quit: "UPDATE", "phone-dele": "+OK", "delete-quit": "UPDATE" },
+      answered: { ...answers, why: "shift" },
+    }, "what the student typed, pressed, predicted and answered in the leave-a-copy lesson");
   }
+  browser.watch.assertClean();
+  await page.close();
+}
+
+/**
+ * Lesson 3: "delete from the server after 5 days" as the mail program's rule, on the simulated
+ * server's clock; CAPA's EXPIRE NEVER is the server's own policy.
+ */
+async function expire(lang) {
+  const { page } = await lessonPage(lang, "expire");
+  const rows = () => page.locator("#maildrop tbody tr").count();
+  const marked = () => page.locator("#maildrop tbody tr.marked").count();
+  const visit = async (n) => {
+    await current(page, `connect${n}`);
+    await page.click("#connect-btn");
+    await current(page, `login${n}`);
+    await page.click("#guide-do");
+    await current(page, `download${n}`);
+    await downloadAll(page);
+  };
+  await current(page, "setup");
+  await page.click("#program-forget");
+  await page.check("#program-laptop");
+  await page.check("#policy-days");
+  assert.equal(await page.inputValue("#policy-days-n"), "5");
+  await current(page, "connect");
+  await page.click("#connect-btn");
+  await current(page, "login");
+  await page.click("#guide-do");
+  await predict(page, "capa", "many");
+  await send(page, "CAPA");
+  await judged(page, "capa", "right");
+  // The capability list, unfolded as a student does to find EXPIRE in it.
+  await page.locator('#transcript .row[data-key="body.CAPA"] .expand').click();
+  assert.match(await page.textContent('#transcript .row[data-key="body.CAPA"]'), /EXPIRE NEVER/, "the server's own policy, in CAPA");
+  await current(page, "download");
+  await downloadAll(page);
+  const first = await rows();
+  assert.equal(await marked(), 0, "day 0: nothing is 5 days old");
+  await current(page, "quit");
+  await send(page, "QUIT");
+  await current(page, "later");
+  await page.click("#sim-advance-3d");
+  await current(page, "deliver");
+  await page.click("#sim-deliver");
+  await visit(2);
+  assert.equal(await rows(), first + 1);
+  assert.equal(await marked(), 0, "day 3: nothing is 5 days old");
+  await current(page, "quit2");
+  await send(page, "QUIT");
+  await current(page, "later2");
+  await page.click("#sim-advance-3d");
+  await visit(3);
+  assert.equal(await marked(), first, "day 6: the messages first seen on day 0 are marked");
+  const newest = await page.getAttribute(`#maildrop tbody tr[data-id="${first + 1}"]`, "class");
+  assert.ok(!/marked/.test(newest ?? ""), "the one delivered on day 3 is kept");
+  await predict(page, "quit3", "UPDATE");
+  await send(page, "QUIT");
+  await judged(page, "quit3", "right");
+  await current(page, "done");
+  assert.equal(await answer(page, "early", inLanguage(lang, 0)), "right");
+  assert.equal(await answer(page, "deleted", inLanguage(lang, first + 1)), "wrong");
+  assert.equal(await answer(page, "deleted", inLanguage(lang, first)), "right");
+  assert.equal(await choose(page, "expire", "client"), "wrong");
+  assert.equal(await choose(page, "expire", "server"), "right");
+  assert.equal(await choose(page, "zero", "no-leave"), "right");
+  assert.equal(await choose(page, "whose", "client"), "right");
+  await page.waitForSelector('#lesson-status[data-complete="true"]');
+  await shoot(page, `lesson-expire-${lang}`);
   browser.watch.assertClean();
   await page.close();
 }
@@ -382,15 +531,11 @@ async function popImap(lang) {
   await send(page, "QUIT");
   await judged(page, "quit", "right");
   await current(page, "done");
-  const choose = async (id, value) => {
-    await page.check(`li[data-question="${id}"] input[value="${value}"]`);
-    return page.getAttribute(`li[data-question="${id}"]`, "data-result");
-  };
-  assert.equal(await choose("where", "device"), "wrong", "RETR does not remove the message");
-  assert.equal(await choose("where", "both"), "right");
-  assert.equal(await choose("pull", "client"), "right");
-  assert.equal(await choose("push", "smtp"), "right");
-  assert.equal(await choose("devices", "imap"), "right");
+  assert.equal(await choose(page, "where", "device"), "wrong", "RETR does not remove the message");
+  assert.equal(await choose(page, "where", "both"), "right");
+  assert.equal(await choose(page, "pull", "client"), "right");
+  assert.equal(await choose(page, "push", "smtp"), "right");
+  assert.equal(await choose(page, "devices", "imap"), "right");
   await page.waitForSelector('#lesson-status[data-complete="true"]');
   await shoot(page, `lesson-pop-imap-${lang}`);
   browser.watch.assertClean();
@@ -403,6 +548,8 @@ test("lesson 6, hanging up before QUIT, in English", () => hangUp("en"));
 test("lesson 6 in Persian, answered in Persian digits", () => hangUp("fa"));
 test("lesson 2, leave a copy on the server, in English", () => leaveCopy("en"));
 test("lesson 2 in Persian", () => leaveCopy("fa"));
+test("lesson 3, delete from the server after N days, in English", () => expire("en"));
+test("lesson 3 in Arabic", () => expire("ar"));
 test("lesson 4, TOP to peek, in English", () => peek("en"));
 test("lesson 4 in Arabic", () => peek("ar"));
 test("lesson 4 in Persian", () => peek("fa"));
