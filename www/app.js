@@ -2,7 +2,7 @@
 
 import { initialLanguage, setLanguage, language } from "./i18n.js";
 import { Session, loadEngine } from "./session.js";
-import { initNotice } from "./notice.js";
+import { initNotice, showNotice } from "./notice.js";
 import { ConnectBar } from "./connect.js";
 import { Stepper } from "./stepper.js";
 import { Guide } from "./guide.js";
@@ -19,8 +19,11 @@ applySavedDisplay();
 
 async function main() {
   // The engine first: the modules render from its command metadata (commandTable()).
+  // The lessons are not needed to run a session: without them the page starts without its guide.
+  let lessonsFailed = null;
   const [, , lessons] = await Promise.all([
-    setLanguage(initialLanguage(), { remember: false }), loadEngine(), loadLessons(),
+    setLanguage(initialLanguage(), { remember: false }), loadEngine(),
+    loadLessons().catch((error) => { lessonsFailed = error; return null; }),
   ]);
   initNotice();
 
@@ -46,13 +49,15 @@ async function main() {
     topLines: () => maildrop.topLines(),
   });
   const cmdline = new CommandLine({ session, connectBar });
-  const guide = new Guide({
-    session, stepper, connectBar, maildrop, cmdline, lessons,
-    lessonId: new URLSearchParams(location.search).get("lesson"),
-  });
+  const guide = lessons
+    ? new Guide({
+      session, stepper, connectBar, maildrop, cmdline, lessons,
+      lessonId: new URLSearchParams(location.search).get("lesson"),
+    })
+    : withoutLessons(lessonsFailed);
   const rerender = () => {
     stepper.render();
-    guide.render();
+    guide?.render();
   };
   document.addEventListener("popwire:selection", rerender);
   document.addEventListener("popwire:connect-bar", rerender);
@@ -61,7 +66,7 @@ async function main() {
   }
 
   initClassroom({
-    next: () => guide.doNext(),
+    next: () => guide?.doNext(),
     focusCommandLine: () => cmdline.focus(),
     focusTranscript: () => transcript.focus(),
     focusMaildrop: () => maildrop.focus(),
@@ -73,6 +78,13 @@ async function main() {
   stepper.render();
   performance.mark("popwire-ready");
   document.documentElement.dataset.ready = "true";
+}
+
+/** The lessons could not be loaded: the guide is hidden and the page says why. */
+function withoutLessons(error) {
+  document.querySelector("section.guide").hidden = true;
+  showNotice({ level: "warn", title: ["lesson.load-failed-title"], text: ["lesson.load-failed"], detail: String(error?.message || error) });
+  return null;
 }
 
 main().catch((error) => {

@@ -11,6 +11,7 @@ import { el, coalesced } from "./dom.js";
 import { LessonRun, loadProgress } from "./lesson.js";
 import { loginLabel, mechanismOf } from "./stepper.js";
 import { saslResponse } from "./session.js";
+import { showNotice } from "./notice.js";
 import { ApopWidget } from "./apop-widget.js";
 import { Timeline } from "./timeline.js";
 
@@ -52,6 +53,11 @@ export class Guide {
     this.session = ctx.session;
     this.lessons = ctx.lessons;
     this.lesson = this.lessons.find((l) => l.id === ctx.lessonId) ?? this.lessons[0];
+    if (ctx.lessonId && this.lesson.id !== ctx.lessonId) {
+      // A link to a lesson that is not here: say so, and open the index to choose one.
+      showNotice({ level: "warn", title: ["lesson.unknown-title"], text: ["lesson.unknown", { id: ltr(ctx.lessonId) }] });
+      document.getElementById("lesson-index").open = true;
+    }
     this.titleEl = document.getElementById("lesson-title");
     this.listEl = document.getElementById("lesson-list");
     this.stepsEl = document.getElementById("guide-steps");

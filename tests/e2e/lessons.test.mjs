@@ -612,3 +612,32 @@ test("presenter mode hides each explanation until revealed, and is remembered", 
   assert.equal(await page.getAttribute("html", "data-presenter"), "off");
   await page.close();
 });
+
+test("a link to an unknown lesson says so and opens the first one, with the index open", async () => {
+  const page = await browser.page();
+  browser.watch.reset();
+  await openPage(page, "?lesson=no-such-lesson&lang=ar");
+  await page.waitForSelector("#notice:not([hidden])");
+  const strings = ui("ar");
+  assert.equal(await page.textContent("#notice .notice-title"), strings["lesson.unknown-title"]);
+  assert.ok((await page.textContent("#notice .notice-text")).includes("no-such-lesson"), "names what the link asked for");
+  assert.equal(await page.textContent("#lesson-title"), strings["lesson.session.title"], "the first lesson");
+  assert.ok(await page.evaluate(() => document.getElementById("lesson-index").open), "the index is open to choose from");
+  browser.watch.assertClean();
+  await page.close();
+});
+
+test("without its lessons the page still starts: the guide is hidden and the page says why", async () => {
+  const page = await browser.page();
+  browser.watch.reset();
+  await page.route("**/lessons/index.json", (route) => route.fulfill({ status: 503, body: "unavailable" }));
+  await openPage(page, "?lang=fa");
+  const strings = ui("fa");
+  assert.equal(await page.textContent("#notice .notice-title"), strings["lesson.load-failed-title"]);
+  assert.ok(await page.isHidden("section.guide"), "no guide without lessons");
+  // A session still runs by hand.
+  await page.click("#connect-btn");
+  await waitState(page, "AUTHORIZATION");
+  browser.watch.assertClean([/lessons\/index\.json/, /503/]);
+  await page.close();
+});
