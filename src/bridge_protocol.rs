@@ -7,8 +7,8 @@
 //!
 //! | direction | `op` | type |
 //! | --- | --- | --- |
-//! | page → bridge | `starttls` | [`ClientControl::StartTls`] |
-//! | bridge → page | `connected`, `tls`, `error`, `closed` | [`BridgeControl`] |
+//! | page → bridge | `starttls`, `wire` | [`ClientControl`] |
+//! | bridge → page | `connected`, `tls`, `error`, `closed`, `wire` | [`BridgeControl`] |
 //!
 //! An `error` carries a [`Refusal`] code and is followed by a close with [`close::REFUSED`]
 //! (reason: the code). Key order inside an object is not part of the protocol. The whole
@@ -26,11 +26,15 @@ pub enum ClientControl {
     /// target (every byte sent before it has been forwarded) and answers with a `tls` message.
     /// Other fields are ignored.
     StartTls,
+    /// `{"op":"wire"}`: the page asks to be told what crosses the wire between the bridge and
+    /// the server once TLS has begun ([`BridgeControl::Wire`] messages, from now on for the rest
+    /// of the session). Other fields are ignored.
+    Wire,
 }
 
 impl ClientControl {
     /// Every `op` the page may send (for the bridge's refusal message).
-    pub const OPS: [&'static str; 1] = ["starttls"];
+    pub const OPS: [&'static str; 2] = ["starttls", "wire"];
 }
 
 /// A control message from the bridge to the page (a text frame).
@@ -64,6 +68,114 @@ pub enum BridgeControl {
         /// A sentence for a person.
         reason: String,
     },
+    /// `{"op":"wire","up":WireDirection,"down":WireDirection}`: what crossed the TCP connection
+    /// between the bridge and the server since the TLS handshake began (ciphertext: the TLS
+    /// records). Sent only to a page that sent `{"op":"wire"}` and only once TLS has begun: at
+    /// once, after the `tls` message of an STLS upgrade, and before the server's bytes of each
+    /// reply (the first bytes from the server after the page sent some).
+    Wire(WireSample),
+}
+
+/// Most octets a [`WireDirection`] sample holds of each thing it records.
+pub const WIRE_SAMPLE: usize = 128;
+
+/// What an eavesdropper between the bridge and the server saw since the TLS handshake began,
+/// per direction. The bridge records it below TLS, so it is ciphertext (and the handshake's
+/// public messages), never plaintext or key material; its size is fixed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireSample {
+    /// Bridge → server (what the page sent, encrypted).
+    pub up: WireDirection,
+    /// Server → bridge.
+    pub down: WireDirection,
+}
+
+/// One direction of a [`WireSample`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireDirection {
+    /// Octets that crossed since the handshake began.
+    pub octets: u64,
+    /// TLS records that began since then (by their headers).
+    pub records: u64,
+    /// The first octets that crossed (at most [`WIRE_SAMPLE`]): the start of the handshake,
+    /// lower-case hex.
+    pub first: String,
+    /// The start of the latest TLS record that began (at most [`WIRE_SAMPLE`] octets),
+    /// lower-case hex.
+    pub latest: String,
+}
+
+/// The five-octet header that begins every TLS record (RFC 8446 §5.1, RFC 5246 §6.2.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsRecordHeader {
+    /// The content type: `change-cipher-spec` (20), `alert` (21), `handshake` (22),
+    /// `application-data` (23), else `unknown`. TLS 1.3 sends everything after its
+    /// ServerHello as `application-data`, the true type encrypted inside.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The version field, hex (`0303`: TLS 1.2's number, which TLS 1.3 keeps in its records;
+    /// `0301` in a first ClientHello).
+    pub version: String,
+    /// The length of the record's body in octets.
+    pub length: u16,
+}
+
+impl TlsRecordHeader {
+    /// The header at the start of `hex` (a [`WireDirection`]'s `first` or `latest`), if five
+    /// octets are there.
+    pub fn parse(hex: &str) -> Option<TlsRecordHeader> {
+        let octet = |i: usize| {
+            hex.get(i * 2..i * 2 + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        };
+        let [kind, major, minor, high, low] = [0, 1, 2, 3, 4].map(octet);
+        let (kind, major, minor, high, low) = (kind?, major?, minor?, high?, low?);
+        let kind = match kind {
+            20 => "change-cipher-spec",
+            21 => "alert",
+            22 => "handshake",
+            23 => "application-data",
+            _ => "unknown",
+        };
+        Some(TlsRecordHeader {
+            kind: kind.to_owned(),
+            version: format!("{major:02x}{minor:02x}"),
+            length: u16::from_be_bytes([high, low]),
+        })
+    }
+}
+
+impl WireDirection {
+    /// A direction from what was recorded: each sample cut to [`WIRE_SAMPLE`] octets and
+    /// written as lower-case hex.
+    pub fn new(octets: u64, records: u64, first: &[u8], latest: &[u8]) -> WireDirection {
+        WireDirection {
+            octets,
+            records,
+            first: hex(first),
+            latest: hex(latest),
+        }
+    }
+
+    /// The record header that begins `first` (the handshake's first record).
+    pub fn first_record(&self) -> Option<TlsRecordHeader> {
+        TlsRecordHeader::parse(&self.first)
+    }
+
+    /// The record header that begins `latest`.
+    pub fn latest_record(&self) -> Option<TlsRecordHeader> {
+        TlsRecordHeader::parse(&self.latest)
+    }
+}
+
+/// At most [`WIRE_SAMPLE`] octets as lower-case hex.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(WIRE_SAMPLE * 2);
+    for b in bytes.iter().take(WIRE_SAMPLE) {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// The facts of an established TLS connection with the target.
@@ -186,14 +298,19 @@ export type BridgeRefusal =
 export interface BridgePeerInfo { subject: string; issuer: string; notAfter: string; sha256: string }
 /** An established TLS connection between the bridge and the target. */
 export interface BridgeTlsInfo { version: string; cipher: string; verified: boolean; peer: BridgePeerInfo | null }
+/** One direction of what crossed the wire since TLS began: octet and record counts, the first octets and the start of the latest record (lower-case hex). */
+export interface BridgeWireDirection { octets: number; records: number; first: string; latest: string }
+/** What crossed the TCP connection between the bridge and the server since the TLS handshake began (ciphertext). */
+export interface BridgeWireSample { up: BridgeWireDirection; down: BridgeWireDirection }
 /** A control message from the page to the bridge (a text frame). */
-export type ClientControl = { op: "starttls" };
+export type ClientControl = { op: "starttls" } | { op: "wire" };
 /** A control message from the bridge to the page (a text frame). */
 export type BridgeControl =
   | { op: "connected"; target: string; tls: BridgeTlsInfo | null }
   | ({ op: "tls" } & BridgeTlsInfo)
   | { op: "error"; code: BridgeRefusal; message: string }
-  | { op: "closed"; reason: string };
+  | { op: "closed"; reason: string }
+  | ({ op: "wire" } & BridgeWireSample);
 "#;
 
 #[cfg(test)]
@@ -213,6 +330,13 @@ mod tests {
                 not_after: "2030-01-01T00:00:00Z".into(),
                 sha256: "ab12".into(),
             }),
+        }
+    }
+
+    fn wire_sample() -> WireSample {
+        WireSample {
+            up: WireDirection::new(1234, 7, &[0x16, 3, 1, 0, 0xf8], &[0x17, 3, 3, 0, 0x17]),
+            down: WireDirection::new(5678, 9, &[0x16, 3, 3, 0, 0x7a], &[0x17, 3, 3, 0]),
         }
     }
 
@@ -254,6 +378,10 @@ mod tests {
                     reason: "server closed the connection".into(),
                 },
                 r#"{"op":"closed","reason":"server closed the connection"}"#,
+            ),
+            (
+                BridgeControl::Wire(wire_sample()),
+                r#"{"op":"wire","up":{"octets":1234,"records":7,"first":"16030100f8","latest":"1703030017"},"down":{"octets":5678,"records":9,"first":"160303007a","latest":"17030300"}}"#,
             ),
         ];
         for (message, golden) in cases {
@@ -319,21 +447,31 @@ mod tests {
     }
 
     #[test]
-    fn the_page_sends_starttls_only() {
+    fn the_page_sends_starttls_and_wire_only() {
         assert_eq!(
             serde_json::to_string(&ClientControl::StartTls).unwrap(),
             r#"{"op":"starttls"}"#
         );
+        assert_eq!(
+            serde_json::to_string(&ClientControl::Wire).unwrap(),
+            r#"{"op":"wire"}"#
+        );
         let parse = |text: &str| serde_json::from_str::<ClientControl>(text).ok();
         assert_eq!(parse(r#"{"op":"starttls"}"#), Some(ClientControl::StartTls));
+        assert_eq!(parse(r#"{"op":"wire"}"#), Some(ClientControl::Wire));
         assert_eq!(
             parse(r#"{"op":"starttls","extra":1}"#),
             Some(ClientControl::StartTls),
             "other fields are ignored"
         );
+        assert_eq!(
+            parse(r#"{"op":"wire","keys":true}"#),
+            Some(ClientControl::Wire)
+        );
         for bad in [
             r#"{"op":"connect","host":"evil"}"#,
             r#"{"op":"STARTTLS"}"#,
+            r#"{"op":"WIRE"}"#,
             r#"{"starttls":true}"#,
             r#""starttls""#,
             "STLS",
@@ -341,7 +479,46 @@ mod tests {
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
-        assert_eq!(ClientControl::OPS, ["starttls"]);
+        assert_eq!(ClientControl::OPS, ["starttls", "wire"]);
+    }
+
+    #[test]
+    fn wire_samples_are_cut_hex_and_their_record_headers_read() {
+        let long = [0xabu8; WIRE_SAMPLE + 10];
+        let d = WireDirection::new(1, 1, &long, &[]);
+        assert_eq!(d.first.len(), WIRE_SAMPLE * 2, "cut to WIRE_SAMPLE octets");
+        assert!(d.first.bytes().all(|b| b == b'a' || b == b'b'));
+        assert_eq!(d.latest, "");
+        assert_eq!(d.latest_record(), None);
+
+        let sample = wire_sample();
+        let header = sample.up.first_record().unwrap();
+        assert_eq!(header.kind, "handshake");
+        assert_eq!(header.version, "0301");
+        assert_eq!(header.length, 0xf8);
+        let header = sample.up.latest_record().unwrap();
+        assert_eq!(header.kind, "application-data");
+        assert_eq!(header.version, "0303");
+        assert_eq!(header.length, 0x17);
+        assert_eq!(
+            sample.down.latest_record(),
+            None,
+            "four octets are not a header"
+        );
+        for (hex, kind) in [
+            ("1403030001", "change-cipher-spec"),
+            ("1503030002", "alert"),
+            ("2b4f4b2050", "unknown"),
+        ] {
+            assert_eq!(TlsRecordHeader::parse(hex).unwrap().kind, kind, "{hex}");
+        }
+        for bad in ["", "16", "zz03030001", "16030300é", "1603030"] {
+            assert_eq!(TlsRecordHeader::parse(bad), None, "{bad}");
+        }
+        assert_eq!(
+            serde_json::to_string(&sample.up.first_record().unwrap()).unwrap(),
+            r#"{"type":"handshake","version":"0301","length":248}"#
+        );
     }
 
     #[test]
@@ -384,23 +561,28 @@ mod tests {
             BridgeControl::Closed {
                 reason: String::new(),
             },
+            BridgeControl::Wire(wire_sample()),
         ];
         for m in &messages {
             match m {
                 BridgeControl::Connected { .. }
                 | BridgeControl::Tls(_)
                 | BridgeControl::Error { .. }
-                | BridgeControl::Closed { .. } => {}
+                | BridgeControl::Closed { .. }
+                | BridgeControl::Wire(_) => {}
             }
         }
-        match ClientControl::StartTls {
-            ClientControl::StartTls => {}
+        let client = [ClientControl::StartTls, ClientControl::Wire];
+        for c in client {
+            match c {
+                ClientControl::StartTls | ClientControl::Wire => {}
+            }
         }
         let mut out: Vec<Value> = messages
             .iter()
             .map(|m| serde_json::to_value(m).unwrap())
             .collect();
-        out.push(serde_json::to_value(ClientControl::StartTls).unwrap());
+        out.extend(client.map(|c| serde_json::to_value(c).unwrap()));
         out
     }
 
@@ -432,15 +614,18 @@ mod tests {
             );
         }
         let messages = one_of_each();
-        assert_eq!(messages.len(), 5);
+        assert_eq!(messages.len(), 7);
         for message in messages {
             let op = message["op"].as_str().unwrap().to_owned();
             assert!(TYPESCRIPT.contains(&format!("op: \"{op}\"")), "{op}");
         }
         for field in [
-            "subject", "issuer", "notAfter", "sha256", "version", "cipher",
+            "subject", "issuer", "notAfter", "sha256", "version", "cipher", "first", "latest",
         ] {
             assert!(TYPESCRIPT.contains(&format!("{field}: string")), "{field}");
+        }
+        for field in ["octets", "records"] {
+            assert!(TYPESCRIPT.contains(&format!("{field}: number")), "{field}");
         }
     }
 }

@@ -113,6 +113,25 @@ impl Pop3Client {
         self.session.tls()
     }
 
+    /// What crossed the wire between the bridge and the server since TLS began, as the bridge
+    /// last told it (after `onWire`), or `null`.
+    #[wasm_bindgen(getter, unchecked_return_type = "WireSample | null")]
+    pub fn wire(&self) -> JsValue {
+        self.session.wire()
+    }
+
+    /// Calls `callback(sample)` with what crossed the TCP connection between the bridge and the
+    /// server since TLS began (the TLS records: ciphertext), each time the bridge tells it: at
+    /// once if TLS is up, after an STLS upgrade, and before each reply. Registering asks the
+    /// bridge (`{"op":"wire"}`); the in-browser server has no TLS and never calls it.
+    #[wasm_bindgen(js_name = onWire)]
+    pub fn on_wire(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "(sample: WireSample) => void")] callback: Function,
+    ) {
+        self.session.set_on_wire(callback);
+    }
+
     /// The commands valid now, from the engine's RFC table narrowed by the session.
     #[wasm_bindgen(js_name = allowedCommands, unchecked_return_type = "string[]")]
     pub fn allowed_commands(&self) -> js_sys::Array {

@@ -5,7 +5,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 
-use crate::bridge_protocol::{BridgeControl, Refusal, TlsInfo};
+use crate::bridge_protocol::{BridgeControl, Refusal, TlsInfo, WireDirection, WireSample};
 use crate::client::{CheckedLine, Reply};
 use crate::explain::Explain;
 use crate::Pop3Error;
@@ -173,6 +173,24 @@ pub(crate) fn streamed(size: usize) -> JsValue {
 /// (the `op` is the bridge message's, kept since the API has always had it).
 pub(crate) fn tls(info: &TlsInfo) -> JsValue {
     to_js(&BridgeControl::Tls(info.clone()))
+}
+
+/// A wire sample as the JS `WireSample`: the bridge's message (without its `op`), each
+/// direction with the record headers its samples begin with (`firstRecord`, `latestRecord`:
+/// `{ type, version, length }` or `null`), read by [`crate::bridge_protocol::TlsRecordHeader`].
+pub(crate) fn wire(sample: &WireSample) -> JsValue {
+    let side = |d: &WireDirection| {
+        let out = to_js(d);
+        if let Some(object) = out.dyn_ref::<Object>() {
+            set(object, "firstRecord", to_js(&d.first_record()));
+            set(object, "latestRecord", to_js(&d.latest_record()));
+        }
+        out
+    };
+    let out = Object::new();
+    set(&out, "up", side(&sample.up));
+    set(&out, "down", side(&sample.down));
+    out.into()
 }
 
 /// A list of strings as a JS array.

@@ -266,6 +266,19 @@ export interface TlsInfo {
   op?: "tls"; version: string; cipher: string; verified: boolean;
   peer: { subject: string; issuer: string; notAfter: string; sha256: string };
 }
+/** A TLS record's header (RFC 8446 §5.1): its content type, version field (hex) and body length. */
+export interface TlsRecordHeader {
+  type: "change-cipher-spec" | "alert" | "handshake" | "application-data" | "unknown";
+  version: string; length: number;
+}
+/** One direction of a WireSample: the bridge's counts and samples (hex), with the record
+ * headers its samples begin with. */
+export interface WireDirection extends BridgeWireDirection {
+  firstRecord: TlsRecordHeader | null; latestRecord: TlsRecordHeader | null;
+}
+/** What crossed the TCP connection between the bridge and the server since TLS began (onWire):
+ * `up` bridge → server, `down` server → bridge. Ciphertext, never plaintext or keys. */
+export interface WireSample { up: WireDirection; down: WireDirection }
 /** A single-line reply. */
 export interface StatusReply { ok: boolean; text: string; code: string | null }
 export interface Stat { count: number; size: number }

@@ -69,6 +69,7 @@ struct Callbacks {
     transcript: Option<Function>,
     state: Option<Function>,
     progress: Option<Function>,
+    wire: Option<Function>,
 }
 
 /// A `retrMany` in progress.
@@ -118,6 +119,8 @@ struct State {
     early_transcript: Vec<JsValue>,
     greeting: JsValue,
     tls: JsValue,
+    /// The latest wire sample (`WireSample`), `null` before one came.
+    wire: JsValue,
     connect: Option<Resolvers>,
     /// Keeps the session alive while `connect()` is pending (JS holds no handle yet).
     keepalive: Option<Rc<Session>>,
@@ -181,6 +184,7 @@ impl Session {
                     early_transcript: Vec::new(),
                     greeting: JsValue::NULL,
                     tls: JsValue::NULL,
+                    wire: JsValue::NULL,
                     connect: None,
                     keepalive: None,
                     stls_waiting: None,
@@ -228,6 +232,17 @@ impl Session {
     /// The TLS info as JS (`null` on a plain link).
     pub(crate) fn tls(&self) -> JsValue {
         self.state.borrow().tls.clone()
+    }
+
+    /// The latest wire sample as JS (`null` before one came).
+    pub(crate) fn wire(&self) -> JsValue {
+        self.state.borrow().wire.clone()
+    }
+
+    /// Registers `onWire` and asks the transport to tell what crosses the wire.
+    pub(crate) fn set_on_wire(&self, callback: Function) {
+        self.state.borrow_mut().callbacks.wire = Some(callback);
+        self.transport.watch_wire();
     }
 
     /// Registers `onTranscript`, first handing it the entries made before.
@@ -368,6 +383,12 @@ impl Session {
                     }
                     if let Some((resolve, _)) = state.stls_waiting.take() {
                         effects.push(Effect::Call((resolve, state.tls.clone())));
+                    }
+                }
+                TransportEvent::Wire(sample) => {
+                    state.wire = convert::wire(&sample);
+                    if let Some(f) = state.callbacks.wire.clone() {
+                        effects.push(Effect::Call((f, state.wire.clone())));
                     }
                 }
                 TransportEvent::Refused { code, message } => {

@@ -3,7 +3,8 @@
 //! Binary frames carry the TCP bytes both ways; text frames carry JSON control messages
 //! ([`popwire::bridge_protocol`], written down in `docs/bridge-protocol.md`). Every refusal
 //! happens *after* the upgrade, so that the page can read why: an `error` message, then a close
-//! with 1008.
+//! with 1008. A page that sends `{"op":"wire"}` is also told what crossed the TCP connection
+//! to the server below TLS (`wire` messages, recorded by [`crate::wire`]).
 //!
 //! Backpressure: each direction reads one chunk, then waits until the other side has taken it
 //! before reading more (TCP reads go into one adaptive buffer of at most 64 KiB; a WebSocket
@@ -30,10 +31,12 @@ use tokio_util::sync::CancellationToken;
 use crate::limits::{client_ip, Permit};
 use crate::state::{AppState, ResolvedTarget};
 use crate::tls::{tls_info, MaybeTls};
+use crate::wire::{Tapped, Wire};
 
 type WsTx = SplitSink<WebSocket, Message>;
 type WsRx = SplitStream<WebSocket>;
-type Upstream = MaybeTls<tokio_rustls::client::TlsStream<TcpStream>>;
+/// The connection to the server; under TLS, the socket is tapped for the page's wire view.
+type Upstream = MaybeTls<tokio_rustls::client::TlsStream<Tapped<TcpStream>>>;
 
 /// How long goodbyes (the last messages and the close handshake) may take.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(3);
@@ -370,7 +373,8 @@ async fn run(
     stats: &Stats,
 ) -> End {
     let shutdown = &state.shutdown;
-    let connect = connect(target, state.limits.connect_timeout);
+    let wire = Arc::new(Wire::default());
+    let connect = connect(target, state.limits.connect_timeout, &wire);
     let mut upstream = tokio::select! {
         _ = shutdown.cancelled() => return End::Shutdown,
         result = connect => match result {
@@ -400,7 +404,7 @@ async fn run(
             biased;
             _ = shutdown.cancelled() => Phase::End(End::Shutdown),
             _ = idle(stats, state.limits.idle_timeout) => Phase::End(idle_end(state)),
-            phase = pump(upstream, tx, rx, stats, state.limits.max_frame) => phase,
+            phase = pump(upstream, tx, rx, stats, state.limits.max_frame, &wire) => phase,
         };
         let plain = match phase {
             Phase::End(end) => return end,
@@ -414,7 +418,9 @@ async fn run(
         };
         let handshake = tokio::time::timeout(
             state.limits.connect_timeout,
-            target.connector.connect(target.server_name.clone(), plain),
+            target
+                .connector
+                .connect(target.server_name.clone(), wire.tap(plain)),
         );
         upstream = tokio::select! {
             _ = shutdown.cancelled() => return End::Shutdown,
@@ -430,6 +436,12 @@ async fn run(
         if let MaybeTls::Tls(tls) = &upstream {
             let info = tls_info(tls.get_ref().1, target.verified);
             if let Err(end) = send_control(tx, &BridgeControl::Tls(info)).await {
+                return end;
+            }
+        }
+        // A page that watches the wire sees the handshake's records at once.
+        if let Some(sample) = wire.now() {
+            if let Err(end) = send_control(tx, &BridgeControl::Wire(sample)).await {
                 return end;
             }
         }
@@ -451,8 +463,13 @@ fn tls_failure(target: &ResolvedTarget, e: &std::io::Error) -> String {
     format!("the TLS handshake with {} failed: {e}", target.target.name)
 }
 
-/// TCP (with the connect timeout), then TLS for an implicit-TLS target.
-async fn connect(target: &ResolvedTarget, timeout: Duration) -> Result<Upstream, End> {
+/// TCP (with the connect timeout), then TLS for an implicit-TLS target (over a socket tapped
+/// into `wire`).
+async fn connect(
+    target: &ResolvedTarget,
+    timeout: Duration,
+    wire: &Arc<Wire>,
+) -> Result<Upstream, End> {
     let name = &target.target.name;
     let addr = (target.target.host.as_str(), target.target.port);
     let tcp = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
@@ -477,7 +494,9 @@ async fn connect(target: &ResolvedTarget, timeout: Duration) -> Result<Upstream,
     if target.target.tls != crate::config::TlsMode::Implicit {
         return Ok(MaybeTls::Plain(tcp));
     }
-    let handshake = target.connector.connect(target.server_name.clone(), tcp);
+    let handshake = target
+        .connector
+        .connect(target.server_name.clone(), wire.tap(tcp));
     match tokio::time::timeout(timeout, handshake).await {
         Ok(Ok(tls)) => Ok(MaybeTls::Tls(Box::new(tls))),
         Ok(Err(e)) => Err(End::Refuse(Refusal::TlsFailed, tls_failure(target, &e))),
@@ -543,16 +562,17 @@ async fn pump(
     rx: &mut WsRx,
     stats: &Stats,
     max_frame: usize,
+    wire: &Wire,
 ) -> Phase {
     let (mut sr, mut sw) = tokio::io::split(upstream);
     let stop = CancellationToken::new();
     let up = async {
-        let end = upward(rx, &mut sw, &stop, stats, max_frame).await;
+        let end = upward(rx, &mut sw, &stop, stats, max_frame, wire).await;
         stop.cancel();
         end
     };
     let down = async {
-        let end = downward(tx, &mut sr, &stop, stats).await;
+        let end = downward(tx, &mut sr, &stop, stats, wire).await;
         stop.cancel();
         end
     };
@@ -586,6 +606,7 @@ async fn upward<W: AsyncWrite>(
     stop: &CancellationToken,
     stats: &Stats,
     max_frame: usize,
+    wire: &Wire,
 ) -> Up {
     loop {
         let next = tokio::select! {
@@ -603,15 +624,19 @@ async fn upward<W: AsyncWrite>(
                 }
             }
             Some(Ok(Message::Binary(data))) => data,
-            Some(Ok(Message::Text(text))) => {
-                return match control(text.as_str()) {
-                    Ok(ClientControl::StartTls) => Up::StartTls,
-                    Ok(other) => Up::Protocol(format!(
-                        "this bridge does not carry out {other:?} on this connection"
-                    )),
-                    Err(message) => Up::Protocol(message),
+            Some(Ok(Message::Text(text))) => match control(text.as_str()) {
+                Ok(ClientControl::StartTls) => return Up::StartTls,
+                Ok(ClientControl::Wire) => {
+                    wire.watch();
+                    continue;
                 }
-            }
+                Ok(other) => {
+                    return Up::Protocol(format!(
+                        "this bridge does not carry out {other:?} on this connection"
+                    ))
+                }
+                Err(message) => return Up::Protocol(message),
+            },
             Some(Ok(Message::Close(_))) => return Up::ClientClosed,
             Some(Ok(_)) => continue, // ping, pong
         };
@@ -641,7 +666,8 @@ fn is_too_large(e: axum::Error) -> bool {
     }
 }
 
-/// The only control message a page may send: `{"op":"starttls"}` ([`ClientControl`]).
+/// The control messages a page may send: `{"op":"starttls"}`, `{"op":"wire"}`
+/// ([`ClientControl`]).
 fn control(text: &str) -> Result<ClientControl, String> {
     if let Ok(control) = serde_json::from_str::<ClientControl>(text) {
         return Ok(control);
@@ -673,12 +699,22 @@ async fn downward<R: AsyncRead + Unpin>(
     server: &mut ReadHalf<R>,
     stop: &CancellationToken,
     stats: &Stats,
+    wire: &Wire,
 ) -> Down {
     let mut buf = vec![0u8; MIN_READ];
     loop {
         let read = tokio::select! {
             biased;
             _ = stop.cancelled() => return Down::Stopped,
+            _ = wire.asked() => {
+                // The page began watching the wire: what crossed so far, if TLS has begun.
+                if let Some(sample) = wire.now() {
+                    if send_control(tx, &BridgeControl::Wire(sample)).await.is_err() {
+                        return Down::ClientGone;
+                    }
+                }
+                continue;
+            }
             read = server.read(&mut buf) => read,
         };
         let n = match read {
@@ -697,6 +733,15 @@ async fn downward<R: AsyncRead + Unpin>(
         }
         stats.down.fetch_add(n as u64, Ordering::Relaxed);
         stats.touch();
+        // A reply begins: what it looked like on the wire goes first, to a page that watches.
+        if let Some(sample) = wire.due() {
+            if send_control(tx, &BridgeControl::Wire(sample))
+                .await
+                .is_err()
+            {
+                return Down::ClientGone;
+            }
+        }
         if tx.send(Message::Binary(data)).await.is_err() {
             return Down::ClientGone;
         }
@@ -723,6 +768,7 @@ mod tests {
     #[test]
     fn control_messages() {
         assert!(control(r#"{"op":"starttls"}"#).is_ok());
+        assert_eq!(control(r#"{"op":"wire"}"#), Ok(ClientControl::Wire));
         assert!(control(r#"{"op":"starttls","extra":1}"#).is_ok());
         assert!(control(r#"{"op":"connect","host":"evil"}"#).is_err());
         assert!(control("STLS").is_err());

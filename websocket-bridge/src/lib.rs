@@ -34,6 +34,7 @@ mod origin;
 pub mod page;
 mod state;
 mod tls;
+mod wire;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -89,6 +89,14 @@ impl Transport for BridgeTransport {
         }
     }
 
+    fn watch_wire(&self) {
+        if self.ws.ready_state() == WebSocket::OPEN {
+            if let Some(text) = control_text(&ClientControl::Wire) {
+                let _ = self.ws.send_with_str(&text);
+            }
+        }
+    }
+
     fn close(&self) {
         if self.ws.ready_state() != WebSocket::CLOSED {
             let _ = self.ws.close();
@@ -147,6 +155,7 @@ fn control_events(control: BridgeControl) -> Vec<TransportEvent> {
             events
         }
         BridgeControl::Tls(info) => vec![TransportEvent::Tls(info)],
+        BridgeControl::Wire(sample) => vec![TransportEvent::Wire(sample)],
         BridgeControl::Error { code, message } => vec![
             note(format!("bridge error {code}: {message}")),
             TransportEvent::Refused { code, message },

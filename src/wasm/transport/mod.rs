@@ -25,7 +25,9 @@
 //!    link. Its `Drop` unsets every handler it installed before the closures are dropped.
 //! 3. Report what happens as [`TransportEvent`]s, in order, with [`Sink::deliver`]:
 //!    [`Note`](TransportEvent::Note)s for the transcript, [`Received`](TransportEvent::Received)
-//!    bytes, [`Tls`](TransportEvent::Tls) once TLS is up, [`Refused`](TransportEvent::Refused)
+//!    bytes, [`Tls`](TransportEvent::Tls) once TLS is up, [`Wire`](TransportEvent::Wire) samples
+//!    of what crossed below TLS (only a transport that does TLS, after
+//!    [`Transport::watch_wire`]; the default does nothing), [`Refused`](TransportEvent::Refused)
 //!    or [`Ended`](TransportEvent::Ended) when the far side gives up, and exactly one
 //!    [`Closed`](TransportEvent::Closed) when the link is gone (nothing is delivered after it).
 //!
@@ -51,7 +53,7 @@ use std::rc::Rc;
 use wasm_bindgen::JsValue;
 
 use super::convert::{self, get};
-use crate::bridge_protocol::{Refusal, TlsInfo};
+use crate::bridge_protocol::{Refusal, TlsInfo, WireSample};
 
 pub(crate) use bridge::BridgeTransport;
 pub(crate) use worker::{in_browser_server, WorkerTransport};
@@ -68,6 +70,9 @@ pub(crate) trait Transport {
     /// Upgrades to TLS: every byte sent so far has gone out first. Answered later by a
     /// [`TransportEvent::Tls`], or by a [`TransportEvent::Refused`] and the close.
     fn start_tls(&self);
+    /// Asks to be told what crosses the wire below TLS ([`TransportEvent::Wire`]). A transport
+    /// that does no TLS has nothing to tell: the default does nothing.
+    fn watch_wire(&self) {}
     /// Closes the link (no effect when it is already closing). A [`TransportEvent::Closed`]
     /// follows from the event loop.
     fn close(&self);
@@ -87,6 +92,9 @@ pub(crate) enum TransportEvent {
     Received(Vec<u8>),
     /// TLS is up with the server: at the start (implicit TLS) or after `start_tls`.
     Tls(TlsInfo),
+    /// What crossed the connection to the server since TLS began (ciphertext), after
+    /// [`Transport::watch_wire`].
+    Wire(WireSample),
     /// The transport refused or ended the session for a reason the page can switch on (JS kind
     /// `bridge`, with the code); a [`TransportEvent::Closed`] follows.
     Refused {
