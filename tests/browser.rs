@@ -18,8 +18,8 @@ use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 use popwire::wasm::{
-    bridge_refusals, check_command, commands, demo_targets, explain_keys, parse_capabilities,
-    parse_message, sasl_response, Pop3Client,
+    apop_digest, bridge_refusals, check_command, commands, demo_targets, explain_keys,
+    parse_capabilities, parse_message, sasl_response, Pop3Client,
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -230,6 +230,41 @@ async fn apop_and_every_sasl_mechanism_log_in() {
         assert!(stat_count(&c).await > 0);
         ok(&c, "quit", &[]).await;
     }
+}
+
+/// `apopDigest` (the APOP lesson computes with it by hand): RFC 1939 §7's example, and exactly
+/// the digest `client.apop()` sent in its APOP line, which the transcript shows unmasked (a
+/// one-time digest is made to be sent in the clear; the secret never is).
+#[wasm_bindgen_test]
+async fn apop_digest_is_rfc_1939s_and_what_apop_sends() {
+    assert_eq!(
+        apop_digest("<1896.697170952@dbc.mtview.ca.us>", "tanstaaf"),
+        "c4c9334bac560ecc979e58001b3e22fb"
+    );
+    let c = connect("demo").await;
+    let (entries, _keep) = record_transcript(&c);
+    let stamp = get(&get(&c, "greeting"), "apopTimestamp")
+        .as_string()
+        .unwrap();
+    let user = fresh_user("apop-digest");
+    ok(&c, "apop", &[user.as_str().into(), "pop3".into()]).await;
+    assert_eq!(state(&c), "TRANSACTION");
+    let digest = apop_digest(&stamp, "pop3");
+    assert_eq!(digest.len(), 32);
+    assert_ne!(
+        digest,
+        apop_digest(&stamp, "pop4"),
+        "another secret, another digest"
+    );
+    let sent = client_lines(&entries.borrow(), "APOP ");
+    assert_eq!(
+        sent.iter()
+            .map(|(_, text)| text.as_str())
+            .collect::<Vec<_>>(),
+        [format!("APOP {user} {digest}")],
+        "the APOP line carries the digest apopDigest computes"
+    );
+    ok(&c, "quit", &[]).await;
 }
 
 #[wasm_bindgen_test]

@@ -41,7 +41,7 @@
 
 import init, {
   Pop3Client, checkCommand, explainRfc, commands, saslResponse, bridgeRefusals, demoTargets,
-  parseCapabilities,
+  parseCapabilities, apopDigest,
 } from "./pkg/popwire.js";
 
 let engine;
@@ -51,7 +51,7 @@ export function loadEngine() {
   return engine;
 }
 
-export { checkCommand, explainRfc, saslResponse, bridgeRefusals, demoTargets, parseCapabilities };
+export { checkCommand, explainRfc, saslResponse, bridgeRefusals, demoTargets, parseCapabilities, apopDigest };
 
 let table;
 /** The engine's command metadata (commands()), by name; after loadEngine(). */

@@ -105,6 +105,15 @@ pub fn sasl_response(
     Ok(encode_base64(&response))
 }
 
+/// APOP's digest (RFC 1939 §7): the lower-case hex MD5 of `timestamp` (the greeting's
+/// `apopTimestamp`, angle brackets included) followed by `secret`, from the engine's md-5 —
+/// exactly what `client.apop(name, secret)` sends after the name. For a person computing it by
+/// hand; any strings are accepted (a timestamp from another greeting gives another digest).
+#[wasm_bindgen(js_name = apopDigest)]
+pub fn apop_digest(timestamp: &str, secret: &str) -> String {
+    crate::auth::apop_digest(timestamp, secret)
+}
+
 /// A CAPA body (a transcript entry's `text`, one capability a line) read by the engine's CAPA
 /// parser: `[{ name, args }]`, lines that do not parse left out (as a typed `capa()` does).
 #[wasm_bindgen(js_name = parseCapabilities, unchecked_return_type = "Capability[]")]

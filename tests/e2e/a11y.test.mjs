@@ -2,7 +2,8 @@
 // both themes: the page before connecting, a logged-in session with the maildrop listed, a
 // message in the viewer (text and HTML tabs), the explanation panel, the help dialog, an error
 // notice, a message marked and then removed in UPDATE, the end of the session, the lesson
-// guide (index, a prediction asked and judged, a question answered) and the sequence diagram.
+// guide (index, a prediction asked and judged, a question answered), the APOP widget and the
+// history timeline, and the sequence diagram.
 // (Every screenshot of the other tests is checked too:
 // helpers.mjs's screenshot() runs assertAccessible.)
 
@@ -97,4 +98,35 @@ for (const lang of ["en", "ar", "fa"]) {
       await page.close();
     });
   }
+}
+
+// The lesson guide's own widgets: the APOP widget (lesson 7: the greeting's timestamp, a masked
+// secret, a digest computed and compared) and the history timeline (lesson 12, marked by what
+// the session showed), in en/ar/fa × light/dark.
+for (const lang of ["en", "ar", "fa"]) {
+  test(`axe-core: the APOP widget and the history timeline (${lang}, light and dark)`, async () => {
+    const page = await browser.page();
+    browser.watch.reset();
+    for (const theme of ["light", "dark"]) {
+      await openPage(page, `?lesson=apop&lang=${lang}&target=in-browser`);
+      const dark = (await page.getAttribute("html", "data-theme")) === "dark";
+      if (dark !== (theme === "dark")) await page.click("#theme-toggle");
+      await page.waitForFunction((t) => (document.documentElement.dataset.theme || "light") === t, theme);
+      await setUser(page, freshUser(`a11y-apop-${lang}-${theme}`));
+      await page.click("#connect-btn");
+      await page.waitForSelector('#guide-current[data-step="compute"]');
+      await page.fill("#apop-secret", "pop3");
+      await page.click("#apop-compute");
+      await page.click("#apop-compare");
+      await page.waitForSelector('#apop-result[data-outcome="not-sent"]');
+      await assertAccessible(page, "the APOP widget, a digest computed");
+      await openPage(page, `?lesson=history&lang=${lang}&target=in-browser`);
+      await page.click("#connect-btn");
+      await page.waitForSelector('#lesson-timeline li[data-event="apop"][data-seen="true"]');
+      await assertAccessible(page, "the history timeline, an event seen");
+    }
+    if ((await page.getAttribute("html", "data-theme")) === "dark") await page.click("#theme-toggle");
+    await page.click('.lang-switch [data-lang="en"]');
+    await page.close();
+  });
 }

@@ -51,6 +51,9 @@ function lessonKeys() {
       if (step.predict) add(`lesson.predict.${step.predict}`);
       if (step.do) add(`lesson.how-${step.do}`);
     }
+    // A timeline (guide's timeline.js): each event's text and each footnote.
+    for (const event of lesson.timeline?.events ?? []) add(`lesson.${id}.timeline.${event.id}`);
+    for (const note of lesson.timeline?.notes ?? []) add(`lesson.${id}.note.${note}`);
     for (const q of lesson.questions ?? []) {
       add(`lesson.${id}.q.${q.id}`);
       if (q.choices) for (const c of q.choices) add(`lesson.${id}.q.${q.id}.${c}`);
