@@ -7,20 +7,20 @@
 use base64::Engine as _;
 use popwire::server::SAMPLES;
 
-/// The samples other than the large one, picked at compile time so that the large one's bytes
-/// are not in the module.
-const SMALL: [&[u8]; 7] = [
-    SAMPLES[0].1,
-    SAMPLES[1].1,
-    SAMPLES[2].1,
-    SAMPLES[3].1,
-    SAMPLES[4].1,
-    SAMPLES[5].1,
-    SAMPLES[7].1,
-];
-
 /// Where the large sample goes among the others.
 const LARGE_AT: usize = 6;
+
+/// The samples other than the large one, picked at compile time so that the large one's bytes
+/// are not in the module.
+const SMALL: [&[u8]; SAMPLES.len() - 1] = {
+    let mut out: [&[u8]; SAMPLES.len() - 1] = [&[]; SAMPLES.len() - 1];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = SAMPLES[if i < LARGE_AT { i } else { i + 1 }].1;
+        i += 1;
+    }
+    out
+};
 
 /// The large sample up to its attachment's base64.
 const LARGE_HEAD: &[u8] = include_bytes!("07-large-head.eml");

@@ -8,6 +8,9 @@ use popwire::{Client, ClientConfig, Pop3Error, SessionState};
 
 use crate::host::{Faults, Host, HostError, Target, LONG_LINE};
 
+/// How many messages a new maildrop holds: the samples.
+const SAMPLES: usize = popwire::server::SAMPLES.len();
+
 /// Everything the host sends `conn` now, concatenated.
 fn drain(host: &mut Host, conn: u32) -> Vec<u8> {
     let mut out = Vec::new();
@@ -110,8 +113,8 @@ fn a_pipelined_canonical_session_with_the_engines_client() {
     let retr = w.client.retr(7).unwrap();
     let dele = w.client.dele(1).unwrap();
     w.run(&mut host);
-    assert!(matches!(w.result(stat).unwrap(), Reply::Stat(s) if s.count == 8));
-    assert!(matches!(w.result(list).unwrap(), Reply::List(l) if l.len() == 8));
+    assert!(matches!(w.result(stat).unwrap(), Reply::Stat(s) if s.count as usize == SAMPLES));
+    assert!(matches!(w.result(list).unwrap(), Reply::List(l) if l.len() == SAMPLES));
     let Reply::Message(large) = w.result(retr).unwrap() else {
         panic!("RETR")
     };
@@ -128,7 +131,7 @@ fn a_pipelined_canonical_session_with_the_engines_client() {
     assert_eq!(host.closed(w.conn), Some("quit"));
     let view = host.view("alice");
     assert_eq!(view.locked_by, None);
-    assert_eq!(view.messages.len(), 7);
+    assert_eq!(view.messages.len(), SAMPLES - 1);
     assert_eq!(view.last_update.len(), 1);
     assert_eq!(view.updates, 1);
 }
@@ -150,7 +153,7 @@ fn autologout_after_advancing_ten_minutes_closes_without_a_response() {
     assert_eq!(host.poll_timeout(), None);
     let view = host.view("alice");
     assert_eq!(view.locked_by, None);
-    assert_eq!(view.messages.len(), 8, "nothing deleted");
+    assert_eq!(view.messages.len(), SAMPLES, "nothing deleted");
     assert_eq!(view.updates, 0);
     host.close(conn);
     assert!(host.connections().is_empty());
@@ -193,14 +196,14 @@ fn deliver_reset_and_view() {
     let mut host = Host::new(1);
     assert!(!host.view("bob").exists);
     let d = host.deliver("bob", b"Subject: new\n\nhello").unwrap();
-    assert_eq!(d.id, 9);
+    assert_eq!(d.id, SAMPLES + 1);
     let view = host.view("bob");
     assert!(view.exists);
-    assert_eq!(view.messages.len(), 9);
-    assert_eq!(view.messages[8].uid, d.uid);
-    assert_eq!(view.messages[8].size, d.size as u64);
+    assert_eq!(view.messages.len(), SAMPLES + 1);
+    assert_eq!(view.messages[SAMPLES].uid, d.uid);
+    assert_eq!(view.messages[SAMPLES].size, d.size as u64);
     let conn = login(&mut host, "bob");
-    assert!(say(&mut host, conn, "STAT").starts_with("+OK 9 "));
+    assert!(say(&mut host, conn, "STAT").starts_with(&format!("+OK {} ", SAMPLES + 1)));
     assert_eq!(
         host.reset("bob"),
         Err(HostError::Locked {
@@ -216,11 +219,11 @@ fn deliver_reset_and_view() {
     let view = host.view("bob");
     assert_eq!(view.last_update.len(), 1);
     assert_eq!(view.last_update[0].uid, gone);
-    assert_eq!(view.messages.len(), 8);
+    assert_eq!(view.messages.len(), SAMPLES);
     host.close(conn);
     host.reset("bob").unwrap();
     let view = host.view("bob");
-    assert_eq!(view.messages.len(), 8);
+    assert_eq!(view.messages.len(), SAMPLES);
     assert_eq!(view.messages[1].uid, gone, "the samples are back");
     assert!(view.last_update.is_empty());
 }
@@ -347,7 +350,10 @@ fn sys_temp_answers_the_next_command_in_order() {
     assert_eq!(lines.len(), 2, "{replies}");
     assert!(lines[0].starts_with("-ERR [SYS/TEMP] "));
     assert!(lines[1].starts_with("+OK still here"));
-    assert!(say(&mut host, conn, "STAT").starts_with("+OK 8 "), "once");
+    assert!(
+        say(&mut host, conn, "STAT").starts_with(&format!("+OK {SAMPLES} ")),
+        "once"
+    );
 }
 
 #[test]
@@ -371,7 +377,7 @@ fn drop_in_the_middle_of_retr() {
     assert_eq!(host.closed(conn), Some("fault"));
     let view = host.view("alice");
     assert_eq!(view.locked_by, None, "the lock is released");
-    assert_eq!(view.messages.len(), 8, "nothing deleted");
+    assert_eq!(view.messages.len(), SAMPLES, "nothing deleted");
 }
 
 /// The slow link is only kept (the worker applies it); it comes with the connection.

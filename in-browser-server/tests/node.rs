@@ -11,6 +11,9 @@ use popwire_teaching_server_wasm::ServerHost;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
 
+/// How many messages a new maildrop holds: the samples.
+const SAMPLES: usize = popwire::server::SAMPLES.len();
+
 /// The client on one connection of the host, bytes moved until nothing moves.
 struct Wire {
     client: Client,
@@ -95,11 +98,11 @@ fn a_canonical_session_through_the_server_host() {
     let Reply::Stat(stat) = w.ask(&mut host, |c| c.stat()).unwrap() else {
         panic!("STAT")
     };
-    assert_eq!(stat.count, 8);
+    assert_eq!(stat.count as usize, SAMPLES);
     let Reply::List(list) = w.ask(&mut host, |c| c.list(None)).unwrap() else {
         panic!("LIST")
     };
-    assert_eq!(list.len(), 8);
+    assert_eq!(list.len(), SAMPLES);
     assert_eq!(list[6].size, 1_029_004, "the generated large sample's size");
     let Reply::Message(first) = w.ask(&mut host, |c| c.retr(1)).unwrap() else {
         panic!("RETR")
@@ -112,7 +115,7 @@ fn a_canonical_session_through_the_server_host() {
     let view = host.view("alice").unwrap();
     assert_eq!(get(&view, "lockedBy").as_f64(), Some(f64::from(w.conn)));
     let messages = js_sys::Array::from(&get(&view, "messages"));
-    assert_eq!(messages.length(), 8);
+    assert_eq!(messages.length() as usize, SAMPLES);
     assert_eq!(get(&messages.get(0), "marked").as_bool(), Some(true));
     assert_eq!(get(&messages.get(1), "marked").as_bool(), Some(false));
 
@@ -120,7 +123,10 @@ fn a_canonical_session_through_the_server_host() {
     assert_eq!(host.closed(w.conn).as_deref(), Some("quit"));
     let view = host.view("alice").unwrap();
     assert!(get(&view, "lockedBy").is_null());
-    assert_eq!(js_sys::Array::from(&get(&view, "messages")).length(), 7);
+    assert_eq!(
+        js_sys::Array::from(&get(&view, "messages")).length() as usize,
+        SAMPLES - 1
+    );
     assert_eq!(
         js_sys::Array::from(&get(&view, "lastUpdate")).length(),
         1,
@@ -156,8 +162,11 @@ fn controls_from_js_values() {
     assert_eq!(host.closed(conn).as_deref(), Some("autologout"));
 
     let delivered = host.deliver("bob", b"Subject: hi\n\nthere").unwrap();
-    assert_eq!(get(&delivered, "id").as_f64(), Some(9.0));
+    assert_eq!(get(&delivered, "id").as_f64(), Some((SAMPLES + 1) as f64));
     host.reset("bob").unwrap();
     let view = host.view("bob").unwrap();
-    assert_eq!(js_sys::Array::from(&get(&view, "messages")).length(), 8);
+    assert_eq!(
+        js_sys::Array::from(&get(&view, "messages")).length() as usize,
+        SAMPLES
+    );
 }

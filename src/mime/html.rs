@@ -10,7 +10,8 @@
 //! - only `lang`, `title`, `dir` and `style` attributes stay on every element, and a few
 //!   layout attributes on tables and images; every `on…` handler is removed;
 //! - the only URL that survives is an image's `data:image/…` source; links lose their
-//!   target (the frame could follow it);
+//!   target (the frame could follow it); a `cid:` picture (one of the message's own parts,
+//!   RFC 2392) is not resolved either: it is counted apart, as [`Removed::inline`];
 //! - `style` attributes keep only properties that cannot load anything (no `url()`).
 //!
 //! A second, tokenizer-only pass counts what was removed, so the student can be told. The
@@ -127,6 +128,10 @@ pub struct Removed {
     pub forms: u32,
     /// Link targets (the text stays, the link does not go anywhere).
     pub links: u32,
+    /// References to the message's own parts (`cid:` and `mid:` URLs, RFC 2392), such as the
+    /// picture of a `multipart/related` message: not resolved (the frame loads nothing); the
+    /// part itself is in the parts tree.
+    pub inline: u32,
 }
 
 /// A message's HTML, inert: a whole document for a sandboxed `srcdoc` frame.
@@ -262,6 +267,8 @@ impl Counter {
                     // harmless, allowed, or counted with its form
                 } else if attr_name == "href" && name == "a" {
                     removed.links += 1;
+                } else if value.starts_with("cid:") || value.starts_with("mid:") {
+                    removed.inline += 1;
                 } else if !REMOTE_ELEMENTS.contains(&name) {
                     removed.remote += 1;
                 }
@@ -493,6 +500,27 @@ mod tests {
                 styles: 1,
                 forms: 1,
                 links: 1,
+                inline: 0,
+            }
+        );
+    }
+
+    /// A `cid:` picture (multipart/related) is not resolved: the source goes, the picture's
+    /// other attributes stay, and it is counted as the message's own part, not as remote.
+    #[test]
+    fn cid_pictures_are_not_resolved_and_counted_apart() {
+        let out = inert_html(
+            r#"<p><img src="cid:logo@x.test" alt="logo" width="16"><img src=" CID:b@x.test"><a href="cid:c@x.test">c</a></p>"#,
+        );
+        assert_inert(&out.doc);
+        assert!(!out.doc.to_ascii_lowercase().contains("cid:"), "{}", out.doc);
+        assert!(out.doc.contains(r#"alt="logo""#), "{}", out.doc);
+        assert_eq!(
+            out.removed,
+            Removed {
+                inline: 2,
+                links: 1,
+                ..Removed::default()
             }
         );
     }

@@ -29,10 +29,25 @@ pub struct PartInfo {
     pub path: String,
     /// `type/subtype`, lower case; `text/plain` when the part declares none.
     pub content_type: String,
-    /// The attachment's file name, if it has one.
+    /// The attachment's file name, if it has one (RFC 2231 `filename*=` decoded).
     pub filename: Option<String>,
+    /// The part's `Content-ID` without its angle brackets: what a `cid:` URL of the message's
+    /// HTML names (RFC 2392), e.g. the picture of a `multipart/related` message.
+    pub content_id: Option<String>,
+    /// For an enclosed message (`message/rfc822`, e.g. a forwarded one): its Subject. Its
+    /// parts follow it in the tree, one level deeper.
+    pub subject: Option<String>,
     /// Decoded size of the part's body in octets (0 for a multipart container).
     pub size: u64,
+}
+
+/// One mailbox of an address field: the display name and the address, apart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mailbox {
+    /// The display name: free text the sender chose (a phishing message puts a bank here).
+    pub name: Option<String>,
+    /// The address itself (`local@domain`): where the message says it comes from.
+    pub address: Option<String>,
 }
 
 /// A parsed message, for a viewer.
@@ -45,6 +60,8 @@ pub struct ParsedMessage {
     pub subject: Option<String>,
     /// The From addresses, as `Name <addr>`.
     pub from: Option<String>,
+    /// The From mailboxes, each display name and address apart (empty without a From).
+    pub from_mailboxes: Vec<Mailbox>,
     /// The To addresses, as `Name <addr>, …`.
     pub to: Option<String>,
     /// The Date in RFC 3339 form.
@@ -89,6 +106,7 @@ pub fn parse_message(bytes: &[u8]) -> ParsedMessage {
         headers,
         subject: message.subject().map(str::to_owned),
         from: message.from().map(addresses),
+        from_mailboxes: message.from().map(mailboxes).unwrap_or_default(),
         to: message.to().map(addresses),
         date: message.date().map(|d| d.to_rfc3339()),
         text: message.body_text(0).map(|t| t.into_owned()),
@@ -115,22 +133,32 @@ fn walk(
         })
         .unwrap_or_else(|| "text/plain".to_owned())
         .to_ascii_lowercase();
+    let enclosed = match &part.body {
+        PartType::Message(inner) => Some(inner),
+        _ => None,
+    };
     out.push(PartInfo {
         path: path.clone(),
         content_type,
         filename: part.attachment_name().map(str::to_owned),
+        content_id: part.content_id().map(str::to_owned),
+        subject: enclosed.and_then(|m| m.subject()).map(str::to_owned),
         size: part.len() as u64,
     });
     if depth >= MAX_DEPTH {
         return;
     }
-    if let PartType::Multipart(children) = &part.body {
-        for (n, &child) in children.iter().enumerate() {
-            let child = child as usize;
-            if child > id {
-                walk(message, child, format!("{path}.{}", n + 1), depth + 1, out);
+    match &part.body {
+        PartType::Multipart(children) => {
+            for (n, &child) in children.iter().enumerate() {
+                let child = child as usize;
+                if child > id {
+                    walk(message, child, format!("{path}.{}", n + 1), depth + 1, out);
+                }
             }
         }
+        PartType::Message(inner) => walk(inner, 0, format!("{path}.1"), depth + 1, out),
+        _ => {}
     }
 }
 
@@ -160,6 +188,16 @@ fn addresses(address: &Address<'_>) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn mailboxes(address: &Address<'_>) -> Vec<Mailbox> {
+    address
+        .iter()
+        .map(|a| Mailbox {
+            name: a.name.as_ref().map(|n| n.to_string()),
+            address: a.address.as_ref().map(|n| n.to_string()),
+        })
+        .collect()
 }
 
 /// A raw header value with folding removed (RFC 5322 §2.2.3).

@@ -437,7 +437,7 @@ mod tests {
     fn store(max_maildrops: usize) -> MemoryStore {
         MemoryStore::new(MemoryConfig {
             max_maildrops,
-            max_messages: 10,
+            max_messages: SAMPLES.len() + 2,
             max_delivery_size: 100,
             max_delivered_bytes: 250,
             ..MemoryConfig::default()
@@ -467,7 +467,7 @@ mod tests {
         let first = s.lock("alice").unwrap();
         assert_eq!(first.len(), SAMPLES.len());
         for (info, (_, bytes)) in first.iter().zip(SAMPLES.iter()) {
-            assert_eq!(info.size, bytes.len() as u64);
+            assert_eq!(info.size, to_sent_form(bytes).len() as u64);
             assert!((1..=70).contains(&info.uid.len()));
             assert!(info.uid.bytes().all(|b| (0x21..=0x7e).contains(&b)));
         }
@@ -555,7 +555,10 @@ mod tests {
         let snap = s.snapshot("alice").unwrap();
         assert!(!snap.locked);
         assert_eq!(snap.updates, 1);
-        assert_eq!(snap.last_update, vec![infos[0].clone(), infos[8].clone()]);
+        assert_eq!(
+            snap.last_update,
+            vec![infos[0].clone(), infos[SAMPLES.len()].clone()]
+        );
         assert_eq!(snap.messages.len(), SAMPLES.len() - 1);
         s.deliver("alice", &[b'x'; 90]).unwrap();
         s.reset("alice").unwrap();

@@ -1,9 +1,11 @@
 //! The sample messages every demo maildrop starts with: the files of `src/server/samples/`,
 //! bytes kept exactly (CRLF line ends), listed once here for every store and test that serves
-//! or checks them.
+//! or checks them. What RETR sends and LIST counts is a sample's sent form
+//! ([`to_sent_form`](super::to_sent_form)): the file's octets, except that
+//! `10-no-final-crlf.eml`, whose last line has no line end, gains a CRLF.
 
 /// `(file name, bytes)` of each sample, in the order a new maildrop lists them.
-pub const SAMPLES: [(&str, &[u8]); 8] = [
+pub const SAMPLES: [(&str, &[u8]); 20] = [
     ("01-welcome.eml", include_bytes!("samples/01-welcome.eml")),
     (
         "02-dot-stuffing.eml",
@@ -23,6 +25,54 @@ pub const SAMPLES: [(&str, &[u8]); 8] = [
     (
         "08-long-headers.eml",
         include_bytes!("samples/08-long-headers.eml"),
+    ),
+    (
+        "09-long-line.eml",
+        include_bytes!("samples/09-long-line.eml"),
+    ),
+    (
+        "10-no-final-crlf.eml",
+        include_bytes!("samples/10-no-final-crlf.eml"),
+    ),
+    (
+        "11-utf8-headers.eml",
+        include_bytes!("samples/11-utf8-headers.eml"),
+    ),
+    (
+        "12-windows-1256.eml",
+        include_bytes!("samples/12-windows-1256.eml"),
+    ),
+    (
+        "13-windows-1256-mislabelled.eml",
+        include_bytes!("samples/13-windows-1256-mislabelled.eml"),
+    ),
+    (
+        "14-rfc2231-filename.eml",
+        include_bytes!("samples/14-rfc2231-filename.eml"),
+    ),
+    (
+        "15-related-cid.eml",
+        include_bytes!("samples/15-related-cid.eml"),
+    ),
+    (
+        "16-forwarded.eml",
+        include_bytes!("samples/16-forwarded.eml"),
+    ),
+    (
+        "17-empty-body.eml",
+        include_bytes!("samples/17-empty-body.eml"),
+    ),
+    (
+        "18-same-message-id.eml",
+        include_bytes!("samples/18-same-message-id.eml"),
+    ),
+    (
+        "19-same-message-id-list.eml",
+        include_bytes!("samples/19-same-message-id-list.eml"),
+    ),
+    (
+        "20-spoofed-display-name.eml",
+        include_bytes!("samples/20-spoofed-display-name.eml"),
     ),
 ];
 

@@ -87,7 +87,8 @@ mod tests {
     use super::*;
 
     /// The unique-ids are those the bridge always gave (before the store moved into the
-    /// engine): `<n>-` and the first 4 octets of SHA-256(user, 0, n, SHA-256(message)) in hex.
+    /// engine): `<n>-` and the first 4 octets of SHA-256(user, 0, n, SHA-256(message)) in hex,
+    /// the message in its sent form.
     #[test]
     fn uids_keep_the_bridge_derivation() {
         let s = store(10);
@@ -97,7 +98,7 @@ mod tests {
             h.update(b"alice");
             h.update([0]);
             h.update(n.to_be_bytes());
-            h.update(Sha256::digest(bytes));
+            h.update(Sha256::digest(popwire::server::to_sent_form(bytes)));
             let hex = crate::tls::hex(&h.finalize()[..4]);
             assert_eq!(info.uid, format!("{n}-{hex}"));
         }

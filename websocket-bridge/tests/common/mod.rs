@@ -26,9 +26,14 @@ use tokio_tungstenite::WebSocketStream;
 /// How long any single wait in a test may take.
 pub const WAIT: Duration = Duration::from_secs(15);
 
-/// The sample messages' bytes, as the engine lists them (`popwire::server::SAMPLES`).
-pub static SAMPLES: std::sync::LazyLock<Vec<&'static [u8]>> =
-    std::sync::LazyLock::new(|| popwire::server::SAMPLES.iter().map(|(_, b)| *b).collect());
+/// The sample messages (`popwire::server::SAMPLES`) as RETR sends them and LIST counts them:
+/// each one's sent form (the file's octets, except that a last line without CRLF gains one).
+pub static SAMPLES: std::sync::LazyLock<Vec<Vec<u8>>> = std::sync::LazyLock::new(|| {
+    popwire::server::SAMPLES
+        .iter()
+        .map(|(_, b)| popwire::server::to_sent_form(b))
+        .collect()
+});
 
 /// A running bridge.
 pub struct Harness {
