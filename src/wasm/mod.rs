@@ -151,9 +151,9 @@ pub fn demo_targets() -> js_sys::Array {
         .collect()
 }
 
-/// `{ headers, subject, from, to, date, text, html, parts }` of a message's bytes (feature
-/// `mail`: the mail module, `popwire_mail.js`, only — mail-parser would add ~70 KB gzipped to
-/// the page's module).
+/// `{ headers, subject, from, fromMailboxes, to, date, text, html, parts }` of a message's
+/// bytes (feature `mail`: the mail module, `popwire_mail.js`, only — mail-parser would add
+/// ~70 KB gzipped to the page's module).
 #[cfg(feature = "mail")]
 #[wasm_bindgen(js_name = parseMessage, unchecked_return_type = "ParsedMessage")]
 pub fn parse_message(bytes: &[u8]) -> JsValue {
@@ -358,13 +358,16 @@ export interface DemoTarget { name: string; tls: "none" | "implicit"; starttls: 
 /** parseMessage()'s result. */
 export interface ParsedMessage {
   headers: { name: string; value: string }[]; subject: string | null; from: string | null; to: string | null;
+  /** From's mailboxes, the display name (free text) and the address apart. */
+  fromMailboxes: { name: string | null; address: string | null }[];
   date: string | null; text: string | null; html: string | null;
-  parts: { path: string; contentType: string; filename: string | null; size: number }[];
+  /** `contentId`: what a `cid:` URL names; `subject`: an enclosed message's (message/rfc822). */
+  parts: { path: string; contentType: string; filename: string | null; contentId: string | null; subject: string | null; size: number }[];
 }
 /** inertHtml()'s result (the parse worker's module, popwire_mail.js). */
 export interface InertHtml {
   doc: string;
-  removed: { scripts: number; handlers: number; remote: number; styles: number; forms: number; links: number };
+  removed: { scripts: number; handlers: number; remote: number; styles: number; forms: number; links: number; inline: number };
 }
 /** Every rejection of the API. */
 export interface Pop3Error extends Error {
