@@ -100,6 +100,13 @@ for (const lang of ["en", "ar", "fa"]) {
   }
 }
 
+/** Waits for the page's finite animations and transitions (a state highlight fading in). */
+async function settled(page) {
+  await page.evaluate(() => Promise.all(document.getAnimations()
+    .filter((a) => a.effect?.getComputedTiming().iterations !== Infinity)
+    .map((a) => a.finished.catch(() => {}))));
+}
+
 // The lesson guide's own widgets: the APOP widget (lesson 7: the greeting's timestamp, a masked
 // secret, a digest computed and compared) and the history timeline (lesson 12, marked by what
 // the session showed), in en/ar/fa × light/dark.
@@ -119,10 +126,12 @@ for (const lang of ["en", "ar", "fa"]) {
       await page.click("#apop-compute");
       await page.click("#apop-compare");
       await page.waitForSelector('#apop-result[data-outcome="not-sent"]');
+      await settled(page);
       await assertAccessible(page, "the APOP widget, a digest computed");
       await openPage(page, `?lesson=history&lang=${lang}&target=in-browser`);
       await page.click("#connect-btn");
       await page.waitForSelector('#lesson-timeline li[data-event="apop"][data-seen="true"]');
+      await settled(page);
       await assertAccessible(page, "the history timeline, an event seen");
     }
     if ((await page.getAttribute("html", "data-theme")) === "dark") await page.click("#theme-toggle");
