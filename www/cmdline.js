@@ -7,7 +7,7 @@
 // history.
 
 import { commandTable, saslResponse } from "./session.js";
-import { t, explain, onLanguageChange } from "./i18n.js";
+import { t, explain, say, isRtl, onLanguageChange } from "./i18n.js";
 import { showNotice, clearNotice } from "./notice.js";
 import { showCommandError } from "./errors.js";
 
@@ -135,9 +135,11 @@ export class CommandLine {
       hint.classList.add("invalid");
       const ex = explain(check.explain?.key);
       hint.append(`✗ ${ex ? ex.short : t("cmdline.refused")}: `);
+      // Why, in the page's language (the engine's note); the English reason if there is none.
       const reason = document.createElement("code");
-      reason.dir = "ltr";
-      reason.textContent = check.reason;
+      reason.className = "reason";
+      reason.dir = check.note && isRtl() ? "rtl" : "ltr";
+      reason.textContent = check.note ? say(check.note) : check.reason;
       hint.append(reason, ` — ${t("cmdline.not-sent")}`);
       return;
     }

@@ -260,7 +260,7 @@ export class ConnectBar {
         level: "error", kind: `in-browser:${kind || "unknown"}`,
         title: ["error.in-browser.title"],
         text: ["error.in-browser.text"],
-        detail: error?.message,
+        detail: error?.note ?? error?.message,
       });
       return;
     }
@@ -271,7 +271,7 @@ export class ConnectBar {
         level: "error", kind: `bridge:${code}`,
         title: ["error.bridge.title", { code }],
         text: [known.includes(code) ? `error.bridge.${code}` : "error.bridge.other", { ...ctx, code }],
-        detail: error.message,
+        detail: error.note ?? error.message,
       });
       return;
     }
@@ -283,7 +283,7 @@ export class ConnectBar {
         title: ["error.timeout.title"],
         text: ["error.timeout.connect", ctx],
         why: "error.timeout",
-        detail: error.message,
+        detail: error.note ?? error.message,
       });
       return;
     }
@@ -300,7 +300,7 @@ export class ConnectBar {
         title: [bridgeUp ? "error.closed-early.title" : "error.network.title"],
         text: [bridgeUp ? "error.closed-early.text" : "error.network.text", ctx],
         hint: bridgeUp ? null : ["error.network.hint"],
-        detail: error?.message,
+        detail: error?.note ?? error?.message,
       });
       return;
     }

@@ -47,7 +47,7 @@ export function showCommandError(error, { command, login = false, session = null
       level: "error", kind: "timeout",
       title: ["error.timeout.title"],
       text: ["error.timeout.reply", { command, seconds: Math.round((session?.timeoutMs ?? 30000) / 100) / 10 }],
-      why: "error.timeout", detail: error.message,
+      why: "error.timeout", detail: error.note ?? error.message,
     });
     return;
   }
@@ -56,7 +56,7 @@ export function showCommandError(error, { command, login = false, session = null
       level: "error", kind,
       title: ["error.closed.title"],
       text: ["error.closed.text"],
-      why: error.explain?.key || "error.network", detail: error.message,
+      why: error.explain?.key || "error.network", detail: error.note ?? error.message,
     });
     return;
   }
@@ -65,7 +65,7 @@ export function showCommandError(error, { command, login = false, session = null
     level: kind === "protocol" || kind === "limit" ? "error" : "warn", kind: kind || "unknown",
     title: [keyed[kind] ? `${keyed[kind]}.title` : "error.unknown.title", { command }],
     why: error?.explain?.key,
-    detail: error?.message || String(error),
+    detail: error?.note ?? (error?.message || String(error)),
   });
 }
 

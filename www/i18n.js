@@ -1,11 +1,18 @@
 // Languages: loads www/i18n/<lang>.json, translates the page's own strings (`ui.*`) and the
 // engine's explanation keys ({short, long}), sets <html lang dir>, remembers the choice.
 // Protocol text is never translated: it stays left-to-right wherever it is shown.
+//
+// A `ui` string may be an object of CLDR plural forms, {"$count": "n", "one": …, "other": …},
+// chosen by Intl.PluralRules with the value of its `$count` placeholder. A number given to t()
+// is written in the language's digits (Western in Arabic, as the source articles do; Persian
+// in Persian), except inside an U+2066…U+2069 isolate, which holds protocol text as sent. What
+// the engine says in its own words (an info row, why a line is refused, a failure's detail)
+// comes as a note {key, params} and is said by say(). docs/terminology.md has the rules.
 
 export const LANGUAGES = {
-  en: { dir: "ltr", label: "EN" },
-  ar: { dir: "rtl", label: "العربية" },
-  fa: { dir: "rtl", label: "فارسی" },
+  en: { dir: "ltr", label: "EN", locale: "en" },
+  ar: { dir: "rtl", label: "العربية", locale: "ar-u-nu-latn" },
+  fa: { dir: "rtl", label: "فارسی", locale: "fa" },
 };
 const STORAGE_KEY = "popwire.lang";
 
@@ -72,17 +79,76 @@ export function onLanguageChange(fn) {
   listeners.add(fn);
 }
 
-/** A page string `ui.<key>`, with `{name}` placeholders filled from `vars`. */
+/** The BCP 47 locale numbers and plurals are formatted in (its numbering system included). */
+export function locale() {
+  return LANGUAGES[current].locale;
+}
+
+/**
+ * A page string `ui.<key>`, with `{name}` placeholders filled from `vars`: numbers in the
+ * language's digits (as sent inside an isolate), notes ({key, params}) said in the language,
+ * anything else as text. A plural string takes the form of its `$count` value.
+ */
 export function t(key, vars) {
   let text = dict.ui?.[key] ?? english.ui?.[key];
   if (text === undefined) {
     console.warn(`popwire: missing ui string ${key}`);
     text = key;
   }
-  if (vars) {
-    text = text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+  return fill(pluralForm(text, vars), vars);
+}
+
+/** The form of a plural string `{ "$count": name, one, other, … }` for `vars[name]`. */
+function pluralForm(text, vars) {
+  if (!text || typeof text !== "object") return text;
+  const n = toNumber(vars?.[text.$count]);
+  const form = Number.isFinite(n) ? new Intl.PluralRules(locale()).select(n) : "other";
+  return text[form] ?? text.other;
+}
+
+/** A number from a number or a formatted string (any of the three languages' digits). */
+function toNumber(value) {
+  if (typeof value === "number") return value;
+  if (typeof value !== "string") return NaN;
+  const latin = value
+    .replace(/[\u0660-\u0669]/g, (d) => String(d.charCodeAt(0) - 0x0660))
+    .replace(/[\u06F0-\u06F9]/g, (d) => String(d.charCodeAt(0) - 0x06F0))
+    .replace(/[,\u066C\s]/g, "")
+    .replace(/\u066B/g, ".");
+  return /^-?\d+(\.\d+)?$/.test(latin) ? Number(latin) : NaN;
+}
+
+/** Fills `{name}` placeholders; inside an isolate (protocol text) numbers stay as sent. */
+function fill(text, vars) {
+  if (!vars) return text;
+  let isolated = 0;
+  return text.replace(/\u2066|\u2069|\{(\w+)\}/g, (m, name) => {
+    if (m === "\u2066") isolated += 1;
+    else if (m === "\u2069") isolated = Math.max(0, isolated - 1);
+    else if (name in vars) return shown(vars[name], isolated > 0);
+    return m;
+  });
+}
+
+function shown(value, asSent) {
+  if (typeof value === "number") return asSent ? String(value) : formatNumber(value);
+  if (value && typeof value === "object" && typeof value.key === "string") return say(value);
+  return String(value);
+}
+
+/**
+ * What the engine said in its own words, `{ key, params }` (an info row of the transcript,
+ * why a typed line is refused, the detail of a failure), in the current language: `ui.<key>`
+ * with its params. Text params are protocol text or names (a command, a line as sent, a
+ * target): isolated left-to-right inside Arabic and Persian. Numbers are the language's.
+ */
+export function say(note) {
+  if (!note || typeof note.key !== "string") return "";
+  const vars = {};
+  for (const [name, value] of Object.entries(note.params ?? {})) {
+    vars[name] = typeof value === "string" && isRtl() ? ltr(value) : value;
   }
-  return text;
+  return t(note.key, vars);
 }
 
 /** Protocol text (a command, +OK, a unique-id) isolated left-to-right inside a translated string
@@ -112,7 +178,7 @@ export function applyTranslations(root) {
 
 /** A number in the current language's digits. */
 export function formatNumber(n) {
-  return new Intl.NumberFormat(current).format(n);
+  return new Intl.NumberFormat(locale()).format(n);
 }
 
 /** Octets as B / kB / MB in the current language. */
@@ -123,12 +189,12 @@ export function formatBytes(n) {
   ];
   for (const [size, unit] of units) {
     if (n >= size) {
-      return new Intl.NumberFormat(current, {
+      return new Intl.NumberFormat(locale(), {
         style: "unit", unit, unitDisplay: "short", maximumFractionDigits: 1,
       }).format(n / size);
     }
   }
-  return new Intl.NumberFormat(current, { style: "unit", unit: "byte", unitDisplay: "short" }).format(n);
+  return new Intl.NumberFormat(locale(), { style: "unit", unit: "byte", unitDisplay: "short" }).format(n);
 }
 
 /** An RFC reference like "RFC 1939 §7" as a link to the section on rfc-editor.org. */

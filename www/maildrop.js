@@ -191,7 +191,7 @@ export class Maildrop {
         d.deleted = marked.filter((r) => r != null).length;
       }
     } catch (error) {
-      d.error = String(error?.message || error);
+      d.error = error?.note ?? String(error?.message || error); // a note is said in the page's language
     } finally {
       d.running = false;
       if (this.download === d) {

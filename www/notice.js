@@ -2,7 +2,7 @@
 // (connection failures, refused logins, server errors), plus a polite live region for
 // short confirmations.
 
-import { t, explain, onLanguageChange } from "./i18n.js";
+import { t, explain, say, isRtl, onLanguageChange } from "./i18n.js";
 
 let box;
 let live;
@@ -20,7 +20,8 @@ export function initNotice() {
 /**
  * Shows a message. `spec`: { level: "error"|"warn"|"ok"|"info", title: [key, vars],
  * text: [key, vars], wire: "the server's line", why: engine explanation key,
- * hint: [key, vars], detail: "English detail from the API" }
+ * hint: [key, vars], detail: the API's note ({key, params}, said in the page's language), or a
+ * text as it is }
  */
 export function showNotice(spec) {
   last = spec;
@@ -48,8 +49,12 @@ function render(spec) {
   why.textContent = ex ? ex.long : "";
   setPart(q(".notice-hint"), spec.hint ? t(...spec.hint) : "");
   const detail = q(".notice-detail");
+  const said = spec.detail && typeof spec.detail === "object";
   detail.hidden = !spec.detail;
-  detail.querySelector("code").textContent = spec.detail || "";
+  const code = detail.querySelector("code");
+  code.textContent = said ? say(spec.detail) : spec.detail || "";
+  // popwire's own words read in the page's direction; anything else is shown as it came.
+  code.dir = said && isRtl() ? "rtl" : "ltr";
 }
 
 function setPart(el, text) {

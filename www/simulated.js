@@ -123,7 +123,7 @@ export class SimulatedPanel {
     try {
       await fn();
     } catch (error) {
-      this.#status(["sim.failed", { error: ltr(error?.message || String(error)) }]);
+      this.#status(["sim.failed", { error: error?.note ?? ltr(error?.message || String(error)) }]);
     }
   }
 
@@ -267,7 +267,7 @@ export class SimulatedPanel {
       secondLogin({ ok: false, code: error?.code ?? null });
       this.#secondResult(error?.code === "IN-USE"
         ? ["sim.second-in-use", { line: ltr("-ERR [IN-USE]") }]
-        : ["sim.second-refused", { error: ltr(error?.message || "") }]);
+        : ["sim.second-refused", { error: error?.note ?? ltr(error?.message || "") }]);
     }
     this.#refresh();
   }

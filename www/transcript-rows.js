@@ -7,7 +7,7 @@
 // what depends on the language, the reveal/expand toggles and the raw mode.
 // Protocol and message text is only ever set with textContent.
 
-import { t, explain, formatBytes } from "./i18n.js";
+import { t, explain, say, isRtl, formatBytes } from "./i18n.js";
 import { el } from "./dom.js";
 import { renderRaw } from "./raw-bytes.js";
 
@@ -143,7 +143,10 @@ export function renderProto(rec, { raw }, proto = rec.el.querySelector(".proto")
   const body = isBody(e);
   const collapsed = body && !rec.expanded && lineCount(e) > COLLAPSE_OVER;
   if (e.dir === "info") {
-    proto.textContent = e.text;
+    // popwire's own words (a note) in the page's language and direction; a state's name as is.
+    proto.classList.toggle("said", Boolean(e.note));
+    proto.dir = e.note && isRtl() ? "rtl" : "ltr";
+    proto.textContent = e.note ? say(e.note) : e.text;
     return;
   }
   let bytes = e.bytes;

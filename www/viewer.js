@@ -225,7 +225,7 @@ export class Viewer {
       setStatus("viewer.oversize-saved", { size: formatBytes(blob.size), file }, "saved");
     } catch (error) {
       o.saving = false;
-      setStatus("viewer.oversize-failed", { error: String(error?.message || error) }, "failed");
+      setStatus("viewer.oversize-failed", { error: error?.note ?? String(error?.message || error) }, "failed");
     }
   }
 

@@ -34,7 +34,7 @@ impl Client {
             return Err(Pop3Error::State {
                 command: "APOP".into(),
                 state: self.state,
-                hint: Some("the greeting has no <timestamp>, so this server does not offer APOP"),
+                hint: Some(crate::note!("note.hint.no-apop")),
             });
         };
         let digest = auth::apop_digest(&stamp, secret);
@@ -148,10 +148,10 @@ impl Client {
             if !self.state.allows(k) || !self.narrowed_allows(k) {
                 let hint = match k {
                     Keyword::Pass if self.state == SessionState::Authorization => {
-                        Some("PASS must follow a successful USER")
+                        Some(crate::note!("note.hint.pass-after-user"))
                     }
-                    Keyword::Stls if self.tls => Some("TLS is already active"),
-                    Keyword::Utf8 if self.utf8 => Some("UTF8 is already on"),
+                    Keyword::Stls if self.tls => Some(crate::note!("note.hint.tls-active")),
+                    Keyword::Utf8 if self.utf8 => Some(crate::note!("note.hint.utf8-on")),
                     _ => None,
                 };
                 return Err(Pop3Error::State {
@@ -165,7 +165,7 @@ impl Client {
             return Err(Pop3Error::State {
                 command: command.name(),
                 state: self.state,
-                hint: Some("a SASL exchange is waiting for its response line"),
+                hint: Some(crate::note!("note.hint.sasl-pending")),
             });
         }
         // Re-check the encoded line: arguments cannot smuggle CR/LF or break the length limit.

@@ -6,7 +6,7 @@ use thiserror::Error;
 use crate::auth::AuthError;
 use crate::codec::SessionState;
 use crate::codec::{CommandError, LimitError, ProtocolError, ResponseCode};
-use crate::explain::Explain;
+use crate::explain::{Explain, Note};
 
 /// Why a command (or the session) failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -21,14 +21,14 @@ pub enum Pop3Error {
         code: Option<ResponseCode>,
     },
     /// A typed command called where the RFC does not allow it. Nothing was sent.
-    #[error("{command} is not valid in the {state} state{}", hint.map(|h| format!(": {h}")).unwrap_or_default())]
+    #[error("{command} is not valid in the {state} state{}", hint.as_ref().map(|h| format!(": {h}")).unwrap_or_default())]
     State {
         /// The command.
         command: String,
         /// The session's state.
         state: SessionState,
         /// Why, when the state alone does not say it.
-        hint: Option<&'static str>,
+        hint: Option<Note>,
     },
     /// A malformed command line or argument. Nothing was sent.
     #[error(transparent)]
@@ -59,12 +59,12 @@ pub enum Pop3Error {
     #[error("the connection closed: {reason}")]
     Closed {
         /// Why, as the transport reported it.
-        reason: String,
+        reason: Note,
     },
 }
 
 /// A [`Pop3Error`] as a page shows it ([`Pop3Error::info`]): `{ kind, message, code, serverText,
-/// explain }`.
+/// explain, note }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -79,6 +79,8 @@ pub struct ErrorInfo {
     pub server_text: Option<String>,
     /// [`Pop3Error::explain`].
     pub explain: Explain,
+    /// [`Pop3Error::note`]: `message` as a key and its values, for a page to say in its language.
+    pub note: Note,
 }
 
 impl Pop3Error {
@@ -120,6 +122,48 @@ impl Pop3Error {
             code: self.code().map(|c| c.as_str().to_owned()),
             server_text: self.server_text().map(str::to_owned),
             explain: self.explain(),
+            note: self.note(),
+        }
+    }
+
+    /// What went wrong in popwire's own words, as a key and its values ([`Note`]): what a page
+    /// shows in its language where [`Display`](std::fmt::Display) is the English.
+    pub fn note(&self) -> Note {
+        match self {
+            Pop3Error::Server { text, code } => {
+                let code = code.as_ref().map(|c| format!(" [{c}]")).unwrap_or_default();
+                crate::note!("note.error.server", line = format!("-ERR{code} {text}"))
+            }
+            Pop3Error::State {
+                command,
+                state,
+                hint: None,
+            } => crate::note!(
+                "note.error.state",
+                command = command.as_str(),
+                state = state.as_str()
+            ),
+            Pop3Error::State {
+                command,
+                state,
+                hint: Some(hint),
+            } => crate::note!(
+                "note.error.state-hint",
+                command = command.as_str(),
+                state = state.as_str(),
+                hint = hint.clone()
+            ),
+            Pop3Error::Input(e) => e.note(),
+            Pop3Error::Credentials(_) => crate::note!("note.error.credentials"),
+            Pop3Error::Limit(e) => e.note(),
+            Pop3Error::Protocol(e) => e.note(),
+            Pop3Error::Timeout { after_ms } => crate::note!("note.error.timeout", ms = *after_ms),
+            Pop3Error::TlsTimeout { after_ms } => {
+                crate::note!("note.error.tls-timeout", ms = *after_ms)
+            }
+            Pop3Error::Closed { reason } => {
+                crate::note!("note.error.closed", reason = reason.clone())
+            }
         }
     }
 

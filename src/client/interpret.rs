@@ -52,18 +52,21 @@ impl Client {
                 Err(err) => {
                     bad += 1;
                     if bad <= BAD_LINES_REPORTED {
-                        let mut text = format!("line {}: {err}", number + 1);
-                        truncate_text(&mut text, 200);
-                        self.info(crate::explain!("warn.bad-listing"), text);
+                        let note = crate::note!(
+                            "note.bad-listing-line",
+                            number = number + 1,
+                            error = err.note()
+                        );
+                        self.say(crate::explain!("warn.bad-listing"), note.shortened(200));
                     }
                 }
             }
         }
         if bad > BAD_LINES_REPORTED {
             let more = bad - BAD_LINES_REPORTED;
-            self.info(
+            self.say(
                 crate::explain!("warn.bad-listing"),
-                format!("{more} more malformed lines skipped ({bad} in all)"),
+                crate::note!("note.bad-listing-more", more = more, bad = bad),
             );
         }
         entries
@@ -135,12 +138,12 @@ impl Client {
                 }
             }
             Command::Quit => {
-                self.info(
+                self.say(
                     crate::explain!("info.closed"),
-                    "the server ended the session after QUIT".to_owned(),
+                    crate::note!("note.quit-closed"),
                 );
                 self.shut_down(Pop3Error::Closed {
-                    reason: "the session ended with QUIT".into(),
+                    reason: crate::note!("note.quit-closed"),
                 });
             }
             Command::Stls if ok => {
@@ -154,10 +157,7 @@ impl Client {
             }
             Command::Utf8 if ok => {
                 self.utf8 = true;
-                self.info(
-                    crate::explain!("info.utf8"),
-                    "UTF-8 is on for this session".to_owned(),
-                );
+                self.say(crate::explain!("info.utf8"), crate::note!("note.utf8-on"));
             }
             Command::Capa if ok => {
                 let caps: Vec<Capability> = body_lines(body.unwrap_or_default())
@@ -165,9 +165,9 @@ impl Client {
                     .collect();
                 self.capabilities = Some(caps);
                 if self.is_pipelining() {
-                    self.info(
+                    self.say(
                         crate::explain!("info.pipelining"),
-                        "the server pipelines: commands go out without waiting".to_owned(),
+                        crate::note!("note.pipelining"),
                     );
                 }
             }
@@ -213,18 +213,6 @@ impl Client {
 
 /// How many malformed lines of one LIST / UIDL / CAPA body are reported one by one.
 pub(super) const BAD_LINES_REPORTED: usize = 5;
-
-/// Cuts `text` to at most `max` octets (on a character boundary), marking the cut with `…`.
-pub(super) fn truncate_text(text: &mut String, max: usize) {
-    if text.len() > max {
-        let mut end = max;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-        text.push('…');
-    }
-}
 
 /// The typed reply of a single-line `+OK`: STAT, LIST n and UIDL n are parsed (and checked to
 /// be about message n), anything else is its status line.

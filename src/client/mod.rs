@@ -66,7 +66,6 @@ use crate::explain;
 use batch::BatchState;
 use read::BodyRead;
 use request::Request;
-use transcript::Entry;
 
 /// Settings of a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -317,16 +316,16 @@ impl Client {
         {
             if self.awaiting_tls {
                 let after_ms = self.config.tls_timeout_ms;
-                self.info(
+                self.say(
                     crate::explain!("error.timeout"),
-                    format!("TLS was not up within {after_ms} ms of +OK to STLS"),
+                    crate::note!("note.tls-timeout", ms = after_ms),
                 );
                 self.shut_down(Pop3Error::TlsTimeout { after_ms });
             } else {
                 let after_ms = self.config.reply_timeout_ms;
-                self.info(
+                self.say(
                     crate::explain!("error.timeout"),
-                    format!("no reply within {after_ms} ms"),
+                    crate::note!("note.reply-timeout", ms = after_ms),
                 );
                 self.shut_down(Pop3Error::Timeout { after_ms });
             }
@@ -334,44 +333,46 @@ impl Client {
     }
 
     /// The transport closed (or lost) the connection. Open commands fail with
-    /// [`Pop3Error::Closed`] — except after QUIT's reply, which is the normal end.
-    pub fn handle_close(&mut self, now_ms: u64, reason: &str) {
+    /// [`Pop3Error::Closed`] — except after QUIT's reply, which is the normal end. `reason` is
+    /// a sentence (a `&str` is kept as said) or a [`Note`](crate::explain::Note) a page can say
+    /// in its language.
+    pub fn handle_close(&mut self, now_ms: u64, reason: impl Into<crate::explain::Note>) {
         self.now_ms = now_ms;
         if self.state == SessionState::Closed {
             return;
         }
-        self.info(crate::explain!("info.closed"), reason.to_owned());
-        self.shut_down(Pop3Error::Closed {
-            reason: reason.to_owned(),
-        });
+        let reason = reason.into();
+        self.say(crate::explain!("info.closed"), reason.clone());
+        self.shut_down(Pop3Error::Closed { reason });
     }
 
     /// The transport finished the TLS handshake after STLS; `description` (version, cipher,
     /// certificate) goes into the transcript. Sending resumes. What was learned before TLS
     /// (capabilities, UTF8 mode, a USER awaiting PASS) is forgotten: CAPA must be asked again.
-    pub fn tls_established(&mut self, now_ms: u64, description: &str) {
+    pub fn tls_established(&mut self, now_ms: u64, description: impl Into<crate::explain::Note>) {
         self.now_ms = now_ms;
         self.tls = true;
         self.timer_base_ms = now_ms;
         if self.awaiting_tls {
             self.awaiting_tls = false;
-            self.info(crate::explain!("info.tls"), description.to_owned());
-            self.info(
+            self.say(crate::explain!("info.tls"), description.into());
+            self.say(
                 crate::explain!("info.capa-reset"),
-                "capabilities, UTF8 mode and USER forgotten: send CAPA again".to_owned(),
+                crate::note!("note.capa-reset"),
             );
         } else {
             // Implicit TLS (port 995): the connection was encrypted from its first octet.
-            self.info(crate::explain!("info.tls-implicit"), description.to_owned());
+            self.say(crate::explain!("info.tls-implicit"), description.into());
         }
     }
 
-    /// Adds an info entry from the transport (e.g. `info.bridge` for a bridge message).
-    /// Unknown keys are recorded as `info.bridge`.
-    pub fn note(&mut self, now_ms: u64, key: &str, text: &str) {
+    /// Adds an info entry from the transport (e.g. `info.bridge` for a bridge message): a
+    /// sentence (a `&str` is kept as said) or a [`Note`](crate::explain::Note). Unknown keys are
+    /// recorded as `info.bridge`.
+    pub fn note(&mut self, now_ms: u64, key: &str, text: impl Into<crate::explain::Note>) {
         self.now_ms = now_ms;
         let explain = explain::lookup(key).unwrap_or(crate::explain!("info.bridge"));
-        self.push(Entry::info(text.to_owned(), explain));
+        self.say(explain, text.into());
     }
 
     /// Octets received from the server. Everything complete is processed at once; events queue up.
@@ -383,9 +384,9 @@ impl Client {
         if self.awaiting_tls {
             // Bytes after +OK to STLS but before TLS: never trust them (RFC 2595 §4 / CVE-2011-0411).
             // They do not push the handshake deadline out either.
-            self.info(
+            self.say(
                 crate::explain!("warn.stls-discarded"),
-                format!("{} octets before TLS discarded", bytes.len()),
+                crate::note!("note.stls-discarded-before", octets = bytes.len()),
             );
             return;
         }

@@ -107,9 +107,9 @@ impl Client {
                         if self.awaiting_tls && pos < input.len() {
                             let dropped = input.len() - pos;
                             pos = input.len();
-                            self.info(
+                            self.say(
                                 crate::explain!("warn.stls-discarded"),
-                                format!("{dropped} octets after +OK to STLS discarded"),
+                                crate::note!("note.stls-discarded-after", octets = dropped),
                             );
                         }
                     }
@@ -151,12 +151,12 @@ impl Client {
             .is_some_and(Command::expects_multiline);
         let skip_body = multiline && start == LongLine::Ok;
         let cancel = start == LongLine::Continuation && self.head_in_sasl();
-        let text = if skip_body {
-            format!("a reply line over {limit} octets was dropped; its multi-line body is skipped")
+        let note = if skip_body {
+            crate::note!("note.line-too-long-body", limit = limit)
         } else {
-            format!("a reply line over {limit} octets was dropped")
+            crate::note!("note.line-too-long", limit = limit)
         };
-        self.info(crate::explain!("warn.line-too-long"), text);
+        self.say(crate::explain!("warn.line-too-long"), note);
         if self.greeting.is_none() || self.in_flight.is_empty() {
             if self.greeting.is_none() {
                 self.shut_down(err);
@@ -195,9 +195,9 @@ impl Client {
 
     pub(super) fn handle_line(&mut self, line: &[u8], raw: Vec<u8>, bare_lf: bool) {
         if bare_lf {
-            self.info(
+            self.say(
                 crate::explain!("warn.bare-lf"),
-                "the server ended a line with LF alone, not CRLF".to_owned(),
+                crate::note!("note.bare-lf-line"),
             );
         }
         if self.greeting.is_none() {
@@ -207,9 +207,9 @@ impl Client {
         let Some(head) = self.in_flight.front() else {
             let n = raw.len();
             self.server_entry(raw, crate::explain!("warn.unsolicited"));
-            self.info(
+            self.say(
                 crate::explain!("warn.unsolicited"),
-                format!("{n} octets arrived with no command waiting"),
+                crate::note!("note.unsolicited", octets = n),
             );
             return;
         };
@@ -410,9 +410,9 @@ impl Client {
         );
         let bare = read.decoder.bare_lf_count();
         if bare > 0 {
-            self.info(
+            self.say(
                 crate::explain!("warn.bare-lf"),
-                format!("{bare} body lines ended with LF alone, not CRLF"),
+                crate::note!("note.bare-lf-body", lines = bare),
             );
         }
         if let Some(err) = read.failure {
@@ -422,9 +422,9 @@ impl Client {
         }
         if read.decoder.is_over_limit() {
             let limit = self.config.max_body;
-            self.info(
+            self.say(
                 crate::explain!("error.limit"),
-                format!("the reply was larger than {limit} octets and was dropped"),
+                crate::note!("note.body-too-large", limit = limit),
             );
             self.complete(req.handle, Err(LimitError::BodyTooLarge { limit }.into()));
             self.after_reply_removed();

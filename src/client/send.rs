@@ -23,7 +23,7 @@ impl Client {
     pub(super) fn can_queue(&self) -> Result<(), Pop3Error> {
         if self.state == SessionState::Closed {
             return Err(Pop3Error::Closed {
-                reason: "the session is closed".into(),
+                reason: crate::note!("note.session-closed"),
             });
         }
         if self.pending.len() >= self.config.max_queued {

@@ -9,7 +9,7 @@ use std::ops::Range;
 use super::request::{Request, Sent};
 use super::{Client, CommandHandle, Event};
 use crate::codec::{wire_marks, WireMarks};
-use crate::explain::{Direction, Explain, SaslChallenge, TranscriptEntry, BODY_KEEP, MASK};
+use crate::explain::{Direction, Explain, Note, SaslChallenge, TranscriptEntry, BODY_KEEP, MASK};
 
 /// A transcript entry under construction. Start with [`Entry::info`], [`Entry::server_line`],
 /// [`Entry::client_line`] or [`Entry::body`]; name its request with [`Entry::sent_for`] or
@@ -28,6 +28,7 @@ pub(super) struct Entry {
     rtt_ms: Option<u64>,
     challenge: Option<SaslChallenge>,
     wire_marks: Option<WireMarks>,
+    note: Option<Note>,
 }
 
 impl Entry {
@@ -45,12 +46,20 @@ impl Entry {
             rtt_ms: None,
             challenge: None,
             wire_marks: None,
+            note: None,
         }
     }
 
     /// An event worth seeing: no octets.
     pub(super) fn info(text: String, explain: Explain) -> Entry {
         Entry::new(Direction::Info, text, Vec::new(), explain)
+    }
+
+    /// An event worth seeing in popwire's own words: the note's English as its text.
+    pub(super) fn said(note: Note, explain: Explain) -> Entry {
+        let mut entry = Entry::info(note.english(), explain);
+        entry.note = Some(note);
+        entry
     }
 
     /// A line the server sent, `raw` with its line end.
@@ -130,15 +139,21 @@ impl Client {
             rtt_ms: entry.rtt_ms,
             challenge: entry.challenge,
             wire_marks: entry.wire_marks,
+            note: entry.note,
         };
         self.seq += 1;
         self.events.push_back(Event::Transcript(entry));
         sent
     }
 
-    /// An info entry.
+    /// An info entry (a state's name: protocol text, the same in every language).
     pub(super) fn info(&mut self, explain: Explain, text: String) {
         self.push(Entry::info(text, explain));
+    }
+
+    /// An info entry in popwire's own words ([`Note`]: a page says it in its language).
+    pub(super) fn say(&mut self, explain: Explain, note: Note) {
+        self.push(Entry::said(note, explain));
     }
 
     /// A server line that belongs to the request at the head of the in-flight queue, if any,

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::error::CommandError;
 use super::{MAX_COMMAND_LINE, MAX_SASL_RESPONSE_LINE};
+use crate::explain::Note;
 
 /// Defines [`Keyword`] with [`Keyword::ALL`] and [`Keyword::as_str`] from one list, so that a
 /// keyword cannot be missing from `ALL` (which the metadata, the explanation-key tests and the
@@ -391,7 +392,7 @@ fn check_line_bytes(line: &[u8], utf8: bool) -> Result<Command, CommandError> {
         // PASS takes the whole rest of the line: a password may contain spaces (RFC 1939 §7).
         Keyword::Pass => match rest {
             Some(secret) if !secret.is_empty() => Ok(Command::Pass(secret.to_owned())),
-            _ => Err(missing(keyword, "a password")),
+            _ => Err(missing(keyword, crate::note!("note.wanted.password"))),
         },
         _ => typed(keyword, &split_args(rest)?),
     }
@@ -408,14 +409,14 @@ fn split_args(rest: Option<&str>) -> Result<Vec<&str>, CommandError> {
     Ok(args)
 }
 
-fn missing(keyword: Keyword, argument: &'static str) -> CommandError {
+fn missing(keyword: Keyword, argument: Note) -> CommandError {
     CommandError::MissingArgument {
         command: keyword.as_str(),
         argument,
     }
 }
 
-fn too_many(keyword: Keyword, expected: &'static str) -> CommandError {
+fn too_many(keyword: Keyword, expected: Note) -> CommandError {
     CommandError::TooManyArguments {
         command: keyword.as_str(),
         expected,
@@ -452,7 +453,7 @@ fn typed(keyword: Keyword, args: &[&str]) -> Result<Command, CommandError> {
         if args.is_empty() {
             Ok(cmd)
         } else {
-            Err(too_many(keyword, "no arguments"))
+            Err(too_many(keyword, crate::note!("note.wanted.no-arguments")))
         }
     };
     match keyword {
@@ -464,17 +465,23 @@ fn typed(keyword: Keyword, args: &[&str]) -> Result<Command, CommandError> {
         Keyword::Noop => none(Command::Noop),
         Keyword::Quit => none(Command::Quit),
         Keyword::User => match args {
-            [] => Err(missing(keyword, "a user name")),
+            [] => Err(missing(keyword, crate::note!("note.wanted.user-name"))),
             [name] => Ok(Command::User((*name).to_owned())),
-            _ => Err(too_many(keyword, "one user name, without spaces")),
+            _ => Err(too_many(keyword, crate::note!("note.wanted.one-user-name"))),
         },
         Keyword::Pass => match args {
-            [] => Err(missing(keyword, "a password")),
+            [] => Err(missing(keyword, crate::note!("note.wanted.password"))),
             _ => Ok(Command::Pass(args.join(" "))),
         },
         Keyword::Apop => match args {
-            [] => Err(missing(keyword, "a user name and a digest")),
-            [_] => Err(missing(keyword, "a digest after the user name")),
+            [] => Err(missing(
+                keyword,
+                crate::note!("note.wanted.user-and-digest"),
+            )),
+            [_] => Err(missing(
+                keyword,
+                crate::note!("note.wanted.digest-after-user"),
+            )),
             [name, digest] => {
                 if digest.len() == 32 && digest.bytes().all(|b| b.is_ascii_hexdigit()) {
                     Ok(Command::Apop {
@@ -485,10 +492,13 @@ fn typed(keyword: Keyword, args: &[&str]) -> Result<Command, CommandError> {
                     Err(CommandError::BadDigest)
                 }
             }
-            _ => Err(too_many(keyword, "a user name and a digest")),
+            _ => Err(too_many(
+                keyword,
+                crate::note!("note.wanted.user-and-digest"),
+            )),
         },
         Keyword::Auth => match args {
-            [] => Err(missing(keyword, "a SASL mechanism name")),
+            [] => Err(missing(keyword, crate::note!("note.wanted.mechanism"))),
             [mech, rest @ ..] => {
                 let mechanism = mech.to_ascii_uppercase();
                 if !is_sasl_mechanism(&mechanism) {
@@ -508,7 +518,7 @@ fn typed(keyword: Keyword, args: &[&str]) -> Result<Command, CommandError> {
                     [_] => Err(CommandError::BadBase64),
                     _ => Err(too_many(
                         keyword,
-                        "a mechanism and at most one initial response",
+                        crate::note!("note.wanted.mechanism-and-response"),
                     )),
                 }
             }
@@ -516,13 +526,21 @@ fn typed(keyword: Keyword, args: &[&str]) -> Result<Command, CommandError> {
         Keyword::Lang => match args {
             [] => Ok(Command::Lang(None)),
             [tag] => Ok(Command::Lang(Some((*tag).to_owned()))),
-            _ => Err(too_many(keyword, "at most one language tag")),
+            _ => Err(too_many(
+                keyword,
+                crate::note!("note.wanted.at-most-one-tag"),
+            )),
         },
         Keyword::List | Keyword::Uidl => {
             let n = match args {
                 [] => None,
                 [n] => Some(message_number(n)?),
-                _ => return Err(too_many(keyword, "at most one message number")),
+                _ => {
+                    return Err(too_many(
+                        keyword,
+                        crate::note!("note.wanted.at-most-one-message"),
+                    ))
+                }
             };
             Ok(if keyword == Keyword::List {
                 Command::List(n)
@@ -531,7 +549,7 @@ fn typed(keyword: Keyword, args: &[&str]) -> Result<Command, CommandError> {
             })
         }
         Keyword::Retr | Keyword::Dele => match args {
-            [] => Err(missing(keyword, "a message number")),
+            [] => Err(missing(keyword, crate::note!("note.wanted.message-number"))),
             [n] => {
                 let n = message_number(n)?;
                 Ok(if keyword == Keyword::Retr {
@@ -540,13 +558,16 @@ fn typed(keyword: Keyword, args: &[&str]) -> Result<Command, CommandError> {
                     Command::Dele(n)
                 })
             }
-            _ => Err(too_many(keyword, "one message number")),
+            _ => Err(too_many(keyword, crate::note!("note.wanted.one-message"))),
         },
         Keyword::Top => match args {
-            [] => Err(missing(keyword, "a message number and a number of lines")),
+            [] => Err(missing(
+                keyword,
+                crate::note!("note.wanted.message-and-lines"),
+            )),
             [_] => Err(missing(
                 keyword,
-                "a number of lines after the message number",
+                crate::note!("note.wanted.lines-after-message"),
             )),
             [msg, lines] => {
                 let msg = message_number(msg)?;
@@ -559,7 +580,10 @@ fn typed(keyword: Keyword, args: &[&str]) -> Result<Command, CommandError> {
                     })?;
                 Ok(Command::Top { msg, lines })
             }
-            _ => Err(too_many(keyword, "a message number and a number of lines")),
+            _ => Err(too_many(
+                keyword,
+                crate::note!("note.wanted.message-and-lines"),
+            )),
         },
     }
 }

@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::explain::Explain;
+use crate::explain::{Explain, Note};
 
 /// A reply from the server that breaks the protocol: the session reports it, never panics.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -23,8 +23,8 @@ pub enum ProtocolError {
     /// A number in a reply is missing, not decimal or too large.
     #[error("expected {what} in {line:?}")]
     BadNumber {
-        /// What was expected, e.g. "a message count".
-        what: &'static str,
+        /// What was expected, e.g. "a message count" (`note.wanted.message-count`).
+        what: Note,
         /// The offending line, lossily decoded.
         line: String,
     },
@@ -76,6 +76,56 @@ pub enum LimitError {
     },
 }
 
+impl ProtocolError {
+    /// What the server did wrong in popwire's own words, as a key and its values.
+    pub fn note(&self) -> Note {
+        match self {
+            ProtocolError::BadStatus { line } => {
+                crate::note!("note.protocol.bad-status", line = line.as_str())
+            }
+            ProtocolError::UnexpectedContinuation => {
+                crate::note!("note.protocol.unexpected-continuation")
+            }
+            ProtocolError::BadChallenge => crate::note!("note.protocol.bad-challenge"),
+            ProtocolError::BadNumber { what, line } => crate::note!(
+                "note.protocol.bad-number",
+                what = what.clone(),
+                line = line.as_str()
+            ),
+            ProtocolError::BadUniqueId { line } => {
+                crate::note!("note.protocol.bad-unique-id", line = line.as_str())
+            }
+            ProtocolError::WrongMessageNumber { asked, got } => crate::note!(
+                "note.protocol.wrong-message-number",
+                asked = *asked,
+                got = *got
+            ),
+            ProtocolError::BadListing { what, line } => crate::note!(
+                "note.protocol.bad-listing",
+                what = *what,
+                line = line.as_str()
+            ),
+        }
+    }
+}
+
+impl LimitError {
+    /// Which cap was exceeded in popwire's own words, as a key and its values.
+    pub fn note(&self) -> Note {
+        match self {
+            LimitError::LineTooLong { limit } => {
+                crate::note!("note.limit.line-too-long", limit = *limit)
+            }
+            LimitError::BodyTooLarge { limit } => {
+                crate::note!("note.limit.body-too-large", limit = *limit)
+            }
+            LimitError::TooManyQueued { limit } => {
+                crate::note!("note.limit.too-many-queued", limit = *limit)
+            }
+        }
+    }
+}
+
 /// Why a command line cannot be sent. Nothing is sent when this is returned.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -113,16 +163,16 @@ pub enum CommandError {
     MissingArgument {
         /// The command keyword.
         command: &'static str,
-        /// Which argument, e.g. "a message number".
-        argument: &'static str,
+        /// Which argument, e.g. "a message number" (`note.wanted.message-number`).
+        argument: Note,
     },
     /// More arguments than the command takes.
     #[error("{command} takes {expected}")]
     TooManyArguments {
         /// The command keyword.
         command: &'static str,
-        /// What it takes, e.g. "no arguments".
-        expected: &'static str,
+        /// What it takes, e.g. "no arguments" (`note.wanted.no-arguments`).
+        expected: Note,
     },
     /// A message number that is not a positive decimal number.
     #[error("{text:?} is not a message number: messages are numbered 1, 2, 3… (RFC 1939 §5)")]
@@ -178,11 +228,11 @@ impl CommandError {
             CommandError::Spacing,
             CommandError::MissingArgument {
                 command: "RETR",
-                argument: "a message number",
+                argument: crate::note!("note.wanted.message-number"),
             },
             CommandError::TooManyArguments {
                 command: "STAT",
-                expected: "no arguments",
+                expected: crate::note!("note.wanted.no-arguments"),
             },
             CommandError::BadMessageNumber { text: "0".into() },
             CommandError::BadLineCount { text: "-1".into() },
@@ -216,6 +266,48 @@ impl CommandError {
     /// The stable explanation key of this refusal (see [`crate::explain`](mod@crate::explain)).
     pub fn explain_key(&self) -> &'static str {
         self.explain().key
+    }
+
+    /// Why the line is refused in popwire's own words, as a key and its values (what a page
+    /// shows in its language; [`Display`](std::fmt::Display) is the English).
+    pub fn note(&self) -> Note {
+        match self {
+            CommandError::Empty => crate::note!("note.input.empty"),
+            CommandError::TooLong { len, limit } => {
+                crate::note!("note.input.too-long", len = *len, limit = *limit)
+            }
+            CommandError::ControlCharacter { position, name } => crate::note!(
+                "note.input.control",
+                name = name.as_str(),
+                position = *position
+            ),
+            CommandError::BadKeyword { keyword } => {
+                crate::note!("note.input.keyword", keyword = keyword.as_str())
+            }
+            CommandError::Spacing => crate::note!("note.input.spacing"),
+            CommandError::MissingArgument { command, argument } => crate::note!(
+                "note.input.missing-argument",
+                command = *command,
+                argument = argument.clone()
+            ),
+            CommandError::TooManyArguments { command, expected } => crate::note!(
+                "note.input.too-many-arguments",
+                command = *command,
+                expected = expected.clone()
+            ),
+            CommandError::BadMessageNumber { text } => {
+                crate::note!("note.input.message-number", text = text.as_str())
+            }
+            CommandError::BadLineCount { text } => {
+                crate::note!("note.input.line-count", text = text.as_str())
+            }
+            CommandError::BadDigest => crate::note!("note.input.digest"),
+            CommandError::BadMechanism { text } => {
+                crate::note!("note.input.mechanism", text = text.as_str())
+            }
+            CommandError::BadBase64 => crate::note!("note.input.base64"),
+            CommandError::NonAscii => crate::note!("note.input.non-ascii"),
+        }
     }
 
     /// What this refusal means, its key checked against the table at compile time.

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::error::ProtocolError;
 use super::status::lossy;
+use crate::explain::Note;
 
 /// The answer to `STAT` (RFC 1939 §5 "drop listing").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,7 +48,7 @@ fn words(text: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 fn number<T: std::str::FromStr>(
     word: Option<&[u8]>,
-    what: &'static str,
+    what: Note,
     line: &[u8],
 ) -> Result<T, ProtocolError> {
     word.filter(|w| !w.is_empty() && w.iter().all(u8::is_ascii_digit))
@@ -62,16 +63,16 @@ fn number<T: std::str::FromStr>(
 /// Parses the text of a `+OK` to `STAT`: `nn mm`, anything after ignored (RFC 1939 §5).
 pub fn parse_stat(text: &[u8]) -> Result<Stat, ProtocolError> {
     let mut w = words(text);
-    let count = number(w.next(), "a message count", text)?;
-    let size = number(w.next(), "a maildrop size in octets", text)?;
+    let count = number(w.next(), crate::note!("note.wanted.message-count"), text)?;
+    let size = number(w.next(), crate::note!("note.wanted.maildrop-size"), text)?;
     Ok(Stat { count, size })
 }
 
 /// Parses `msg size` (a LIST body line or the text of `+OK` to `LIST n`).
 pub fn parse_list_line(line: &[u8]) -> Result<ListEntry, ProtocolError> {
     let mut w = words(line);
-    let id = number(w.next(), "a message number", line)?;
-    let size = number(w.next(), "a size in octets", line)?;
+    let id = number(w.next(), crate::note!("note.wanted.message-number"), line)?;
+    let size = number(w.next(), crate::note!("note.wanted.size"), line)?;
     if id == 0 {
         return Err(ProtocolError::BadListing {
             what: "LIST",
@@ -84,7 +85,7 @@ pub fn parse_list_line(line: &[u8]) -> Result<ListEntry, ProtocolError> {
 /// Parses `msg unique-id` (a UIDL body line or the text of `+OK` to `UIDL n`).
 pub fn parse_uidl_line(line: &[u8]) -> Result<UidlEntry, ProtocolError> {
     let mut w = words(line);
-    let id: u32 = number(w.next(), "a message number", line)?;
+    let id: u32 = number(w.next(), crate::note!("note.wanted.message-number"), line)?;
     let uid = w.next().unwrap_or_default();
     if id == 0 || uid.is_empty() || uid.len() > 70 || !uid.iter().all(|b| (0x21..=0x7E).contains(b))
     {

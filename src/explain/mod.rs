@@ -7,6 +7,9 @@ use serde::Serialize;
 
 use crate::codec::Keyword;
 
+mod note;
+pub use note::{all_note_keys, find_note, placeholders, Note, NoteText, Param, NOTES};
+
 /// An explanation reference: a stable key and the RFC section it rests on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct Explain {
@@ -73,6 +76,9 @@ pub struct TranscriptEntry {
     pub challenge: Option<SaslChallenge>,
     /// For a multi-line body: where in `bytes` the stuffed dots and the terminator are.
     pub wire_marks: Option<crate::codec::WireMarks>,
+    /// For an info entry in popwire's own words: `text` as a key and its values, for a page to
+    /// say in its language ([`Note`]); `None` for a state's name and every wire line.
+    pub note: Option<Note>,
 }
 
 /// A SASL challenge (RFC 5034 §4) as decoded from its `+` line.

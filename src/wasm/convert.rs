@@ -7,7 +7,7 @@ use wasm_bindgen::JsValue;
 
 use crate::bridge_protocol::{BridgeControl, Refusal, TlsInfo, WireDirection, WireSample};
 use crate::client::{CheckedLine, Reply};
-use crate::explain::Explain;
+use crate::explain::{Explain, Note};
 use crate::Pop3Error;
 
 /// The serializer every value goes through: `None` becomes `null`, bytes a `Uint8Array`.
@@ -50,7 +50,13 @@ pub(crate) fn pop3_error(err: &Pop3Error, bridge: Option<&BridgeError>) -> JsVal
                 .as_deref()
                 .map(JsValue::from_str)
                 .unwrap_or(JsValue::NULL);
-            let error = make_error(&info.message, info.kind, code, Some(info.explain));
+            let error = make_error(
+                &info.message,
+                info.kind,
+                code,
+                Some(info.explain),
+                &info.note,
+            );
             let server_text = info
                 .server_text
                 .as_deref()
@@ -70,16 +76,19 @@ pub(crate) fn bridge_error(b: &BridgeError) -> JsValue {
         "bridge",
         JsValue::from_str(b.code.as_str()),
         explain,
+        &crate::note!("note.bridge-refused", code = b.code.as_str()),
     )
 }
 
 /// A `Pop3Error` of kind `network` (the bridge could not be reached or the link dropped).
-pub(crate) fn network_error(message: &str) -> JsValue {
+pub(crate) fn network_error(note: impl Into<Note>) -> JsValue {
+    let note = note.into();
     make_error(
-        message,
+        &note.english(),
         "network",
         JsValue::NULL,
         crate::explain::lookup("error.network"),
+        &note,
     )
 }
 
@@ -90,11 +99,19 @@ pub(crate) fn input_error(message: &str) -> JsValue {
         "input",
         JsValue::NULL,
         crate::explain::lookup("input.missing-argument"),
+        &Note::said(message),
     )
 }
 
-/// An `Error` named `Pop3Error` (`serverText` is `null` unless [`pop3_error`] sets it).
-fn make_error(message: &str, kind: &str, code: JsValue, explain: Option<Explain>) -> JsValue {
+/// An `Error` named `Pop3Error` (`serverText` is `null` unless [`pop3_error`] sets it), with
+/// `note`: `message` as a key and its values, for the page to say in its language.
+fn make_error(
+    message: &str,
+    kind: &str,
+    code: JsValue,
+    explain: Option<Explain>,
+    note: &Note,
+) -> JsValue {
     let error = js_sys::Error::new(message);
     error.set_name("Pop3Error");
     set(&error, "kind", kind);
@@ -105,6 +122,7 @@ fn make_error(message: &str, kind: &str, code: JsValue, explain: Option<Explain>
         explain.map(|e| to_js(&e)).unwrap_or(JsValue::NULL),
     );
     set(&error, "serverText", JsValue::NULL);
+    set(&error, "note", to_js(note));
     error.into()
 }
 
@@ -214,6 +232,7 @@ pub(crate) fn check_result(result: Result<CheckedLine, Pop3Error>) -> JsValue {
             let out = Object::new();
             set(&out, "ok", false);
             set(&out, "reason", err.to_string().as_str());
+            set(&out, "note", to_js(&err.note()));
             set(&out, "kind", err.kind());
             set(&out, "explain", to_js(&err.explain()));
             out.into()

@@ -254,6 +254,10 @@ export interface InBrowserConnectOptions {
 }
 /** An explanation reference. */
 export interface Explain { key: string; rfc: string }
+/** What popwire says in its own words, as a key (`ui.<key>` of www/i18n/<lang>.json) and the
+ * values of its {placeholders}: a number, text (protocol text or a name, shown as is) or a
+ * nested note. The English is the entry's `text` or the error's `message`. */
+export interface Note { key: string; params: Record<string, number | string | Note> }
 /** One transcript entry. `request`: the handle of the command a line belongs to (null for the
  * greeting, info entries and unsolicited lines); `answers`: for a server line, the `seq` of the
  * client line it answers; `rttMs`: for a status line or SASL challenge, ms since that client
@@ -265,6 +269,8 @@ export interface TranscriptEntry {
   challenge: { bytes: Uint8Array; text: string } | null;
   /** A multi-line body: offsets in `bytes` of the stuffed dots and of the terminating ".". */
   wireMarks: { stuffedDots: number[]; terminator: number | null } | null;
+  /** An info entry in popwire's own words: `text` as a note (null for a state's name and lines). */
+  note: Note | null;
 }
 /** The server's greeting. */
 export interface Greeting { text: string; apopTimestamp: string | null }
@@ -331,7 +337,7 @@ export interface RawReply {
 export type CheckResult =
   | { ok: true; saslResponse: boolean; command: string; keyword: string | null; allowed: boolean;
       multiline: boolean; masked: boolean; explain: Explain }
-  | { ok: false; reason: string; kind: Pop3Error["kind"]; explain: Explain | null };
+  | { ok: false; reason: string; note: Note; kind: Pop3Error["kind"]; explain: Explain | null };
 /** What an argument's value is: the one field a page fills it from. */
 export type ArgumentKind =
   | "user-name" | "password" | "digest" | "mechanism" | "initial-response" | "language"
@@ -377,5 +383,7 @@ export interface Pop3Error extends Error {
   /** A server -ERR's own text after its response code; null for every other kind. */
   serverText: string | null;
   explain: Explain | null;
+  /** `message` as a note, for the page to say in its language. */
+  note: Note;
 }
 "#;

@@ -39,6 +39,7 @@ use super::timer::{now_ms, Timer};
 use super::transport::{Sink, Transport, TransportEvent};
 use crate::bridge_protocol::TlsInfo;
 use crate::client::{Batch, BatchOptions, SessionState};
+use crate::explain::Note;
 use crate::{Client, ClientConfig, CommandHandle, Event, Pop3Error};
 
 type Resolvers = (Function, Function);
@@ -143,7 +144,7 @@ impl State {
 
     /// Why the session closed, as the API reports it: the transport's refusal, else the
     /// engine's error (a timeout, a `-ERR` greeting, a TLS deadline), else `fallback`.
-    fn close_error(&self, fallback: &str) -> JsValue {
+    fn close_error(&self, fallback: Note) -> JsValue {
         match (&self.refusal, self.client.closed_by()) {
             (Some(refusal), _) => convert::bridge_error(refusal),
             (None, Some(err)) => convert::pop3_error(err, None),
@@ -357,7 +358,9 @@ impl Session {
         {
             let mut state = self.state.borrow_mut();
             let now = state.now();
-            state.client.handle_close(now, "closed by the page");
+            state
+                .client
+                .handle_close(now, crate::note!("note.page-closed"));
         }
         self.transport.close();
         self.drive();
@@ -374,12 +377,12 @@ impl Session {
             let state = &mut *state;
             let now = state.now();
             match event {
-                TransportEvent::Note { key, text } => state.client.note(now, key, &text),
+                TransportEvent::Note { key, text } => state.client.note(now, key, text),
                 TransportEvent::Received(bytes) => state.client.feed(now, &bytes),
                 TransportEvent::Tls(info) => {
                     state.tls = convert::tls(&info);
                     if !state.client.is_tls() {
-                        state.client.tls_established(now, &describe_tls(&info));
+                        state.client.tls_established(now, describe_tls(&info));
                     }
                     if let Some((resolve, _)) = state.stls_waiting.take() {
                         effects.push(Effect::Call((resolve, state.tls.clone())));
@@ -396,13 +399,16 @@ impl Session {
                     if let Some((_, reject)) = state.stls_waiting.take() {
                         effects.push(Effect::Call((reject, convert::bridge_error(&refusal))));
                     }
-                    state.client.handle_close(now, &refusal.message);
+                    state.client.handle_close(
+                        now,
+                        crate::note!("note.bridge-refused", code = refusal.code.as_str()),
+                    );
                     state.refusal = Some(refusal);
                 }
-                TransportEvent::Ended { reason } => state.client.handle_close(now, &reason),
+                TransportEvent::Ended { reason } => state.client.handle_close(now, reason),
                 TransportEvent::Closed { reason } => {
                     state.link_closed = true;
-                    state.client.handle_close(now, &reason);
+                    state.client.handle_close(now, reason);
                     quit_waiting = std::mem::take(&mut state.quit_waiting);
                 }
             }
@@ -530,7 +536,7 @@ impl Session {
                     effects.push(Effect::Close);
                     if let Some((_, reject)) = state.connect.take() {
                         // Say why: a refusal, a greeting timeout, a -ERR greeting, a drop.
-                        let error = state.close_error("the connection closed before the greeting");
+                        let error = state.close_error(crate::note!("note.closed-before-greeting"));
                         effects.push(Effect::Call((reject, error)));
                         release = state.keepalive.take();
                     }
@@ -538,7 +544,7 @@ impl Session {
                         // Say why: a refusal (tls-failed), the engine's TLS deadline, a drop.
                         // (Rejected after the borrow like every other callback; before the
                         // split this one was called with the borrow held.)
-                        let error = state.close_error("the connection closed during STLS");
+                        let error = state.close_error(crate::note!("note.closed-during-stls"));
                         effects.push(Effect::Call((reject, error)));
                     }
                 }
@@ -677,15 +683,22 @@ fn failure(id: u32, error: &JsValue) -> JsValue {
 }
 
 /// The transcript's line for an established TLS connection.
-fn describe_tls(info: &TlsInfo) -> String {
-    let check = if info.verified {
-        "certificate verified"
-    } else {
-        "certificate NOT verified"
-    };
+fn describe_tls(info: &TlsInfo) -> Note {
     let subject = info.peer.as_ref().map_or("", |peer| peer.subject.as_str());
-    format!(
-        "{} {}, {check}, server {subject}",
-        info.version, info.cipher
-    )
+    let (version, cipher) = (info.version.as_str(), info.cipher.as_str());
+    if info.verified {
+        crate::note!(
+            "note.tls-verified",
+            version = version,
+            cipher = cipher,
+            subject = subject
+        )
+    } else {
+        crate::note!(
+            "note.tls-unverified",
+            version = version,
+            cipher = cipher,
+            subject = subject
+        )
+    }
 }

@@ -14,17 +14,21 @@ const www = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../ww
 const load = (lang) => JSON.parse(readFileSync(path.join(www, "i18n", `${lang}.json`), "utf8")).ui;
 const en = load("en");
 initSync({ module: readFileSync(path.join(www, "pkg", "popwire_bg.wasm")) });
-const placeholders = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+/** The forms of a string: itself, or every form of a plural string ({"$count", one, other …}). */
+const forms = (v) => (typeof v === "string" ? [v] : Object.entries(v).filter(([k]) => k !== "$count").map(([, f]) => f));
+/** The placeholders of a string, or of all its plural forms together. */
+const placeholders = (v) => [...new Set(forms(v).flatMap((s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1])))].sort();
 
 /** Strings that are protocol or symbols, the same in every language. */
-const SAME_EVERYWHERE = new Set(["cert.version", "maildrop.number"]);
+const SAME_EVERYWHERE = new Set(["cert.version", "maildrop.number", "note.said"]);
 
 /** Keys built at run time: `${prefix}${x}` for each x. */
 const DYNAMIC = {
   "guide.": ["connect", "capa", "login", "stat", "list", "uidl", "top", "retr", "dele", "quit", "done"]
     .flatMap((s) => ["title", "what", "look", "do"].map((f) => `${s}.${f}`)),
   "transcript.dir-": ["client", "server", "info"],
-  "viewer.removed-": ["scripts", "handlers", "remote", "styles", "forms", "links"],
+  "program.": ["laptop", "phone", "policy-keep", "policy-delete", "policy-days"], // mail-program.js: PROGRAMS, POLICIES
+  "viewer.removed-": ["scripts", "handlers", "remote", "styles", "forms", "links", "inline"],
   "error.bridge.": bridgeRefusals(), // connect.js: every refusal code the engine knows
   "error.": ["state.title", "input.title", "limit.title", "protocol.title"],
   ...lessonKeys(),
@@ -91,14 +95,16 @@ test("ar and fa have exactly the English keys, the same placeholders, and no Eng
   for (const lang of ["ar", "fa"]) {
     const dict = load(lang);
     assert.deepEqual(Object.keys(dict).sort(), Object.keys(en).sort(), `${lang}: the same keys as en`);
-    for (const [key, text] of Object.entries(dict)) {
-      assert.ok(text.trim(), `${lang}: ${key} is empty`);
-      assert.deepEqual(placeholders(text), placeholders(en[key]), `${lang}: ${key} placeholders`);
+    for (const [key, value] of Object.entries(dict)) {
+      assert.ok(forms(value).length && forms(value).every((f) => f.trim()), `${lang}: ${key} is empty`);
+      assert.deepEqual(placeholders(value), placeholders(en[key]), `${lang}: ${key} placeholders`);
       // Protocol words alone ("CAPA", "STAT") are the same in every language.
-      const protocol = SAME_EVERYWHERE.has(key) || /^[A-Z0-9 #]+$/.test(en[key]);
+      const protocol = SAME_EVERYWHERE.has(key) || (typeof en[key] === "string" && /^[A-Z0-9 #]+$/.test(en[key]));
       if (!protocol) {
-        assert.notEqual(text, en[key], `${lang}: ${key} is still English`);
-        assert.match(text, /[\u0600-\u06FF]/, `${lang}: ${key} has no Arabic script`);
+        for (const text of forms(value)) {
+          assert.ok(!forms(en[key]).includes(text), `${lang}: ${key} is still English`);
+          assert.match(text, /[\u0600-\u06FF]/, `${lang}: ${key} has no Arabic script`);
+        }
       }
     }
   }
@@ -133,6 +139,96 @@ test("protocol text inside Arabic and Persian is isolated left-to-right (U+2066 
 
 test("no unused ui keys", () => {
   const used = usedKeys();
-  const unused = Object.keys(en).filter((k) => !used.has(k));
+  // note.* keys are the engine's (its NOTES): tests/i18n.rs checks that none is stale.
+  const unused = Object.keys(en).filter((k) => !used.has(k) && !k.startsWith("note."));
   assert.deepEqual(unused, []);
+});
+
+// ----- i18n.js itself: plural forms, digits, notes (under Node, with the real language files) ---
+
+/** i18n.js with what it needs of a browser: fetch reads www/i18n/, a document that holds nothing. */
+async function i18nModule() {
+  globalThis.fetch = async (url) => ({
+    ok: true,
+    json: async () => JSON.parse(readFileSync(path.join(www, String(url)), "utf8")),
+  });
+  globalThis.document = { documentElement: {}, querySelectorAll: () => [], title: "" };
+  return import("../../www/i18n.js");
+}
+
+test("t() chooses Arabic's plural forms by Intl.PluralRules", async () => {
+  const i18n = await i18nModule();
+  await i18n.setLanguage("ar", { remember: false });
+  const summary = (count) => i18n.t("maildrop.summary", { count, size: "1 kB" });
+  assert.equal(summary(0), "لا رسائل، 1 kB.");
+  assert.equal(summary(1), "رسالة واحدة، 1 kB.");
+  assert.equal(summary(2), "رسالتان، 1 kB.");
+  assert.equal(summary(3), "3 رسائل، 1 kB.");
+  assert.equal(summary(8), "8 رسائل، 1 kB.");
+  assert.equal(summary(10), "10 رسائل، 1 kB.");
+  assert.equal(summary(11), "11 رسالة، 1 kB.");
+  assert.equal(summary(100), "100 رسالة، 1 kB.");
+  // «أول 10 سطر» was wrong: 3–10 take the plural, 11–99 the singular accusative.
+  const top = (lines) => i18n.t("viewer.top-note", { lines });
+  assert.equal(top(1), "TOP: الرؤوس وأول سطر من المتن فقط");
+  assert.equal(top(2), "TOP: الرؤوس وأول سطرين من المتن فقط");
+  assert.equal(top(10), "TOP: الرؤوس وأول 10 أسطر من المتن فقط");
+  assert.equal(top(11), "TOP: الرؤوس وأول 11 سطرًا من المتن فقط");
+  assert.equal(top(100), "TOP: الرؤوس وأول 100 سطر من المتن فقط");
+  // A count already formatted by formatNumber() chooses the same form.
+  assert.equal(i18n.t("maildrop.summary", { count: i18n.formatNumber(8), size: "x" }), "8 رسائل، x.");
+});
+
+test("t() chooses English and Persian plural forms", async () => {
+  const i18n = await i18nModule();
+  await i18n.setLanguage("en", { remember: false });
+  assert.equal(i18n.t("maildrop.summary", { count: 1, size: "2 kB" }), "1 message, 2 kB.");
+  assert.equal(i18n.t("maildrop.summary", { count: 8, size: "2 kB" }), "8 messages, 2 kB.");
+  assert.equal(i18n.t("maildrop.summary", { count: 0, size: "2 kB" }), "0 messages, 2 kB.");
+  await i18n.setLanguage("fa", { remember: false });
+  // Persian: the singular noun after every number, in Persian digits.
+  assert.equal(i18n.t("maildrop.summary", { count: 1, size: "x" }), "۱ پیام، x.");
+  assert.equal(i18n.t("maildrop.summary", { count: 8, size: "x" }), "۸ پیام، x.");
+  assert.equal(i18n.t("maildrop.summary", { count: 1200, size: "x" }), "۱٬۲۰۰ پیام، x.");
+});
+
+test("numbers: Persian digits in Persian prose, Western in Arabic, protocol text as sent", async () => {
+  const i18n = await i18nModule();
+  await i18n.setLanguage("fa", { remember: false });
+  assert.equal(i18n.formatNumber(1234), "۱٬۲۳۴");
+  assert.match(i18n.formatBytes(2048), /^۲٫۰?|^۲/);
+  // "Preview message 3: its headers and the first 5 lines" is prose; "TOP 3 5" is a command.
+  assert.match(i18n.t("guide.top.what", { n: 3, lines: 5 }), /۳.*۵/);
+  assert.match(i18n.t("guide.top.do", { n: 3, lines: 5 }), /\u2066TOP 3 5\u2069/);
+  await i18n.setLanguage("ar", { remember: false });
+  assert.equal(i18n.formatNumber(1234), "1,234");
+  assert.match(i18n.t("guide.top.what", { n: 3, lines: 5 }), /الرسالة 3: .*5 أسطر/);
+  await i18n.setLanguage("en", { remember: false });
+  assert.equal(i18n.formatNumber(1234), "1,234");
+});
+
+test("say(): the engine's notes in the page's language, text params isolated", async () => {
+  const i18n = await i18nModule();
+  const timeout = { key: "note.reply-timeout", params: { ms: 30000 } };
+  const closed = { key: "note.error.closed", params: { reason: { key: "note.page-closed", params: {} } } };
+  const connected = { key: "note.bridge-connected", params: { target: "demo" } };
+  await i18n.setLanguage("en", { remember: false });
+  assert.equal(i18n.say(timeout), "no reply within 30,000 ms");
+  assert.equal(i18n.say(closed), "the connection closed: closed by the page");
+  assert.equal(i18n.say(connected), "the bridge connected to target demo");
+  await i18n.setLanguage("ar", { remember: false });
+  assert.equal(i18n.say(timeout), "لا رد خلال 30,000 مللي ثانية");
+  assert.equal(i18n.say(connected), "اتصل الجسر بالهدف \u2066demo\u2069");
+  assert.equal(i18n.say(closed), "أُغلق الاتصال: أغلقته الصفحة");
+  await i18n.setLanguage("fa", { remember: false });
+  assert.equal(i18n.say(timeout), "در ۳۰٬۰۰۰ میلی‌ثانیه پاسخی نیامد");
+  assert.equal(i18n.say({ key: "note.unsolicited", params: { octets: 12 } }), "۱۲ بایت رسید، در حالی که هیچ دستوری منتظر پاسخ نبود");
+});
+
+test("a count-bearing English string is a plural string", () => {
+  // "{count} messages", "{lines} lines", "{seconds} seconds" … need a form per count. (A cap,
+  // {limit} or {len} octets, is never one; {what} is a command's name.)
+  const counted = /\{(?!limit\}|len\}|what\})(\w+)\} (?:new |more |body |remote |event |style )?(?:message|line|octet|second|entr|form|script|link|reference|handler|sheet|minute|day)/;
+  const flat = Object.entries(en).filter(([, v]) => typeof v === "string" && counted.test(v)).map(([k]) => k);
+  assert.deepEqual(flat, [], "count-bearing strings without plural forms");
 });

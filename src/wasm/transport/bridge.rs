@@ -37,11 +37,8 @@ impl BridgeTransport {
         let separator = if bridge.contains('?') { '&' } else { '?' };
         let target_param: String = js_sys::encode_uri_component(target).into();
         let url = format!("{bridge}{separator}target={target_param}");
-        let ws = WebSocket::new(&url).map_err(|e| {
-            let text = e
-                .as_string()
-                .unwrap_or_else(|| format!("cannot open a WebSocket to {bridge}"));
-            convert::network_error(&text)
+        let ws = WebSocket::new(&url).map_err(|_| {
+            convert::network_error(crate::note!("note.ws-cannot-open", bridge = bridge))
         })?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         Ok(BridgeTransport {
@@ -61,9 +58,9 @@ impl Transport for BridgeTransport {
         }) as Box<dyn FnMut(MessageEvent)>);
         let on_close = Closure::wrap(Box::new(move |event: CloseEvent| {
             let reason = if event.reason().is_empty() {
-                format!("the WebSocket to the bridge closed (code {})", event.code())
+                crate::note!("note.ws-closed-code", code = event.code())
             } else {
-                format!("the WebSocket to the bridge closed: {}", event.reason())
+                crate::note!("note.ws-closed-reason", reason = event.reason())
             };
             sink.deliver(TransportEvent::Closed { reason });
         }) as Box<dyn FnMut(CloseEvent)>);
@@ -143,13 +140,16 @@ fn read_frame(event: &MessageEvent) -> Vec<TransportEvent> {
 /// to deserialize in [`read_frame`] and is ignored; a variant added to [`BridgeControl`] does not
 /// compile here until it is handled.)
 fn control_events(control: BridgeControl) -> Vec<TransportEvent> {
-    let note = |text: String| TransportEvent::Note {
+    let note = |text: crate::explain::Note| TransportEvent::Note {
         key: NOTE_KEY,
         text,
     };
     match control {
         BridgeControl::Connected { target, tls } => {
-            let mut events = vec![note(format!("the bridge connected to target {target}"))];
+            let mut events = vec![note(crate::note!(
+                "note.bridge-connected",
+                target = target.as_str()
+            ))];
             // Implicit TLS: up before the first byte (a `tls` message follows as well).
             events.extend(tls.map(TransportEvent::Tls));
             events
@@ -157,12 +157,14 @@ fn control_events(control: BridgeControl) -> Vec<TransportEvent> {
         BridgeControl::Tls(info) => vec![TransportEvent::Tls(info)],
         BridgeControl::Wire(sample) => vec![TransportEvent::Wire(sample)],
         BridgeControl::Error { code, message } => vec![
-            note(format!("bridge error {code}: {message}")),
+            note(crate::note!("note.bridge-refused", code = code.as_str())),
             TransportEvent::Refused { code, message },
         ],
         BridgeControl::Closed { reason } => vec![
-            note(format!("the server side closed: {reason}")),
-            TransportEvent::Ended { reason },
+            note(crate::note!("note.bridge-closed", reason = reason.as_str())),
+            TransportEvent::Ended {
+                reason: crate::note!("note.bridge-closed", reason = reason),
+            },
         ],
     }
 }

@@ -54,6 +54,7 @@ use wasm_bindgen::JsValue;
 
 use super::convert::{self, get};
 use crate::bridge_protocol::{Refusal, TlsInfo, WireSample};
+use crate::explain::Note;
 
 pub(crate) use bridge::BridgeTransport;
 pub(crate) use worker::{in_browser_server, WorkerTransport};
@@ -85,8 +86,8 @@ pub(crate) enum TransportEvent {
     Note {
         /// The explanation key; unknown keys fall back to `info.bridge`.
         key: &'static str,
-        /// An English sentence (the page shows the key's localised explanation beside it).
-        text: String,
+        /// What it says: a note the page says in its language (its English is the entry's text).
+        text: Note,
     },
     /// Bytes from the server.
     Received(Vec<u8>),
@@ -106,13 +107,13 @@ pub(crate) enum TransportEvent {
     /// The server side ended (it closed, or the link to it failed); a
     /// [`TransportEvent::Closed`] follows.
     Ended {
-        /// A sentence for a person.
-        reason: String,
+        /// A sentence for a person, as a note.
+        reason: Note,
     },
     /// The link is closed; nothing more comes.
     Closed {
-        /// A sentence for a person, e.g. with the WebSocket's close code.
-        reason: String,
+        /// A sentence for a person, e.g. with the WebSocket's close code, as a note.
+        reason: Note,
     },
 }
 

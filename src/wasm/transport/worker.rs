@@ -20,6 +20,7 @@ use web_sys::{Event, MessageEvent};
 
 use super::{Sink, Transport, TransportEvent};
 use crate::bridge_protocol::Refusal;
+use crate::explain::Note;
 use crate::wasm::convert::{self, get, set};
 
 /// The explanation key of every note this transport writes into the transcript.
@@ -99,9 +100,7 @@ pub(crate) fn in_browser_server(url: Option<&str>) -> Result<JsValue, JsValue> {
     let worker: JsValue = WorkerHandle::new(&href, &options)
         .map_err(|e| {
             let why = e.as_string().unwrap_or_else(|| error_message(&e));
-            convert::network_error(&format!(
-                "cannot start the in-browser server's worker {href}: {why}"
-            ))
+            convert::network_error(crate::note!("note.in-browser-unreachable", why = why))
         })?
         .into();
     SERVERS.with(|s| s.borrow_mut().push((href, worker.clone())));
@@ -171,16 +170,21 @@ impl WorkerTransport {
             return Err(not_a_server());
         }
         let server: Endpoint = server.unchecked_into();
-        let channel = Channel::new().map_err(|e| convert::network_error(&error_message(&e)))?;
+        let channel = Channel::new().map_err(|e| {
+            convert::network_error(crate::note!(
+                "note.in-browser-unreachable",
+                why = error_message(&e)
+            ))
+        })?;
         let (port, theirs) = (channel.port1(), channel.port2());
         let request = Object::new();
         set(&request, "id", "popwire:connect");
         set(&request, "op", "connect");
         set(&request, "port", &theirs);
         server.post(&request, &Array::of1(&theirs)).map_err(|e| {
-            convert::network_error(&format!(
-                "cannot reach the in-browser server: {}",
-                error_message(&e)
+            convert::network_error(crate::note!(
+                "note.in-browser-unreachable",
+                why = error_message(&e)
             ))
         })?;
         Ok(WorkerTransport {
@@ -196,7 +200,7 @@ impl WorkerTransport {
     }
 
     /// Delivers `events` then `Closed` from a microtask (after the caller's stack unwinds), once.
-    fn close_later(&self, events: Vec<TransportEvent>, reason: &str) {
+    fn close_later(&self, events: Vec<TransportEvent>, reason: Note) {
         if self.shared.link.get() != Link::Open {
             return;
         }
@@ -205,7 +209,6 @@ impl WorkerTransport {
             return;
         };
         let shared = self.shared.clone();
-        let reason = reason.to_owned();
         let later = Closure::once_into_js(move || {
             for event in events {
                 sink.deliver(event);
@@ -251,11 +254,10 @@ impl Transport for WorkerTransport {
                 return;
             }
             shared.link.set(Link::Closed);
-            let why = get(&event, "message")
-                .as_string()
-                .filter(|m| !m.is_empty())
-                .unwrap_or_else(|| "its script or module could not be loaded".to_owned());
-            let reason = format!("the in-browser server's worker failed: {why}");
+            let reason = match get(&event, "message").as_string().filter(|m| !m.is_empty()) {
+                Some(why) => crate::note!("note.in-browser-worker-failed", why = why),
+                None => crate::note!("note.in-browser-worker-unloaded"),
+            };
             sink.deliver(note(reason.clone()));
             sink.deliver(TransportEvent::Ended {
                 reason: reason.clone(),
@@ -287,28 +289,23 @@ impl Transport for WorkerTransport {
     fn start_tls(&self) {
         // Only a +OK to STLS leads here, and the simulated server never offers it: there is no
         // TLS inside the browser's worker. Refuse clearly rather than pretend.
-        let message = "there is no TLS in the in-browser server: it is simulated inside this \
-                       browser, with no network to protect (use a bridge target for STLS)"
-            .to_owned();
+        let message = crate::note!("note.in-browser-no-tls");
         self.hang_up();
         self.close_later(
             vec![
                 note(message.clone()),
                 TransportEvent::Refused {
                     code: Refusal::TlsFailed,
-                    message: message.clone(),
+                    message: message.english(),
                 },
             ],
-            &message,
+            message,
         );
     }
 
     fn close(&self) {
         self.hang_up();
-        self.close_later(
-            Vec::new(),
-            "the page closed its connection to the in-browser server",
-        );
+        self.close_later(Vec::new(), crate::note!("note.in-browser-page-closed"));
     }
 }
 
@@ -338,7 +335,7 @@ impl Drop for WorkerTransport {
     }
 }
 
-fn note(text: String) -> TransportEvent {
+fn note(text: Note) -> TransportEvent {
     TransportEvent::Note {
         key: NOTE_KEY,
         text,
@@ -350,13 +347,10 @@ fn opening(shared: &Shared, conn: Option<u32>) -> Option<TransportEvent> {
     if shared.noted.replace(true) {
         return None;
     }
-    let conn = conn
-        .map(|c| format!(" (connection {c})"))
-        .unwrap_or_default();
-    Some(note(format!(
-        "connected to a simulated POP3 server running in this browser{conn}: a Web Worker, no \
-         network, no TLS"
-    )))
+    Some(note(match conn {
+        Some(conn) => crate::note!("note.in-browser-open-conn", conn = conn),
+        None => crate::note!("note.in-browser-open"),
+    }))
 }
 
 /// What one message on the port means.
@@ -382,8 +376,10 @@ fn read_message(data: &JsValue, shared: &Shared) -> Vec<TransportEvent> {
                 .unwrap_or_else(|| "closed".to_owned());
             let error = get(data, "error").as_string();
             let sentence = close_sentence(&code, error.as_deref());
-            events.push(note(format!(
-                "the simulated server closed the connection ({code}): {sentence}"
+            events.push(note(crate::note!(
+                "note.in-browser-closed",
+                code = code.as_str(),
+                reason = sentence.clone()
             )));
             events.push(TransportEvent::Ended {
                 reason: sentence.clone(),
@@ -396,22 +392,16 @@ fn read_message(data: &JsValue, shared: &Shared) -> Vec<TransportEvent> {
 }
 
 /// Why the simulated server closed, for a person (`code` is the worker's `reason`).
-fn close_sentence(code: &str, error: Option<&str>) -> String {
+fn close_sentence(code: &str, error: Option<&str>) -> Note {
     match code {
-        "quit" => "the simulated server closed the connection after QUIT".to_owned(),
-        "autologout" => "the simulated server logged the session out after 10 minutes without a \
-                         command (autologout, RFC 1939 §3) and sent no response"
-            .to_owned(),
-        "fault" => "the simulated server dropped the connection (a fault mode of the simulated \
-                    server)"
-            .to_owned(),
-        "input-limit" => "the simulated server closed the connection: more than 1 MiB of input \
-                          was left unanswered"
-            .to_owned(),
-        "error" => format!(
-            "the in-browser server could not make the connection: {}",
-            error.unwrap_or("unknown error")
+        "quit" => crate::note!("note.in-browser-quit"),
+        "autologout" => crate::note!("note.in-browser-autologout"),
+        "fault" => crate::note!("note.in-browser-fault"),
+        "input-limit" => crate::note!("note.in-browser-input-limit"),
+        "error" => crate::note!(
+            "note.in-browser-error",
+            error = error.unwrap_or("unknown error")
         ),
-        other => format!("the simulated server closed the connection ({other})"),
+        other => crate::note!("note.in-browser-other", code = other),
     }
 }
