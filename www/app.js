@@ -8,6 +8,7 @@ import { Stepper } from "./stepper.js";
 import { Guide } from "./guide.js";
 import { loadLessons } from "./lesson.js";
 import { Transcript } from "./transcript.js";
+import { WireView } from "./wire.js";
 import { SequenceView } from "./sequence-view.js";
 import { CommandLine } from "./cmdline.js";
 import { Maildrop } from "./maildrop.js";
@@ -42,6 +43,7 @@ async function main() {
   });
   const transcript = new Transcript({ session, sizeOf: (id) => maildrop.sizeOf(id) });
   new SequenceView(transcript);
+  new WireView({ session });
   stepper = new Stepper({
     session,
     connectBar,

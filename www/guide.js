@@ -10,7 +10,7 @@ import { t, ltr, formatNumber, language, onLanguageChange } from "./i18n.js";
 import { el, coalesced } from "./dom.js";
 import { LessonRun, loadProgress } from "./lesson.js";
 import { loginLabel, mechanismOf } from "./stepper.js";
-import { saslResponse } from "./session.js";
+import { saslResponse, parseCapabilities } from "./session.js";
 import { showNotice } from "./notice.js";
 import { ApopWidget } from "./apop-widget.js";
 import { Timeline } from "./timeline.js";
@@ -44,6 +44,14 @@ function press(ids) {
   }
 }
 
+/** Chooses a target in the connect bar as the student would (a step's `target`). */
+function selectTarget(name) {
+  const select = document.getElementById("target");
+  if (select.disabled || select.value === name || ![...select.options].some((o) => o.value === name)) return;
+  select.value = name;
+  select.dispatchEvent(new Event("change"));
+}
+
 export class Guide {
   /**
    * @param {object} ctx { session, stepper, connectBar, maildrop, lessons, lessonId }
@@ -72,9 +80,14 @@ export class Guide {
     const s = this.session;
     s.addEventListener("connecting", () => {
       if (!this.run.current) this.run = this.#newRun(); // walked through: a new walk begins
+      this.capas = [];
       this.run.connecting();
     });
-    s.addEventListener("transcript", (e) => this.run.entry(e.detail, s.state));
+    this.capas = []; // this connection's CAPA bodies, in order (read: capa-removed)
+    s.addEventListener("transcript", (e) => {
+      if (e.detail.explain?.key === "body.CAPA") this.capas.push(e.detail.text);
+      this.run.entry(e.detail, s.state);
+    });
     s.addEventListener("result", (e) => this.run.result(e.detail.command, s.state));
     s.addEventListener("closed", () => this.run.closedNow());
     s.addEventListener("connect-failed", (e) => this.run.connectFailed(e.detail.error));
@@ -83,6 +96,8 @@ export class Guide {
     document.addEventListener("popwire:clock", () => this.run.clockAdvanced());
     document.addEventListener("popwire:program", (e) => this.run.programChanged(e.detail));
     document.addEventListener("popwire:downloaded", (e) => this.run.downloaded(e.detail));
+    // The wire view (wire.js) is open and shows the octets in the clear, or TLS records.
+    document.addEventListener("popwire:wire", (e) => this.run.saw(e.detail.tls ? "wire.tls" : "wire.plain"));
     this.doBtn.addEventListener("click", () => this.doNext());
     // The lesson's widget (APOP's digest by hand) and timeline, if it has them.
     if (this.lesson.steps.some((step) => step.widget === "apop")) {
@@ -121,6 +136,14 @@ export class Guide {
       case "size": return message?.size ?? null;
       case "uid": return message?.uid ?? null;
       case "second-code": return this.run.secondCode ?? null;
+      case "tls-version": return this.session.tls?.version ?? null;
+      case "capa-removed": {
+        // What the first CAPA of this connection listed and its latest one no longer does.
+        if (this.capas.length < 2) return null;
+        const names = (text) => parseCapabilities(text).map((c) => c.name);
+        const later = new Set(names(this.capas[this.capas.length - 1]));
+        return names(this.capas[0]).filter((n) => !later.has(n)).join(" ") || null;
+      }
       case "apop-digest": return this.apop?.sent?.slice(0, 4) ?? null;
       case "downloaded": return m.download && !m.download.running ? m.download.done : null;
       case "download-listed": return m.download && !m.download.running ? m.download.listed : null;
@@ -323,6 +346,7 @@ export class Guide {
     what.textContent = t(`${prefix}.${step.id}.what`, vars);
     how.textContent = step.command
       ? t("lesson.how-command", { command: ltr(this.ctx.stepper.preview(step.command)) })
+      : step.target ? t("lesson.how-connect-target", { target: ltr(step.target) })
       : t(`lesson.how-${step.do}`, { method: ltr(vars.method) });
     this.doBtn.textContent = t("lesson.do-for-me", { action: t(`${prefix}.${step.id}.do`, vars) });
     this.#renderPredict(step);
@@ -407,10 +431,16 @@ export class Guide {
   async doNext() {
     const step = this.run.current;
     press(step?.press);
+    if (step?.target) selectTarget(step.target);
     if (!step || step.do === "connect") await this.ctx.connectBar.connect();
     else if (step.do === "login") await this.ctx.stepper.login();
     else if (step.do === "disconnect") this.session.close();
     else if (step.do === "press") { /* pressed above */ }
+    else if (step.do === "wire" || step.do === "wire-records") {
+      // The wire view (wire.js) opened if it is closed; its record headers read out.
+      if (document.getElementById("wire-toggle").getAttribute("aria-pressed") !== "true") press("wire-toggle");
+      if (step.do === "wire-records") press("wire-explain");
+    }
     else if (step.do === "sasl") await this.#saslResponse();
     else if (step.do === "apop-compute") this.apop?.computeWith(this.ctx.connectBar.credentials().password);
     else if (step.do === "apop-compare") this.apop?.compare();

@@ -19,12 +19,15 @@
 //      state       SessionState                    every state change (and once on connect)
 //      closed      {}                              the state became CLOSED
 //      progress    Progress                        a multi-line reply streams
+//      wire        WireSample                      what crossed the wire below TLS (the bridge's
+//                                                  `wire` message, via onWire); wire.js shows it
 //      command     { command, args, raw }          a typed (run) or raw (send) command starts
 //      result      { command, args, raw, ok, value | error }   ... and its outcome
 //    Listeners: guide.js (connecting, connect-failed, transcript, result, closed),
 //    transcript.js (connecting, transcript, progress, result, closed), maildrop.js
 //    (connecting, transcript, state, result, closed), stepper.js (connecting, connected,
-//    transcript, state, result), cmdline.js (state, result), connect.js (state); `command` has
+//    transcript, state, result), cmdline.js (state, result), connect.js (state), wire.js
+//    (connecting, transcript, wire, closed); `command` has
 //    none today. Events of an older connection are dropped (`generation`).
 // 2. Five page events on `document`, for what is not a protocol event of the page's session:
 //      popwire:selection    maildrop.js: the selected message changed → the stepper re-renders
@@ -164,6 +167,13 @@ export class Session extends EventTarget {
     });
     client.onProgress((p) => {
       if (generation === this.generation) this.emit("progress", p);
+    });
+    // What crosses the wire below TLS, as the bridge reports it (wire.js shows it).
+    this.wire = null;
+    client.onWire((sample) => {
+      if (generation !== this.generation) return;
+      this.wire = sample;
+      this.emit("wire", sample);
     });
     this.emit("state", this.state);
     return client;

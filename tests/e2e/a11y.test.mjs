@@ -3,7 +3,7 @@
 // message in the viewer (text and HTML tabs), the explanation panel, the help dialog, an error
 // notice, a message marked and then removed in UPDATE, the end of the session, the lesson
 // guide (index, a prediction asked and judged, a question answered), the APOP widget and the
-// history timeline, and the sequence diagram.
+// history timeline, the sequence diagram, and the encryption lesson's wire view.
 // (Every screenshot of the other tests is checked too:
 // helpers.mjs's screenshot() runs assertAccessible.)
 
@@ -93,6 +93,15 @@ for (const lang of ["en", "ar", "fa"]) {
       await page.waitForSelector("#sequence-dialog[open] #sequence-figure svg");
       await assertAccessible(page, "the sequence diagram");
       await page.keyboard.press("Escape");
+      // Lesson 9's wire view on demo-tls: TLS records beside the plaintext, their headers read out.
+      await openPage(page, `?lesson=encryption&lang=${lang}&target=demo-tls`);
+      await page.click("#connect-btn");
+      await page.click("#wire-toggle");
+      await page.waitForSelector('#wire-view[data-mode="tls"]');
+      await page.click("#wire-explain");
+      await page.waitForSelector("#wire-view .wire-record");
+      await settled(page);
+      await assertAccessible(page, "the encryption lesson's wire view");
       if (theme === "dark") await page.click("#theme-toggle");
       await page.click('.lang-switch [data-lang="en"]');
       await page.close();
