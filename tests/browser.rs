@@ -292,6 +292,85 @@ async fn stls_through_the_bridge_and_the_implicit_tls_target() {
     ok(&c, "quit", &[]).await;
 }
 
+/// Registers `onWire` as a page would; its samples land in the returned list.
+fn record_wire(client: &JsValue) -> (Recorded, Closure<dyn FnMut(JsValue)>) {
+    let samples = Rc::new(RefCell::new(Vec::new()));
+    let sink = samples.clone();
+    let callback = Closure::wrap(
+        Box::new(move |sample: JsValue| sink.borrow_mut().push(sample)) as Box<dyn FnMut(JsValue)>,
+    );
+    let f: Function = get(client, "onWire").dyn_into().unwrap();
+    f.call1(client, callback.as_ref()).unwrap();
+    (samples, callback)
+}
+
+/// `text` as the bridge's lower-case hex.
+fn hex_of(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every sample seen holds ciphertext only: none of `plain` in its first or latest octets; and
+/// its record headers are read (`type` is one the engine names).
+fn no_plaintext(samples: &[JsValue], plain: &[&str]) {
+    for sample in samples {
+        for side in ["up", "down"] {
+            let d = get(sample, side);
+            for field in ["first", "latest"] {
+                let hex = get(&d, field).as_string().unwrap();
+                assert!(hex.len() <= 256, "{side}.{field}: {hex}");
+                for p in plain {
+                    assert!(!hex.contains(&hex_of(p)), "{p} readable in {side}.{field}");
+                }
+            }
+        }
+    }
+}
+
+/// `onWire`: nothing in the clear; after STLS and on demo-tls the bridge's samples of what
+/// crossed below TLS, with the record headers the wasm layer reads: the handshake's first
+/// records (22), then application data (23) for each command and reply; never the user name
+/// or the password; `wire` holds the latest.
+#[wasm_bindgen_test]
+async fn on_wire_tells_the_tls_records_and_never_the_password() {
+    let c = connect("demo").await;
+    let (samples, _keep) = record_wire(&c);
+    assert!(get(&c, "wire").is_null());
+    assert!(capability_names(&c).await.contains(&"STLS".to_owned()));
+    assert!(samples.borrow().is_empty(), "nothing is told in the clear");
+    ok(&c, "stls", &[]).await;
+    capability_names(&c).await;
+    let user = fresh_user("wire");
+    login(&c, &user).await;
+    assert!(
+        samples.borrow().len() >= 3,
+        "after TLS, then before each reply"
+    );
+    let last = get(&c, "wire");
+    let record = |side: &str, which: &str| {
+        get(&get(&get(&last, side), which), "type")
+            .as_string()
+            .unwrap()
+    };
+    for side in ["up", "down"] {
+        assert_eq!(record(side, "firstRecord"), "handshake", "{side}");
+        assert_eq!(record(side, "latestRecord"), "application-data", "{side}");
+        let latest = get(&get(&last, side), "latest").as_string().unwrap();
+        assert!(latest.starts_with("170303"), "{side}: {latest}");
+        assert!(get(&get(&last, side), "octets").as_f64().unwrap() > 100.0);
+    }
+    no_plaintext(&samples.borrow(), &[&user, "pop3", "PASS"]);
+    ok(&c, "quit", &[]).await;
+
+    let c = connect("demo-tls").await;
+    let (samples, _keep) = record_wire(&c);
+    login(&c, &fresh_user("wire-implicit")).await;
+    let first = samples.borrow().first().cloned().expect("told at once");
+    let handshake = get(&get(&get(&first, "down"), "firstRecord"), "version");
+    assert_eq!(handshake.as_string().as_deref(), Some("0303"));
+    no_plaintext(&samples.borrow(), &["pop3", "PASS"]);
+    ok(&c, "quit", &[]).await;
+}
+
 #[wasm_bindgen(inline_js = r#"
 let saved = null;
 export function spyOnWebSockets(onCall) {
