@@ -106,7 +106,8 @@ export class Viewer {
     if (this.offerBox) this.offerBox.hidden = true;
     this.offered = null;
     this.body.hidden = false;
-    this.current = { ...msg, parsed: null, parsing: true };
+    // `octets`: the bytes go to the parse worker (transferred: `msg.bytes` is empty after).
+    this.current = { ...msg, octets: msg.bytes.length, parsed: null, parsing: true };
     this.raw = msg.bytes.subarray(0, RAW_MAX).slice();
     this.#render();
     let parsed;
@@ -237,19 +238,61 @@ export class Viewer {
     const cmd = document.createElement("code");
     cmd.dir = "ltr";
     cmd.textContent = [m.command, m.id, m.lines].filter((x) => x != null).join(" ");
-    meta.append(cmd, ` · ${formatBytes(m.bytes.length)}`);
+    meta.append(cmd, ` · ${formatBytes(m.octets)}`);
     if (m.reading === "head") meta.append(` · ${t("viewer.top-note", { lines: m.lines })}`);
     if (p?.subject) {
       const subject = document.createElement("bdi");
       subject.textContent = p.subject;
       meta.append(" · ", subject);
     }
+    this.#from(p?.fromMailboxes ?? []);
     this.body.dataset.command = m.command;
     this.body.dataset.id = String(m.id);
     document.getElementById("tab-html").hidden = !p?.html;
     if (this.tab === "html" && !p?.html) this.tab = "headers";
     this.stale = new Set(["headers", "text", "html", "parts", "raw"]);
     this.select(this.tab);
+  }
+
+  /** From, each display name and address apart: the name is free text the sender chose (a
+   * phishing message puts a bank there, even a bank's address); the address is where the
+   * message says it comes from. */
+  #from(mailboxes) {
+    if (!this.fromLine) {
+      this.fromLine = document.createElement("div");
+      this.fromLine.id = "viewer-from";
+      this.fromLine.className = "viewer-meta viewer-from";
+      document.getElementById("viewer-meta").after(this.fromLine);
+    }
+    const nodes = [];
+    for (const { name, address } of mailboxes) {
+      const line = document.createElement("p");
+      line.className = "from-mailbox";
+      line.append(`${t("viewer.from")}: `);
+      if (name) {
+        const n = document.createElement("bdi");
+        n.className = "from-name";
+        n.textContent = name;
+        line.append(`${t("viewer.from-name")} `, n, " · ");
+      }
+      if (address) {
+        const a = document.createElement("bdi");
+        a.className = "from-address";
+        a.dir = "ltr";
+        a.textContent = address;
+        line.append(`${t("viewer.from-address")} `, a);
+      }
+      nodes.push(line);
+      // A display name that looks like an address other than the message's own: the classic
+      // spoof, told in so many words.
+      if (name && address && name.includes("@") && !name.toLowerCase().includes(address.toLowerCase())) {
+        const warn = para(t("viewer.from-spoof"), "from-spoof");
+        warn.dataset.kind = "spoof";
+        nodes.push(warn);
+      }
+    }
+    this.fromLine.replaceChildren(...nodes);
+    this.fromLine.hidden = nodes.length === 0;
   }
 
   #placeholder(panel, p) {
@@ -289,6 +332,10 @@ export class Viewer {
     if (this.#placeholder(panel, p)) return;
     if (p.text == null) {
       panel.replaceChildren(para(p.html ? t("viewer.only-html") : t("viewer.no-text"), "muted"));
+      return;
+    }
+    if (p.text === "" && !p.html) {
+      panel.replaceChildren(para(t("viewer.empty-body"), "muted empty-body"));
       return;
     }
     const pre = document.createElement("pre");
@@ -381,6 +428,20 @@ export class Viewer {
         f.textContent = part.filename;
         li.append(" ", f);
       }
+      if (part.contentId) {
+        // What the HTML's cid: URL names (RFC 2392): the picture of a multipart/related mail.
+        const cid = document.createElement("code");
+        cid.dir = "ltr";
+        cid.className = "content-id";
+        cid.textContent = `cid:${part.contentId}`;
+        li.append(" ", cid);
+      }
+      if (part.subject != null) {
+        const s = document.createElement("bdi");
+        s.className = "enclosed-subject";
+        s.textContent = part.subject;
+        li.append(` · ${t("viewer.part-message")} `, s);
+      }
       if (part.size > 0) li.append(` · ${formatBytes(part.size)}`);
       ul.append(li);
     }
@@ -396,8 +457,8 @@ export class Viewer {
     pre.dir = "ltr";
     pre.textContent = decoder.decode(this.raw);
     const nodes = [para(t("viewer.raw-note"), "muted"), pre];
-    if (m.bytes.length > RAW_MAX) {
-      nodes.push(para(t("viewer.raw-cut", { shown: formatBytes(RAW_MAX), total: formatBytes(m.bytes.length) }), "muted"));
+    if (m.octets > RAW_MAX) {
+      nodes.push(para(t("viewer.raw-cut", { shown: formatBytes(RAW_MAX), total: formatBytes(m.octets) }), "muted"));
     }
     panel.replaceChildren(...nodes);
   }

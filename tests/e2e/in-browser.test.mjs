@@ -9,9 +9,14 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import path from "node:path";
 import {
-  launch, openPage, freshUser, setUser, guide, waitRow, waitState, screenshot, ui, send,
+  ROOT, launch, openPage, freshUser, setUser, guide, waitRow, waitState, screenshot, ui, send,
 } from "./helpers.mjs";
+
+/** How many messages a fresh maildrop holds: the samples (src/server/samples). */
+const SAMPLES = readdirSync(path.join(ROOT, "src/server/samples")).filter((f) => f.endsWith(".eml")).length;
 
 let browser;
 before(async () => { browser = await launch({ viewport: { width: 1440, height: 1200 } }); });
@@ -159,24 +164,24 @@ test("deliver, reset and the server's side", async () => {
   browser.watch.reset();
   const user = await loggedIn(page);
   const strings = ui("en");
-  await page.waitForFunction(() => document.querySelectorAll("#sim-view-table tbody tr").length === 8);
+  await page.waitForFunction((n) => document.querySelectorAll("#sim-view-table tbody tr").length === n, SAMPLES);
   assert.match(await page.textContent("#sim-view-summary"), /locked by connection/);
   await page.click("#sim-deliver");
-  await page.waitForFunction(() => /message 9/.test(document.querySelector("#sim-status").textContent));
+  await page.waitForFunction((n) => new RegExp(`message ${n}\\b`).test(document.querySelector("#sim-status").textContent), SAMPLES + 1);
   // The open session does not see it; the server's side does not show it while locked either.
   await page.click('.command-button[data-command="STAT"]');
   await waitRow(page, "reply.STAT.ok");
-  assert.match(await page.locator('#transcript .row[data-key="reply.STAT.ok"]').last().textContent(), /\+OK 8 /);
+  assert.match(await page.locator('#transcript .row[data-key="reply.STAT.ok"]').last().textContent(), new RegExp(`\\+OK ${SAMPLES} `));
   // Reset is refused while the session holds the lock…
   await page.click("#sim-reset");
   await page.waitForFunction((t) => document.querySelector("#sim-status").textContent.startsWith(t), strings["sim.reset-locked"].split("{")[0]);
   await send(page, "QUIT");
   await waitState(page, "CLOSED");
-  await page.waitForFunction(() => document.querySelectorAll("#sim-view-table tbody tr").length === 9);
+  await page.waitForFunction((n) => document.querySelectorAll("#sim-view-table tbody tr").length === n, SAMPLES + 1);
   assert.match(await page.textContent("#sim-view-summary"), /not locked/);
-  // …and done once it is released: back to the eight samples.
+  // …and done once it is released: back to the samples.
   await page.click("#sim-reset");
-  await page.waitForFunction(() => document.querySelectorAll("#sim-view-table tbody tr").length === 8);
+  await page.waitForFunction((n) => document.querySelectorAll("#sim-view-table tbody tr").length === n, SAMPLES);
   assert.ok((await page.textContent("#sim-status")).includes(user));
   browser.watch.assertClean();
 });
