@@ -179,3 +179,23 @@ async function encryption(lang) {
 
 test("lesson 9, encryption, in English: in the clear, STLS, the wire's TLS records, implicit TLS", () => encryption("en"));
 test("lesson 9 in Arabic", () => encryption("ar"));
+
+test("pressing N through lesson 9 does every step (the wire view opened, demo-tls chosen) but does not complete it", async () => {
+  const page = await browser.page();
+  browser.watch.reset();
+  await openPage(page, "?lesson=encryption&lang=en&target=demo");
+  await setUser(page, freshUser("lesson-encryption-n"));
+  for (const step of ["connect", "clear", "capa", "stls", "capa2", "wire", "login", "quit", "implicit"]) {
+    await current(page, step);
+    await page.evaluate(() => document.activeElement?.blur());
+    await page.keyboard.press("n");
+  }
+  await current(page, "done");
+  assert.equal(await page.inputValue("#target"), "demo-tls", "the guide chose demo-tls");
+  await waitRow(page, "info.tls-implicit");
+  assert.equal(await page.getAttribute("#wire-toggle", "aria-pressed"), "true", "the wire view was opened");
+  assert.equal(await page.getAttribute("#wire-explain", "aria-expanded"), "true", "its record headers read out");
+  assert.equal(await page.getAttribute("#lesson-status", "data-complete"), "false", "no prediction, no answer");
+  browser.watch.assertClean();
+  await page.close();
+});
