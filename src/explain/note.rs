@@ -301,7 +301,10 @@ pub const NOTES: &[NoteText] = &[
         "note.bridge-connected",
         "the bridge connected to target {target}",
     ),
-    text("note.bridge-refused", "the bridge refused the session ({code})"),
+    text(
+        "note.bridge-refused",
+        "the bridge refused the session ({code}): {message}",
+    ),
     text("note.bridge-closed", "the server side closed: {reason}"),
     text(
         "note.ws-closed-code",

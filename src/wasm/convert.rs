@@ -76,7 +76,11 @@ pub(crate) fn bridge_error(b: &BridgeError) -> JsValue {
         "bridge",
         JsValue::from_str(b.code.as_str()),
         explain,
-        &crate::note!("note.bridge-refused", code = b.code.as_str()),
+        &crate::note!(
+            "note.bridge-refused",
+            code = b.code.as_str(),
+            message = b.message.as_str()
+        ),
     )
 }
 

@@ -401,7 +401,11 @@ impl Session {
                     }
                     state.client.handle_close(
                         now,
-                        crate::note!("note.bridge-refused", code = refusal.code.as_str()),
+                        crate::note!(
+                            "note.bridge-refused",
+                            code = refusal.code.as_str(),
+                            message = refusal.message.as_str()
+                        ),
                     );
                     state.refusal = Some(refusal);
                 }

@@ -31,11 +31,13 @@ async function seqs(page, ...keys) {
     [...document.querySelectorAll(`#transcript .row[data-key="${k}"]`)].map((r) => Number(r.dataset.seq))])), keys);
 }
 
-/** `template` with `{count}` and `{size}` filled in as the page formats them (current language). */
+/** `template` (a plural string: the form for `count`) with `{count}` and `{size}` filled in as
+ * the page formats them (current language). */
 async function doneText(page, template, count, size) {
   return page.evaluate(async ([tpl, n, octets]) => {
-    const { formatBytes, formatNumber } = await import("/i18n.js");
-    return tpl.replace("{count}", formatNumber(n)).replace("{size}", formatBytes(octets));
+    const { formatBytes, formatNumber, locale } = await import("/i18n.js");
+    const form = typeof tpl === "string" ? tpl : tpl[new Intl.PluralRules(locale()).select(n)] ?? tpl.other;
+    return form.replace("{count}", formatNumber(n)).replace("{size}", formatBytes(octets));
   }, [template, count, size]);
 }
 

@@ -120,7 +120,7 @@ test("maildrop in use: [IN-USE] and what to do", async () => {
   await first.click("#disconnect-btn");
   await waitState(first, "CLOSED");
   await first.waitForSelector("#maildrop-update:not([hidden])");
-  assert.equal(await first.textContent("#maildrop-update"), en["maildrop.closed-no-quit"].replace("{count}", "1"));
+  assert.equal(await first.textContent("#maildrop-update"), en["maildrop.closed-no-quit"].one.replace("{count}", "1"));
   assert.equal(await first.locator("#maildrop tr.marked").count(), 0);
   browser.watch.assertClean();
   await first.close();

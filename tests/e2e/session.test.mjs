@@ -93,7 +93,8 @@ for (const lang of ["en", "ar", "fa"]) {
     for (const t of times) assert.match(t, /^\d{2}\.\d{3}$/);
     const rtts = await page.$$eval("#transcript .row .rtt", (els) => els.map((e) => e.textContent));
     assert.ok(rtts.length >= 10, `round trips shown (${rtts.length})`);
-    const dirs = await page.$$eval("#transcript .proto", (els) => [...new Set(els.map((e) => getComputedStyle(e).direction))]);
+    // (popwire's own notes, .said, read in the page's direction: tests/e2e/language.test.mjs.)
+    const dirs = await page.$$eval("#transcript .proto:not(.said)", (els) => [...new Set(els.map((e) => getComputedStyle(e).direction))]);
     assert.deepEqual(dirs, ["ltr"]);
 
     // PASS is masked; the reveal toggle decodes the exact bytes, per row.

@@ -157,7 +157,11 @@ fn control_events(control: BridgeControl) -> Vec<TransportEvent> {
         BridgeControl::Tls(info) => vec![TransportEvent::Tls(info)],
         BridgeControl::Wire(sample) => vec![TransportEvent::Wire(sample)],
         BridgeControl::Error { code, message } => vec![
-            note(crate::note!("note.bridge-refused", code = code.as_str())),
+            note(crate::note!(
+                "note.bridge-refused",
+                code = code.as_str(),
+                message = message.as_str()
+            )),
             TransportEvent::Refused { code, message },
         ],
         BridgeControl::Closed { reason } => vec![
