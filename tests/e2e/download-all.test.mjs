@@ -19,11 +19,13 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-/** The sample messages every demo maildrop starts with, in order (RETR gives them exactly). */
+/** The sample messages every demo maildrop starts with, in order, as RETR gives them: the
+ * files' octets, a last line without CRLF (10-no-final-crlf.eml) with the CRLF the server adds. */
 const samples = readdirSync(path.join(ROOT, "src/server/samples"))
   .filter((f) => f.endsWith(".eml"))
   .sort()
-  .map((f) => readFileSync(path.join(ROOT, "src/server/samples", f)));
+  .map((f) => readFileSync(path.join(ROOT, "src/server/samples", f)))
+  .map((b) => (b.length && b[b.length - 1] !== 0x0a ? Buffer.concat([b, Buffer.from("\r\n")]) : b));
 
 /** The transcript rows' seq numbers by explanation key. */
 async function seqs(page, ...keys) {
@@ -94,7 +96,7 @@ test("download all fetches each message once, pipelined; after a delivery only t
   // was at login, RFC 1939 §8, so new mail shows in the next session).
   await page.click("#download-all-btn");
   await page.waitForFunction((text) => document.querySelector("#download-all-status")?.textContent === text,
-    en["maildrop.download-none"], { timeout: 30000 });
+    en["maildrop.download-none"].replace("{program}", en["program.laptop"]), { timeout: 30000 });
   assert.equal(await page.locator('#transcript .row[data-key="cmd.RETR"]').count(), n, "no RETR sent");
   assert.equal(await page.locator('#maildrop button[data-action="open"]').count(), n, "the copies stay");
   await page.click('.command-button[data-command="QUIT"]');
