@@ -1,6 +1,6 @@
 // Wires the modules together; nothing else lives here.
 
-import { initialLanguage, setLanguage, language } from "./i18n.js";
+import { initialLanguage, setLanguage, locale } from "./i18n.js";
 import { Session, loadEngine } from "./session.js";
 import { initNotice, showNotice } from "./notice.js";
 import { ConnectBar } from "./connect.js";
@@ -39,7 +39,7 @@ async function main() {
   const maildrop = new Maildrop({
     session, perform, onMessage: (msg) => viewer.show(msg),
     clock: async () => (simulatedClock() ? connectBar.simulated.time() : Date.now()),
-    formatTime: (ms) => (simulatedClock() ? clock(ms) : new Date(ms).toLocaleString(language())),
+    formatTime: (ms) => (simulatedClock() ? clock(ms) : new Date(ms).toLocaleString(locale())),
   });
   const transcript = new Transcript({ session, sizeOf: (id) => maildrop.sizeOf(id) });
   new SequenceView(transcript);

@@ -6,7 +6,7 @@
 // explanation key the engine put in the transcript (`seen`, e.g. greeting.apop for APOP's
 // timestamp), or a capability CAPA listed (`capability`, read by the engine's CAPA parser).
 
-import { t, ltr, language } from "./i18n.js";
+import { t, ltr, locale } from "./i18n.js";
 import { el } from "./dom.js";
 import { parseCapabilities } from "./session.js";
 
@@ -65,7 +65,7 @@ export class Timeline {
 
   render() {
     const id = this.lesson.id;
-    const year = new Intl.NumberFormat(language(), { useGrouping: false });
+    const year = new Intl.NumberFormat(locale(), { useGrouping: false });
     this.heading.textContent = t("lesson.timeline");
     for (const li of this.list.children) {
       const event = this.lesson.timeline.events.find((e) => e.id === li.dataset.event);

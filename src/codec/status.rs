@@ -19,9 +19,9 @@ pub enum Status {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ResponseCode {
-    /// `[IN-USE]`: the maildrop is locked by another session (RFC 2449 §8.1.1).
+    /// `[IN-USE]`: the maildrop is locked by another session (RFC 2449 §8.1.2).
     InUse,
-    /// `[LOGIN-DELAY]`: logged in too recently (RFC 2449 §8.1.2).
+    /// `[LOGIN-DELAY]`: logged in too recently (RFC 2449 §8.1.1).
     LoginDelay,
     /// `[SYS/TEMP]`: a temporary system problem; try later (RFC 3206 §4).
     SysTemp,

@@ -176,8 +176,8 @@ const TABLE: &[(&str, &str)] = &[
     ("state.UPDATE", "RFC 1939 §6"),
     ("state.CLOSED", "RFC 1939 §6"),
     // Response codes.
-    ("code.IN-USE", "RFC 2449 §8.1.1"),
-    ("code.LOGIN-DELAY", "RFC 2449 §8.1.2"),
+    ("code.IN-USE", "RFC 2449 §8.1.2"),
+    ("code.LOGIN-DELAY", "RFC 2449 §8.1.1"),
     ("code.SYS/TEMP", "RFC 3206 §4"),
     ("code.SYS/PERM", "RFC 3206 §4"),
     ("code.AUTH", "RFC 3206 §5"),

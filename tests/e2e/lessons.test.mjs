@@ -283,6 +283,8 @@ async function lock(lang) {
   const { page } = await lessonPage(lang, "lock");
   await connectAndLetTheGuideLogIn(page);
   await predict(page, "second", "-ERR");
+  // The choices are protocol text: displayed as sent in Arabic and Persian too.
+  for (const status of ["+OK", "-ERR"]) await displayedAsSent(page, `#guide-predict label:has(input[value="${status}"]) span`, status);
   await page.click("#sim-second");
   await judged(page, "second", "right");
   await predict(page, "quit", "UPDATE");
