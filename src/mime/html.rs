@@ -513,7 +513,11 @@ mod tests {
             r#"<p><img src="cid:logo@x.test" alt="logo" width="16"><img src=" CID:b@x.test"><a href="cid:c@x.test">c</a></p>"#,
         );
         assert_inert(&out.doc);
-        assert!(!out.doc.to_ascii_lowercase().contains("cid:"), "{}", out.doc);
+        assert!(
+            !out.doc.to_ascii_lowercase().contains("cid:"),
+            "{}",
+            out.doc
+        );
         assert!(out.doc.contains(r#"alt="logo""#), "{}", out.doc);
         assert_eq!(
             out.removed,
