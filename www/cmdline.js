@@ -24,7 +24,6 @@ export class CommandLine {
     this.history = [];
     this.historyIndex = 0;
     this.draft = "";
-    this.mechanism = null;
     this.candidates = null;
 
     this.form.addEventListener("submit", (e) => {
@@ -175,10 +174,16 @@ export class CommandLine {
       box.append(b);
     };
     // The engine's SASL client answers this challenge (PLAIN: \0user\0password; LOGIN: the
-    // user name, then the password), base64-encoded.
-    const mech = this.mechanism;
+    // user name, then the password; CRAM-MD5: the user name and HMAC-MD5 of the challenge's
+    // decoded bytes keyed with the password), base64-encoded. The mechanism is the one the
+    // session saw this exchange start with.
+    const mech = this.session.mechanism;
     const step = this.session.challengeStep;
-    const label = { PLAIN: ["cmdline.sasl-fill-plain"], LOGIN: ["cmdline.sasl-fill-user", "cmdline.sasl-fill-password"] }[mech]?.[step];
+    const label = {
+      PLAIN: ["cmdline.sasl-fill-plain"],
+      LOGIN: ["cmdline.sasl-fill-user", "cmdline.sasl-fill-password"],
+      "CRAM-MD5": ["cmdline.sasl-fill-cram"],
+    }[mech]?.[step];
     if (label) {
       try {
         fill(t(label), saslResponse(mech, user, password, step, this.session.challenge?.bytes));
@@ -205,10 +210,8 @@ export class CommandLine {
     const check = sasl ? null : checked;
     // A command whose first argument is a SASL mechanism (AUTH) starts an exchange: its
     // responses are reported under its name.
-    if (commandTable().get(check?.keyword)?.args[0]?.kind === "mechanism") {
-      this.mechanism = line.trim().split(/\s+/)[1]?.toUpperCase() ?? null;
-      this.exchange = check.keyword;
-    }
+    // (The session notes its mechanism: session.mechanism.)
+    if (commandTable().get(check?.keyword)?.args[0]?.kind === "mechanism") this.exchange = check.keyword;
     // Lines the engine masks (a PASS, an AUTH initial response) and SASL responses are never
     // kept in the history.
     if (!sasl && !checked.masked) this.history.push(line);

@@ -90,6 +90,7 @@ export class Guide {
     });
     s.addEventListener("result", (e) => this.run.result(e.detail.command, s.state));
     s.addEventListener("closed", () => this.run.closedNow());
+    s.addEventListener("sasl", (e) => this.run.exchangeStarted(e.detail.mechanism));
     s.addEventListener("connect-failed", (e) => this.run.connectFailed(e.detail.error));
     document.addEventListener("popwire:second-client", (e) => this.run.secondClient(e.detail));
     document.addEventListener("popwire:delivered", () => this.run.delivered());
@@ -145,6 +146,8 @@ export class Guide {
         return names(this.capas[0]).filter((n) => !later.has(n)).join(" ") || null;
       }
       case "apop-digest": return this.apop?.sent?.slice(0, 4) ?? null;
+      // The SASL challenge pending now, as the engine decoded it (its transcript row shows it).
+      case "challenge": return this.session.challenge?.text || null;
       case "downloaded": return m.download && !m.download.running ? m.download.done : null;
       case "download-listed": return m.download && !m.download.running ? m.download.listed : null;
       case "download-deleted": return m.download && !m.download.running ? m.download.deleted : null;
@@ -344,7 +347,9 @@ export class Guide {
     const prefix = this.#prefix;
     title.textContent = t(`${prefix}.${step.id}.title`, vars);
     what.textContent = t(`${prefix}.${step.id}.what`, vars);
-    how.textContent = step.command
+    how.textContent = step.command && step.check.mechanism
+      ? t("lesson.how-mechanism", { command: ltr(this.#typed(step)) })
+      : step.command
       ? t("lesson.how-command", { command: ltr(this.ctx.stepper.preview(step.command)) })
       : step.target ? t("lesson.how-connect-target", { target: ltr(step.target) })
       : t(`lesson.how-${step.do}`, { method: ltr(vars.method) });
@@ -417,12 +422,18 @@ export class Guide {
     this.statusEl.dataset.complete = String(run.complete);
   }
 
+  /** The line a step that starts a SASL exchange types: its command and its check's mechanism
+   * ("AUTH LOGIN"), so the challenges are the student's to answer. */
+  #typed(step) {
+    return `${step.command} ${step.check.mechanism}`;
+  }
+
   /** Answers the pending SASL challenge as the command line's fill button would (the engine's
    * SASL client, with the connect bar's credentials). */
   async #saslResponse() {
     if (!this.session.saslPending) return;
     const { user, password, method } = this.ctx.connectBar.credentials();
-    const mechanism = this.ctx.cmdline?.mechanism ?? mechanismOf(method);
+    const mechanism = this.session.mechanism ?? mechanismOf(method);
     const line = saslResponse(mechanism, user, password, this.session.challengeStep, this.session.challenge?.bytes);
     await this.ctx.stepper.perform("RAW", line);
   }
@@ -444,6 +455,7 @@ export class Guide {
     else if (step.do === "sasl") await this.#saslResponse();
     else if (step.do === "apop-compute") this.apop?.computeWith(this.ctx.connectBar.credentials().password);
     else if (step.do === "apop-compare") this.apop?.compare();
+    else if (step.command && step.check.mechanism) await this.ctx.stepper.perform("RAW", this.#typed(step));
     else await this.ctx.stepper.runButton(step.command);
     this.render();
   }

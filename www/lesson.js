@@ -2,9 +2,10 @@
 // docs/lessons.md). This module loads them, remembers each lesson's progress in this
 // browser, and evaluates a lesson against the live session: a step's check (an explanation
 // key the engine put in the transcript, the connection closed without one, in a connection
-// opened after the step began), its prediction (against what the server then answered), and a
-// question's answer (against a value the student's own session read: STAT's count, a size, a
-// unique-id). It renders nothing: guide.js shows it.
+// opened after the step began, the SASL mechanism the session began its exchange with), its
+// prediction (against what the server then answered), and a question's answer (against a value
+// the student's own session read: STAT's count, a size, a unique-id, a decoded challenge). It
+// renders nothing: guide.js shows it.
 
 /** localStorage key of every lesson's progress. */
 const PROGRESS_KEY = "popwire.lessons.v1";
@@ -58,6 +59,7 @@ export class LessonRun {
     this.stepTick = 0; // this.tick when the current step became current
     this.captured = new Map(); // question id → the value read when its `at` step was done
     this.closed = false; // this connection has closed
+    this.exchange = null; // this connection's latest SASL exchange: { mechanism, tick } when it began
     this.replies = new Map(); // command → { status, body, complete } of its latest reply
     this.stepAt = 0; // index of the current step
     this.stepStarted = 0; // this.connection when the current step became current
@@ -93,7 +95,16 @@ export class LessonRun {
     this.seen.clear();
     this.seenAt.clear();
     this.closed = false;
+    this.exchange = null;
     this.replies.clear();
+    this.#advance();
+  }
+
+  /** The session began a SASL exchange with `mechanism` (its `sasl` event, before the AUTH line
+   * is sent): a `mechanism` check asks for it, and for what was seen since. */
+  exchangeStarted(mechanism) {
+    this.tick += 1;
+    this.exchange = { mechanism, tick: this.tick };
     this.#advance();
   }
 
@@ -220,8 +231,12 @@ export class LessonRun {
   #holds(step) {
     const c = step.check;
     if (c.new && this.connection <= this.stepStarted) return false;
+    // `mechanism`: this connection's latest SASL exchange began with it (AUTH LOGIN), and what
+    // `seen` asks for was seen since it began.
+    if (c.mechanism && this.exchange?.mechanism !== c.mechanism) return false;
     // `seen`: one key, or a list of which any will do; with `fresh`, seen since the step began.
-    const seen = (k) => this.seen.has(k) && (!c.fresh || this.seenAt.get(k) > this.stepTick);
+    const since = Math.max(c.fresh ? this.stepTick : -1, c.mechanism ? this.exchange.tick : -1);
+    const seen = (k) => this.seen.has(k) && this.seenAt.get(k) > since;
     if (c.seen && ![c.seen].flat().some(seen)) return false;
     if (c.notSeen && this.seen.has(c.notSeen)) return false;
     if (c.closed && !this.closed) return false;

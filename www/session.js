@@ -22,8 +22,9 @@
 //      wire        WireSample                      what crossed the wire below TLS (the bridge's
 //                                                  `wire` message, via onWire); wire.js shows it
 //      command     { command, args, raw }          a typed (run) or raw (send) command starts
+//      sasl        { mechanism }                   ... and it starts a SASL exchange (AUTH LOGIN)
 //      result      { command, args, raw, ok, value | error }   ... and its outcome
-//    Listeners: guide.js (connecting, connect-failed, transcript, result, closed),
+//    Listeners: guide.js (connecting, connect-failed, transcript, result, closed, sasl),
 //    transcript.js (connecting, transcript, progress, result, closed), maildrop.js
 //    (connecting, transcript, state, result, closed), stepper.js (connecting, connected,
 //    transcript, state, result), cmdline.js (state, result), connect.js (state), wire.js
@@ -79,6 +80,7 @@ export class Session extends EventTarget {
     this.lastStatusKey = null; // and its explanation key
     this.challenge = null; // the SASL challenge of the exchange typed by hand, decoded by the engine
     this.challengeStep = 0; // how many challenges of that exchange came (0 = the first)
+    this.mechanism = null; // the SASL mechanism of this connection's latest AUTH (noteMechanism)
     this.timeoutMs = 30000; // connect()'s, for the messages that say how long was waited
     this.generation = 0; // bumps on every connect, so late events of an old client are ignored
   }
@@ -144,6 +146,7 @@ export class Session extends EventTarget {
     this.greeting = client.greeting;
     this.tls = client.tls;
     this.challenge = null;
+    this.mechanism = null;
     this.state = client.state;
     this.emit("connected", { greeting: this.greeting, tls: this.tls, target });
     // onTranscript first hands over the entries made before it (the bridge's `connected`,
@@ -179,10 +182,22 @@ export class Session extends EventTarget {
     return client;
   }
 
+  /**
+   * A command whose first argument is a SASL mechanism (the engine's metadata: AUTH) starts an
+   * exchange: remembers its mechanism, upper case, until the next one or the next connection,
+   * and says so (`sasl`) before the command's line is sent.
+   */
+  noteMechanism(command, args) {
+    if (commandTable().get(command)?.args[0]?.kind !== "mechanism") return;
+    this.mechanism = String(args[0] ?? "").toUpperCase() || null;
+    this.emit("sasl", { mechanism: this.mechanism });
+  }
+
   /** Runs a typed command through the API. */
   async run(command, ...args) {
     const c = this.client;
     if (!c) throw notConnected();
+    this.noteMechanism(command, args);
     this.emit("command", { command, args, raw: false });
     try {
       // The API has one method per command the engine types (c.stat(), c.retr(id), …); a
@@ -209,6 +224,7 @@ export class Session extends EventTarget {
     const words = line.trim().split(/\s+/);
     const command = sasl ? "SASL" : (check.ok ? check.command : (words[0] || "").toUpperCase());
     const args = sasl ? [] : words.slice(1);
+    if (check.ok && !sasl) this.noteMechanism(check.keyword, args);
     this.emit("command", { command, args, raw: true });
     try {
       const value = await c.send(line);

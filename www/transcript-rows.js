@@ -1,5 +1,6 @@
 // One row of the transcript: direction colour, timestamp ss.mmm, the protocol text (always
-// left-to-right; raw bytes on request), the short explanation, the round trip of a reply,
+// left-to-right; raw bytes on request), the short explanation, what a SASL challenge decodes
+// to (the engine's `challenge`), the round trip of a reply,
 // masked secrets with a per-row reveal, collapsed long bodies, TLS certificate details.
 //
 // A row is built from a record `rec`: { entry, el, revealed, expanded, rttMs, command,
@@ -79,6 +80,14 @@ export function buildRow(rec, { tls, raw }) {
   const meta = el("div", "meta");
   const short = el("span", "short");
   meta.append(short);
+  if (e.challenge?.text) {
+    // A SASL "+" challenge as the engine decoded it from base64 ("Username:", a CRAM-MD5 timestamp).
+    const decoded = el("span", "decoded");
+    const code = el("code", null, e.challenge.text);
+    code.dir = "ltr";
+    decoded.append(el("span", "decoded-label"), " ", code);
+    meta.append(decoded);
+  }
   if (rec.rttMs != null) {
     const rtt = el("span", "rtt");
     rtt.dir = "ltr";
@@ -114,6 +123,8 @@ export function fillRow(rec, { raw }, row = rec.el) {
   row.querySelector(".who").textContent = t(`transcript.dir-${e.dir}`);
   const short = row.querySelector(".short");
   short.textContent = ex ? ex.short : "";
+  const decoded = row.querySelector(".decoded-label");
+  if (decoded) decoded.textContent = t("cmdline.sasl-decoded");
   const rtt = row.querySelector(".rtt");
   if (rtt) {
     rtt.textContent = `⟲ ${rec.rttMs < 1 ? "<1" : rec.rttMs} ms`;

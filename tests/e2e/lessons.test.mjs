@@ -304,22 +304,108 @@ async function lock(lang) {
   await page.close();
 }
 
-/** Lesson 8, SASL by hand: AUTH PLAIN, the "+" challenge, the base64 response typed. */
+/**
+ * Lesson 8, SASL by hand, three logins on three connections: AUTH PLAIN answered with base64
+ * computed here; AUTH LOGIN and AUTH CRAM-MD5 answered with the command line's fill buttons,
+ * whose lines are checked against this file's own base64 and HMAC-MD5 (RFC 2195) of the
+ * challenge as its transcript row shows it decoded; every prediction made, every question
+ * answered.
+ */
 async function sasl(lang) {
+  const { createHmac } = await import("node:crypto");
   const { page, user } = await lessonPage(lang, "sasl");
+  const strings = ui(lang);
+  assert.equal(await page.textContent("#lesson-title"), strings["lesson.sasl.title"]);
+  const base64 = (text) => Buffer.from(text).toString("base64");
+  const challengeRow = () => page.locator('#transcript .row[data-key="sasl.challenge"]').last();
+  /** Clicks the command line's fill button labelled by `key`; returns the line it typed. */
+  const fill = async (key) => {
+    await page.locator("#sasl-helper button", { hasText: strings[key] }).click();
+    return page.inputValue("#cmdline");
+  };
+  const how = () => page.textContent("#guide-current .guide-how");
+
   await current(page, "connect");
   await page.click("#connect-btn");
   await predict(page, "capa", "many");
   await send(page, "CAPA");
   await judged(page, "capa", "right");
+  const capaRow = page.locator('#transcript .row[data-key="body.CAPA"]').last();
+  if (await capaRow.locator(".expand").count()) await capaRow.locator(".expand").click();
+  const capa = await capaRow.locator(".proto").textContent();
+  assert.match(capa, /^SASL PLAIN LOGIN CRAM-MD5$/m, "the in-browser server offers the three mechanisms");
+
+  // PLAIN: one base64 line, computed here (RFC 4616: NUL user NUL password).
+  await current(page, "auth");
+  assert.ok((await how()).includes(lang === "en" ? "AUTH PLAIN" : "\u2066AUTH PLAIN\u2069"), await how());
+  // Another mechanism than the step asks for does not do it.
+  await send(page, "AUTH LOGIN");
+  await challengeRow().waitFor();
+  await page.waitForSelector("#sasl-helper:not([hidden])");
+  await page.locator("#sasl-helper button", { hasText: strings["cmdline.sasl-cancel"] }).click();
+  await page.press("#cmdline", "Enter");
+  await page.waitForSelector("#sasl-helper", { state: "hidden" });
   await current(page, "auth");
   await send(page, "AUTH PLAIN");
   await predict(page, "response", "TRANSACTION");
-  // Computed here, independently of the page: base64 of NUL user NUL password (RFC 4616).
-  await send(page, Buffer.from(`\0${user}\0pop3`).toString("base64"));
+  await send(page, base64(`\0${user}\0pop3`));
   await judged(page, "response", "right");
   await waitState(page, "TRANSACTION");
+  await predict(page, "quit", "+OK");
+  await send(page, "QUIT");
+  await judged(page, "quit", "right");
+
+  // LOGIN: two base64 prompts, each read decoded in its transcript row.
+  await current(page, "reconnect");
+  await page.click("#connect-btn");
+  await current(page, "login");
+  if (lang !== "en") assert.ok((await how()).includes("\u2066AUTH LOGIN\u2069"), await how());
+  await send(page, "AUTH LOGIN");
+  await current(page, "login-user");
+  assert.equal(await challengeRow().locator(".proto").textContent(), "+ VXNlcm5hbWU6", "the row shows the line as sent");
+  assert.equal(await challengeRow().locator(".decoded code").textContent(), "Username:", "and what the engine decoded");
+  assert.equal(await challengeRow().locator(".decoded-label").textContent(), strings["cmdline.sasl-decoded"]);
+  assert.equal(await fill("cmdline.sasl-fill-user"), base64(user));
+  await page.press("#cmdline", "Enter");
+  await predict(page, "login-password", "TRANSACTION");
+  assert.equal(await challengeRow().locator(".decoded code").textContent(), "Password:");
+  assert.equal(await fill("cmdline.sasl-fill-password"), base64("pop3"));
+  await page.press("#cmdline", "Enter");
+  await judged(page, "login-password", "right");
+  // PLAIN's response, then LOGIN's two (the transcript keeps the earlier connection's rows).
+  assert.equal(await page.locator('#transcript .row[data-key="sasl.response"] .proto').count(), 3);
+  for (const proto of await page.locator('#transcript .row[data-key="sasl.response"] .proto').all()) {
+    assert.match(await proto.textContent(), /^•+$/, "the transcript masks each answer");
+  }
+  await current(page, "quit-login");
+  await send(page, "QUIT");
+
+  // CRAM-MD5: the response is the user name and HMAC-MD5(password, challenge), from the engine.
+  await current(page, "reconnect-cram");
+  await page.click("#connect-btn");
+  await current(page, "cram");
+  await send(page, "AUTH CRAM-MD5");
+  await current(page, "cram-response");
+  const challenge = await challengeRow().locator(".decoded code").textContent();
+  assert.match(challenge, /^<[^<>\s@]+@[^<>\s]+>$/, challenge);
+  assert.equal(await challengeRow().locator(".proto").textContent(), `+ ${base64(challenge)}`);
+  await predict(page, "cram-response", "TRANSACTION");
+  const digest = createHmac("md5", "pop3").update(challenge).digest("hex");
+  assert.equal(await fill("cmdline.sasl-fill-cram"), base64(`${user} ${digest}`));
+  await page.press("#cmdline", "Enter");
+  await judged(page, "cram-response", "right");
+  if (lang !== "en") await displayedAsSent(page, "#guide-last .guide-look span", "+OK");
+  await waitState(page, "TRANSACTION");
   await current(page, "done");
+
+  // The questions: the LOGIN challenge as the session decoded it, then what the RFCs say.
+  assert.equal(await answer(page, "login-challenge", "Password:"), "wrong");
+  assert.equal(await answer(page, "login-challenge", "Username:"), "right");
+  assert.equal(await choose(page, "base64", "yes"), "wrong");
+  assert.equal(await choose(page, "base64", "no"), "right");
+  assert.equal(await choose(page, "plain-tls", "readable"), "right");
+  assert.notEqual(await page.getAttribute("#lesson-status", "data-complete"), "true", "a question is left");
+  assert.equal(await choose(page, "cram-wire", "password"), "right");
   await page.waitForSelector('#lesson-status[data-complete="true"]');
   await shoot(page, `lesson-sasl-${lang}`);
   browser.watch.assertClean();
