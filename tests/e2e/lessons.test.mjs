@@ -666,6 +666,28 @@ test("pressing N through lesson 1 does every step but does not complete the less
   await page.close();
 });
 
+test("the guide does lesson 8 by hand too: each AUTH typed, each challenge answered by the engine's SASL client", async () => {
+  const { page } = await lessonPage("en", "sasl");
+  const typed = [];
+  for (const step of ["connect", "capa", "auth", "response", "quit", "reconnect", "login", "login-user",
+    "login-password", "quit-login", "reconnect-cram", "cram", "cram-response"]) {
+    await current(page, step);
+    await page.click("#guide-do");
+    if (["auth", "login", "cram"].includes(step)) {
+      // Typed, not the AUTH button's exchange: the server's challenge waits for the next line.
+      await page.waitForSelector("#sasl-helper:not([hidden])");
+      typed.push(await page.locator('#transcript .row.dir-client[data-key="cmd.AUTH"] .proto').last().textContent());
+    }
+  }
+  await current(page, "done");
+  await waitState(page, "TRANSACTION");
+  assert.deepEqual(typed, ["AUTH PLAIN", "AUTH LOGIN", "AUTH CRAM-MD5"]);
+  assert.equal(await page.locator('#transcript .row[data-key="sasl.response"]').count(), 4, "PLAIN's one, LOGIN's two, CRAM-MD5's one");
+  assert.equal(await page.getAttribute("#lesson-status", "data-complete"), "false", "no prediction, no answer");
+  browser.watch.assertClean();
+  await page.close();
+});
+
 test("presenter mode hides each explanation until revealed, and is remembered", async () => {
   const { page, user } = await lessonPage("en", "session");
   await page.click("#presenter-toggle");
