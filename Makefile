@@ -89,14 +89,18 @@ npm: pkg
 
 # Benchmarks print figures (never pass/fail): the multi-line decoder against a memchr scan;
 # the bridge against direct TCP and websockify; the JS API in headless Chromium against the
-# native client over the same bridge.
+# native client over the same bridge; the maildrop sync through a delay proxy against the
+# round-trip floor; last, issue 12's figures side by side (benches/summary.py).
+bench: export POPWIRE_BENCH_SUMMARY = $(CURDIR)/target/bench-summary.jsonl
 bench:
+	mkdir -p target && rm -f target/bench-summary.jsonl
 	$(CARGO) bench --bench decode
 	$(CARGO) bench -p popwire-bridge --bench bridge
 	bash benches/browser-retr.sh
 	bash benches/in-browser-retr.sh
 	bash benches/page-figures.sh
 	bash benches/latency/run.sh
+	python3 benches/summary.py target/bench-summary.jsonl
 
 fuzz:
 	cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run client_replies -- -max_total_time=600

@@ -338,4 +338,33 @@ fn main() {
         c3 / m
     );
     println!("total {:.1} s", t0.elapsed().as_secs_f64());
+    summarise(&[
+        ("3", "decoder, output preallocated (b)", b, "memcpy (m)", m, ">= 0.5"),
+        ("3", "decoder in place (i)", i, "receive loop (r)", r, ""),
+        ("2", "native client RETR, size unknown (c)", c, "LIST first (c')", c2, ">= 0.97"),
+    ]);
+}
+
+/// Appends this run's figures to `make bench`'s summary (`POPWIRE_BENCH_SUMMARY`, one JSON
+/// object per line: benches/summary.py prints them side by side), when it is set.
+fn summarise(rows: &[(&str, &str, f64, &str, f64, &str)]) {
+    let Some(path) = std::env::var_os("POPWIRE_BENCH_SUMMARY") else {
+        return;
+    };
+    let mut out = String::new();
+    for (section, figure, value, baseline, base, goal) in rows {
+        out.push_str(&format!(
+            "{{\"section\":\"{section}\",\"figure\":\"{figure}\",\"value\":{value:.0},\"unit\":\"MB/s\",\"baseline\":\"{baseline}\",\"baselineValue\":{base:.0},\"ratio\":{:.3},\"goal\":\"{goal}\"}}\n",
+            value / base
+        ));
+    }
+    use std::io::Write;
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(out.as_bytes()));
+    if let Err(e) = written {
+        eprintln!("could not append to {}: {e}", path.to_string_lossy());
+    }
 }

@@ -14,6 +14,7 @@ for popwire native and poplib also the peak above the set after login (idle).
 
 import argparse
 import json
+import os
 import re
 import statistics
 from collections import defaultdict
@@ -179,7 +180,37 @@ def report(path, delay, messages):
             name = best[3] + (f" {best[4]}" if best[4] else "")
             vs_mpop = f", x{m / mpop:.2f} of mpop" if mpop else ""
             parts.append(f"{client} {name}: x{m / floor[0]:.2f} of the floor{vs_mpop}")
+            summarise(f"{client} {name} sync on {server}", m, "the pipelined floor", floor[0], "<= 1.2")
+            if mpop:
+                summarise(f"{client} {name} sync on {server}", m, "mpop (pipelining on)", mpop, "< 1")
         print(f"  {server}: " + ("; ".join(parts) or "no runs"))
+        # Memory: the native batch's peak above idle against its window's worth.
+        for key in [k for k in rows if k[:4] == (server, "d", "native", "batch")]:
+            peaks = [r["peakRssKb"] - r["idleRssKb"] for r in rows[key] if r.get("peakRssKb") and r.get("idleRssKb")]
+            if peaks and key[4]:
+                summarise_memory(f"native batch peak above idle on {server}", max(peaks), key[4] * 50)
+
+
+def summarise_memory(figure, kib, worth_kb):
+    """Appends one §1 memory figure (KiB) to make bench's summary, if kept."""
+    path = os.environ.get("POPWIRE_BENCH_SUMMARY")
+    if not path:
+        return
+    with open(path, "a") as f:
+        f.write(json.dumps({"section": "1", "figure": figure, "value": kib, "unit": "KiB",
+                            "baseline": "the window's worth (W x 50 KB)", "baselineValue": worth_kb,
+                            "ratio": round(kib / worth_kb, 3), "goal": "<= 1"}) + "\n")
+
+
+def summarise(figure, value, baseline, base, goal):
+    """Appends one §1 figure (seconds) to make bench's summary (benches/summary.py), if kept."""
+    path = os.environ.get("POPWIRE_BENCH_SUMMARY")
+    if not path:
+        return
+    with open(path, "a") as f:
+        f.write(json.dumps({"section": "1", "figure": figure, "value": round(value, 3), "unit": "s",
+                            "baseline": baseline, "baselineValue": round(base, 3),
+                            "ratio": round(value / base, 3), "goal": goal}) + "\n")
 
 
 def main():
