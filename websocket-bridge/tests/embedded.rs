@@ -66,9 +66,8 @@ async fn the_binary_serves_the_page_built_into_it_without_www() {
     let www = www();
     let dir = tempfile::tempdir().unwrap();
     let built_in = Bridge::start(dir.path(), "built-in", DEMO);
-    let log = built_in.log();
-
     if !www.join("pkg/popwire.js").is_file() {
+        let log = built_in.log_with("built without the page");
         // A fresh clone before scripts/build-pkg.sh: the binary has no page to embed, and `/`
         // says how to build it instead of serving a page that cannot start.
         eprintln!("www/pkg/ is not built: checking the binary's how-to-build page instead");
@@ -86,6 +85,7 @@ async fn the_binary_serves_the_page_built_into_it_without_www() {
         return;
     }
 
+    let log = built_in.log_with("serving the page built into the binary");
     assert!(
         log.contains("serving the page built into the binary"),
         "{log}"

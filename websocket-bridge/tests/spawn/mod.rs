@@ -77,6 +77,19 @@ impl Bridge {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Its log once it holds `needle`, or as it is after 20 s: the bridge logs without
+    /// blocking (a writer thread), so a line may land a little after the ready file.
+    pub fn log_with(&self, needle: &str) -> String {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let log = self.log();
+            if log.contains(needle) || std::time::Instant::now() >= until {
+                return log;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
     /// Kills it with SIGKILL (no goodbye, as a crash) and reaps it.
     pub fn kill9(&mut self) {
         let _ = self.child.kill();
