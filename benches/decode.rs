@@ -339,9 +339,23 @@ fn main() {
     );
     println!("total {:.1} s", t0.elapsed().as_secs_f64());
     summarise(&[
-        ("3", "decoder, output preallocated (b)", b, "memcpy (m)", m, ">= 0.5"),
+        (
+            "3",
+            "decoder, output preallocated (b)",
+            b,
+            "memcpy (m)",
+            m,
+            ">= 0.5",
+        ),
         ("3", "decoder in place (i)", i, "receive loop (r)", r, ""),
-        ("2", "native client RETR, size unknown (c)", c, "LIST first (c')", c2, ">= 0.97"),
+        (
+            "2",
+            "native client RETR, size unknown (c)",
+            c,
+            "LIST first (c')",
+            c2,
+            ">= 0.97",
+        ),
     ]);
 }
 
