@@ -208,7 +208,7 @@ def summarise(figure, value, baseline, base, goal):
     if not path:
         return
     with open(path, "a") as f:
-        f.write(json.dumps({"section": "1", "figure": figure, "value": round(value, 3), "unit": "s",
+        f.write(json.dumps({"section": "1", "figure": figure, "value": round(value, 1), "unit": "ms",
                             "baseline": baseline, "baselineValue": round(base, 3),
                             "ratio": round(value / base, 3), "goal": goal}) + "\n")
 

@@ -10,68 +10,11 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { createHash } from "node:crypto";
 import { launch, openPage, freshUser, setUser, waitState, screenshot, ui, SCREENSHOTS, send } from "./helpers.mjs";
+import { current, predict, judged, answer, choose, displayedAsSent, shoot } from "./lesson-helpers.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-async function current(page, step) {
-  await page.waitForSelector(`#guide-current[data-step="${step}"]`, { timeout: 15000 });
-}
-
-/** Picks a prediction for the current step (which must be `step`). */
-async function predict(page, step, value) {
-  await current(page, step);
-  await page.check(`#guide-predict input[value="${value}"]`);
-}
-
-/** Waits until `step` is done and its prediction judged `outcome`. */
-async function judged(page, step, outcome) {
-  await page.waitForSelector(`#guide-last[data-step="${step}"][data-outcome="${outcome}"]`, { timeout: 15000 });
-}
-
-/** Answers a question typed in; returns the result shown. */
-async function answer(page, id, text) {
-  await page.fill(`#question-${id}`, text);
-  await page.click(`li[data-question="${id}"] button`);
-  return page.getAttribute(`li[data-question="${id}"]`, "data-result");
-}
-
-/** Answers a choice question; returns the result shown. */
-async function choose(page, id, value) {
-  await page.check(`li[data-question="${id}"] input[value="${value}"]`);
-  return page.getAttribute(`li[data-question="${id}"]`, "data-result");
-}
-
-/** `token` (protocol text) laid out left to right inside the element's text, in any direction. */
-async function displayedAsSent(page, selector, token) {
-  const xs = await page.evaluate(([sel, tok]) => {
-    const el = document.querySelector(sel);
-    const node = [...el.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.data.includes(tok));
-    if (!node) return null;
-    const at = node.data.indexOf(tok);
-    return [...tok].map((_, i) => {
-      const range = document.createRange();
-      range.setStart(node, at + i);
-      range.setEnd(node, at + i + 1);
-      return range.getBoundingClientRect().left;
-    });
-  }, [selector, token]);
-  assert.ok(xs, `${token} is not in ${selector}`);
-  for (let i = 1; i < xs.length; i++) assert.ok(xs[i] > xs[i - 1], `${token} is displayed out of order in ${selector}: ${xs}`);
-}
-
-/** The whole page (checked by axe), and again with the lesson guide in view. */
-async function shoot(page, name) {
-  await screenshot(page, `${name}.png`);
-  await page.evaluate(() => {
-    const panel = document.getElementById("session-panel");
-    const guide = document.querySelector("section.guide");
-    window.scrollTo(0, panel.getBoundingClientRect().top + window.scrollY - 8);
-    panel.scrollTop += guide.getBoundingClientRect().top - panel.getBoundingClientRect().top - 8;
-  });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-guide.png`) });
-}
 
 /** One element alone (the widget, the timeline), on a viewport tall enough to hold it whole. */
 async function shootElement(page, selector, name) {

@@ -10,54 +10,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { launch, openPage, freshUser, setUser, waitState, waitRow, screenshot, ui, send } from "./helpers.mjs";
+import { current, predict, judged, answer, choose, displayedAsSent } from "./lesson-helpers.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-async function current(page, step) {
-  await page.waitForSelector(`#guide-current[data-step="${step}"]`, { timeout: 15000 });
-}
-
-/** Picks a prediction for the current step (which must be `step`). */
-async function predict(page, step, value) {
-  await current(page, step);
-  await page.check(`#guide-predict input[value="${value}"]`);
-}
-
-/** Waits until `step` is done and its prediction judged `outcome`. */
-async function judged(page, step, outcome) {
-  await page.waitForSelector(`#guide-last[data-step="${step}"][data-outcome="${outcome}"]`, { timeout: 15000 });
-}
-
-async function answer(page, id, text) {
-  await page.fill(`#question-${id}`, text);
-  await page.click(`li[data-question="${id}"] button`);
-  return page.getAttribute(`li[data-question="${id}"]`, "data-result");
-}
-
-async function choose(page, id, value) {
-  await page.check(`li[data-question="${id}"] input[value="${value}"]`);
-  return page.getAttribute(`li[data-question="${id}"]`, "data-result");
-}
-
-/** `token` (protocol text) laid out left to right inside the element's text, in any direction. */
-async function displayedAsSent(page, selector, token) {
-  const xs = await page.evaluate(([sel, tok]) => {
-    const el = document.querySelector(sel);
-    const node = [...el.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.data.includes(tok));
-    if (!node) return null;
-    const at = node.data.indexOf(tok);
-    return [...tok].map((_, i) => {
-      const range = document.createRange();
-      range.setStart(node, at + i);
-      range.setEnd(node, at + i + 1);
-      return range.getBoundingClientRect().left;
-    });
-  }, [selector, token]);
-  assert.ok(xs, `${token} is not in ${selector}`);
-  for (let i = 1; i < xs.length; i++) assert.ok(xs[i] > xs[i - 1], `${token} is displayed out of order in ${selector}: ${xs}`);
-}
 
 /** What the wire view shows of one direction: the plaintext, the octets on the wire (hex), and
  * under TLS the handshake's first octets. */

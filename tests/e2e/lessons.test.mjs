@@ -10,25 +10,11 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { launch, openPage, freshUser, setUser, waitState, screenshot, ui, SCREENSHOTS, send, figure } from "./helpers.mjs";
+import { current, predict, judged, answer, choose, displayedAsSent, shoot } from "./lesson-helpers.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-/** Picks a prediction for the current step (which must be `step`). */
-async function predict(page, step, value) {
-  await page.waitForSelector(`#guide-current[data-step="${step}"]`, { timeout: 15000 });
-  await page.check(`#guide-predict input[value="${value}"]`);
-}
-
-/** Waits until `step` is done and its prediction judged `outcome`. */
-async function judged(page, step, outcome) {
-  await page.waitForSelector(`#guide-last[data-step="${step}"][data-outcome="${outcome}"]`, { timeout: 15000 });
-}
-
-async function current(page, step) {
-  await page.waitForSelector(`#guide-current[data-step="${step}"]`, { timeout: 15000 });
-}
 
 /** Connects with the top bar's button, then lets the guide log in ("Do it for me"): the steps
  * of lessons that ask no prediction there. */
@@ -37,13 +23,6 @@ async function connectAndLetTheGuideLogIn(page) {
   await page.click("#connect-btn");
   await current(page, "login");
   await page.click("#guide-do");
-}
-
-/** Answers a question; returns the result shown. */
-async function answer(page, id, text) {
-  await page.fill(`#question-${id}`, text);
-  await page.click(`li[data-question="${id}"] button`);
-  return page.getAttribute(`li[data-question="${id}"]`, "data-result");
 }
 
 /** What the maildrop table shows of message `id`: its size in octets and its unique-id. */
@@ -55,43 +34,9 @@ async function row(page, id) {
   }, id);
 }
 
-/**
- * Asserts that `token` (protocol text such as "+OK") is displayed as sent inside the element's
- * text: each character laid out to the right of the one before, whatever the page's direction.
- */
-async function displayedAsSent(page, selector, token) {
-  const xs = await page.evaluate(([sel, tok]) => {
-    const el = document.querySelector(sel);
-    const node = [...el.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.data.includes(tok));
-    if (!node) return null;
-    const at = node.data.indexOf(tok);
-    return [...tok].map((_, i) => {
-      const range = document.createRange();
-      range.setStart(node, at + i);
-      range.setEnd(node, at + i + 1);
-      return range.getBoundingClientRect().left;
-    });
-  }, [selector, token]);
-  assert.ok(xs, `${token} is not in ${selector}`);
-  for (let i = 1; i < xs.length; i++) assert.ok(xs[i] > xs[i - 1], `${token} is displayed out of order in ${selector}: ${xs}`);
-}
-
 /** Arabic-Indic / Persian digits → ASCII, separators dropped. */
 function ascii(text) {
   return text.replace(/[\u0660-\u0669\u06f0-\u06f9]/g, (d) => String(d.charCodeAt(0) & 0xf)).replace(/[^\d]/g, "");
-}
-
-/** The whole page (checked by axe), and again with the lesson guide in view. */
-async function shoot(page, name) {
-  await screenshot(page, `${name}.png`);
-  // The guide sits in a column that scrolls on its own: bring it into view.
-  await page.evaluate(() => {
-    const panel = document.getElementById("session-panel");
-    const guide = document.querySelector("section.guide");
-    window.scrollTo(0, panel.getBoundingClientRect().top + window.scrollY - 8);
-    panel.scrollTop += guide.getBoundingClientRect().top - panel.getBoundingClientRect().top - 8;
-  });
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-guide.png`) });
 }
 
 async function lessonPage(lang, lesson) {
@@ -415,12 +360,6 @@ async function sasl(lang) {
 /** Persian digits for a Persian student's answers. */
 function inLanguage(lang, text) {
   return lang === "fa" ? String(text).replace(/\d/g, (d) => "۰۱۲۳۴۵۶۷۸۹"[d]) : String(text);
-}
-
-/** Picks a choice question's answer; returns the result shown. */
-async function choose(page, id, value) {
-  await page.check(`li[data-question="${id}"] input[value="${value}"]`);
-  return page.getAttribute(`li[data-question="${id}"]`, "data-result");
 }
 
 /** Presses "Download all new messages" and waits until the sync (and its policy's DELEs) ended. */
