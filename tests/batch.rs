@@ -582,3 +582,51 @@ fn take_body_is_none_for_a_body_not_being_read() {
     assert_eq!(link.client.take_body(h), None, "completed");
     assert!(matches!(result(&link.events, h), Ok(Reply::Message(m)) if !m.is_empty()));
 }
+
+/// The transcript's body entries (`body.RETR`), in order: (kept octets, truncated, total).
+fn retr_bodies(events: &[Event]) -> Vec<(usize, bool, u64)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Transcript(t) if t.explain.key == "body.RETR" => {
+                Some((t.bytes.len(), t.truncated, t.total_bytes))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_batch_message_shows_only_its_start_in_the_transcript_and_goes_whole_to_the_caller() {
+    use popwire::explain::{BATCH_BODY_KEEP, BODY_KEEP};
+    let mut link = Link::new(Server::new(maildrop(40), true));
+    link.login();
+    // A RETR of its own keeps its whole body (under BODY_KEEP) for the transcript.
+    let largest = (1..=40u32)
+        .max_by_key(|&id| link.server.bodies[id as usize - 1].len())
+        .unwrap();
+    assert!(link.server.bodies[largest as usize - 1].len() > BATCH_BODY_KEEP);
+    let h = link.client.retr(largest).unwrap();
+    link.wait(h);
+    let (kept, truncated, total) = *retr_bodies(&link.events).last().unwrap();
+    assert_eq!(kept as u64, total, "a single RETR's entry keeps it all");
+    assert!(!truncated && kept <= BODY_KEEP);
+
+    let before = retr_bodies(&link.events).len();
+    let ids: Vec<u32> = (1..=40).collect();
+    let batch = link
+        .client
+        .retr_many(&ids, BatchOptions::default())
+        .unwrap();
+    link.run(true, |_| {});
+    assert_all_in_order(&link, &batch, &ids);
+    let entries = &retr_bodies(&link.events)[before..];
+    assert_eq!(entries.len(), 40);
+    let mut cut = 0;
+    for &(kept, truncated, total) in entries {
+        assert_eq!(kept as u64, total.min(BATCH_BODY_KEEP as u64));
+        assert_eq!(truncated, total > BATCH_BODY_KEEP as u64);
+        cut += usize::from(truncated);
+    }
+    assert!(cut > 0, "some messages are longer than the batch's preview");
+}

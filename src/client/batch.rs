@@ -149,6 +149,13 @@ impl Client {
         Ok(batch)
     }
 
+    /// Whether `handle` is a message of a batch still running.
+    pub(super) fn in_batch(&self, handle: CommandHandle) -> bool {
+        self.batches
+            .iter()
+            .any(|b| b.batch.position(handle).is_some())
+    }
+
     /// Messages of `batch` not yet taken with [`Client::poll_event`]; 0 once all were (or for
     /// a batch this session does not know).
     pub fn batch_remaining(&self, batch: &Batch) -> usize {

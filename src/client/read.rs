@@ -9,7 +9,7 @@ use crate::codec::{
     find_apop_timestamp, BodyDecoder, Command, Continuation, Keyword, LimitError, LineItem,
     ProtocolError, Status, StatusLine, MAX_RESPONSE_LINE, MAX_SASL_CHALLENGE_LINE,
 };
-use crate::explain::{body_key, reply_key, SaslChallenge, BODY_KEEP};
+use crate::explain::{body_key, reply_key, SaslChallenge, BATCH_BODY_KEEP, BODY_KEEP};
 
 /// A multi-line body being read for the request at the head of the in-flight queue.
 #[derive(Debug)]
@@ -18,6 +18,9 @@ pub(super) struct BodyRead {
     pub(super) status: StatusLine,
     pub(super) body: Vec<u8>,
     pub(super) wire_kept: Vec<u8>,
+    /// Most wire octets `wire_kept` takes for the transcript: [`BODY_KEEP`], or
+    /// [`BATCH_BODY_KEEP`] for a message of a batch (handed to its caller whole).
+    pub(super) keep: usize,
     pub(super) reported: u64,
     pub(super) expected: Option<u64>,
     /// The status line was over-long: the body is read only to stay in step, then the command
@@ -67,7 +70,8 @@ impl Client {
                     // The body of an over-long status line: read only to stay in step.
                     read.body.clear();
                 }
-                let keep = BODY_KEEP
+                let keep = read
+                    .keep
                     .saturating_sub(read.wire_kept.len())
                     .min(progress.consumed);
                 read.wire_kept
@@ -180,6 +184,7 @@ impl Client {
                 },
                 body: Vec::new(),
                 wire_kept: Vec::new(),
+                keep: BODY_KEEP,
                 reported: 0,
                 expected: None,
                 failure: Some(err),
@@ -267,6 +272,12 @@ impl Client {
             _ => None,
         };
         let stream = head.stream;
+        // A batch's message goes to its caller whole: its transcript entry shows the start.
+        let keep = if self.in_batch(head.handle) {
+            BATCH_BODY_KEEP
+        } else {
+            BODY_KEEP
+        };
         self.server_entry(raw, explain);
         if multiline {
             // LIST told us the size: allocate once instead of growing through 64 MiB (unless
@@ -280,6 +291,7 @@ impl Client {
                 status,
                 body: Vec::with_capacity(capacity),
                 wire_kept: Vec::new(),
+                keep,
                 reported: 0,
                 expected,
                 failure: None,

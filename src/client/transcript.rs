@@ -9,7 +9,7 @@ use std::ops::Range;
 use super::request::{Request, Sent};
 use super::{Client, CommandHandle, Event};
 use crate::codec::{wire_marks, WireMarks};
-use crate::explain::{Direction, Explain, Note, SaslChallenge, TranscriptEntry, BODY_KEEP, MASK};
+use crate::explain::{Direction, Explain, Note, SaslChallenge, TranscriptEntry, MASK};
 
 /// A transcript entry under construction. Start with [`Entry::info`], [`Entry::server_line`],
 /// [`Entry::client_line`] or [`Entry::body`]; name its request with [`Entry::sent_for`] or
@@ -85,9 +85,10 @@ impl Entry {
     pub(super) fn body(kept: Vec<u8>, total: u64, explain: Explain) -> Entry {
         let text = String::from_utf8_lossy(&kept).replace("\r\n", "\n");
         let marks = wire_marks(&kept);
+        let truncated = total > kept.len() as u64;
         let mut entry = Entry::new(Direction::Server, text, kept, explain);
         entry.wire_marks = Some(marks);
-        entry.truncated = total > BODY_KEEP as u64;
+        entry.truncated = truncated;
         entry.total_bytes = total;
         entry
     }

@@ -94,6 +94,11 @@ pub struct SaslChallenge {
 /// How much of a multi-line body a transcript entry keeps.
 pub const BODY_KEEP: usize = 64 * 1024;
 
+/// How much of a batch's message ([`crate::Client::retr_many`]) its transcript entry keeps:
+/// the message itself goes to the caller whole, so the transcript shows its start, and a sync
+/// of a thousand messages does not copy and decode each one a second time for display.
+pub const BATCH_BODY_KEEP: usize = 2 * 1024;
+
 /// The mask that replaces a secret in transcript text (fixed length: it does not leak the secret's).
 pub const MASK: &str = "••••••";
 
