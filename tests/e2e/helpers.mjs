@@ -193,9 +193,10 @@ export function figure(name, value, note = "") {
   console.log(`FIGURE ${name}: ${typeof value === "object" ? JSON.stringify(value) : value}${note ? ` (${note})` : ""}`);
 }
 
-/** Opens the page as `user`, connects, runs CAPA and the login through the guide, then LIST. */
-export async function openLoggedIn(page, user) {
-  await openPage(page);
+/** Opens the page (with `query`) as `user`, connects, runs CAPA and the login through the
+ * guide, then LIST. */
+export async function openLoggedIn(page, user, query = "") {
+  await openPage(page, query);
   await setUser(page, user);
   await page.click("#connect-btn");
   await guide(page, "capa");

@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import {
-  launch, openPage, freshUser, setUser, guide, waitRow, waitState, screenshot, deliver, ui,
+  launch, openLoggedIn, freshUser, waitRow, waitState, screenshot, deliver, ui,
 } from "./helpers.mjs";
 
 const en = ui("en");
@@ -46,14 +46,7 @@ test("a message over the page's cap is offered as a download of its exact octets
   assert.equal(delivered.json.size, body.length, "stored as given");
   const cap = 256 * 1024;
 
-  await openPage(page, `?maxBody=${cap}`);
-  await setUser(page, user);
-  await page.click("#connect-btn");
-  await guide(page, "capa");
-  await guide(page, "login");
-  await waitState(page, "TRANSACTION");
-  await page.click('.command-button[data-command="LIST"]');
-  await waitRow(page, "body.LIST");
+  await openLoggedIn(page, user, `?maxBody=${cap}`);
 
   // RETR on the row: no RETR is sent, the viewer tells the size LIST gave and offers the save.
   await page.click(`#maildrop tr[data-id="${id}"] button[data-action="RETR"]`);

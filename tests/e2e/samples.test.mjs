@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import {
-  ROOT, launch, openPage, freshUser, setUser, guide, waitState, waitRow, screenshot, ui,
+  ROOT, launch, openLoggedIn, freshUser, waitRow, screenshot, ui,
 } from "./helpers.mjs";
 
 const DIR = path.join(ROOT, "src/server/samples");
@@ -28,14 +28,7 @@ after(async () => { await browser?.close(); });
 
 /** Opens the page in `lang` as a fresh user, logs in through the guide, LIST and UIDL. */
 async function loggedIn(page, lang) {
-  await openPage(page, `?lang=${lang}`);
-  await setUser(page, freshUser(`samples-${lang}`));
-  await page.click("#connect-btn");
-  await guide(page, "capa");
-  await guide(page, "login");
-  await waitState(page, "TRANSACTION");
-  await page.click('.command-button[data-command="LIST"]');
-  await waitRow(page, "body.LIST");
+  await openLoggedIn(page, freshUser(`samples-${lang}`), `?lang=${lang}`);
   await page.click('.command-button[data-command="UIDL"]');
   await waitRow(page, "body.UIDL");
   // The table has taken the unique-ids in (and re-rendered): its buttons stay put from here.
