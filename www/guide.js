@@ -132,6 +132,8 @@ export class Guide {
   #read(spec) {
     const m = this.ctx.maildrop;
     const message = m.messages.get(spec.message);
+    // The last "Download all new messages", once it ended.
+    const finished = m.download && !m.download.running ? m.download : null;
     switch (spec.read) {
       case "count": return m.stat?.count ?? null;
       case "size": return message?.size ?? null;
@@ -148,9 +150,9 @@ export class Guide {
       case "apop-digest": return this.apop?.sent?.slice(0, 4) ?? null;
       // The SASL challenge pending now, as the engine decoded it (its transcript row shows it).
       case "challenge": return this.session.challenge?.text || null;
-      case "downloaded": return m.download && !m.download.running ? m.download.done : null;
-      case "download-listed": return m.download && !m.download.running ? m.download.listed : null;
-      case "download-deleted": return m.download && !m.download.running ? m.download.deleted : null;
+      case "downloaded": return finished?.done ?? null;
+      case "download-listed": return finished?.listed ?? null;
+      case "download-deleted": return finished?.deleted ?? null;
       case "last-id": return greatest(m, (x) => x.id)?.id ?? null;
       case "last-uid": return greatest(m, (x) => x.id)?.uid ?? null;
       case "largest": return greatest(m, (x) => x.size)?.id ?? null;

@@ -109,6 +109,11 @@ export class Maildrop {
     return [...commandTable().values()].find((c) => c.reading === reading)?.name;
   }
 
+  /** The command with this effect (DELE: "mark-deleted"). */
+  #commandEffect(effect) {
+    return [...commandTable().values()].find((c) => c.effect === effect)?.name;
+  }
+
   /** The login command's user name: its argument of kind "user-name" (the engine's metadata:
    * the wire's for a raw line, the typed call's, e.g. auth(mechanism, user, secret), else). */
   #onCommand({ command, args, raw }) {
@@ -186,7 +191,7 @@ export class Maildrop {
       // The program's policy: DELE (the command whose effect marks) what it deletes, together.
       const doomed = toDelete(uidl, memory, policy, now);
       if (doomed.length) {
-        const mark = [...commandTable().values()].find((c) => c.effect === "mark-deleted")?.name;
+        const mark = this.#commandEffect("mark-deleted");
         const marked = await Promise.all(doomed.map((id) => this.ctx.perform(mark, id)));
         d.deleted = marked.filter((r) => r != null).length;
       }
